@@ -1,0 +1,1 @@
+"""Privileged helper, its client and the `nstopo` command line."""

@@ -1,0 +1,1 @@
+"""Pure topology model: no Qt, no pyroute2."""

@@ -1,0 +1,173 @@
+"""The values a topology is made of: immutable, typed, free of any toolkit.
+
+These dataclasses are the single definition of the file format: `model.schema`
+validates files against them and generates the JSON Schema from them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
+
+# Unknown keys are errors (design.md §3): every model dataclass forbids extras.
+STRICT = ConfigDict(extra="forbid")
+
+AdminState = Literal["up", "down"]
+Position = tuple[float, float]
+SysctlValue = int | str
+NODE_KINDS = ("netns", "bridge", "tap", "tun", "host")
+Kind = Literal["netns", "bridge", "tap", "tun", "host"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route in a namespace: `to` a CIDR or "default", through `via` and/or `dev`."""
+
+    __pydantic_config__ = STRICT
+    to: str
+    via: str | None = None
+    dev: str | None = None
+    metric: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One end of a veth pair: an interface placed on a node."""
+
+    __pydantic_config__ = STRICT
+    node: str
+    interface: str
+    addresses: tuple[str, ...] = ()
+    mac: str | None = None
+
+    @property
+    def short(self) -> str:
+        return f"{self.node}:{self.interface}"
+
+
+def _parse_short_endpoint(value: Any) -> Any:
+    if isinstance(value, str):
+        node, sep, interface = value.partition(":")
+        if not sep:
+            raise ValueError('a short endpoint is written "node:interface"')
+        return {"node": node, "interface": interface}
+    return value
+
+
+ShortEndpoint = Annotated[str, StringConstraints(pattern=r"^[^:\s/]+:[^:\s/]+$")]
+EndpointField = Annotated[
+    Endpoint,
+    BeforeValidator(_parse_short_endpoint, json_schema_input_type=ShortEndpoint | Endpoint),
+]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A veth pair between two endpoints."""
+
+    __pydantic_config__ = STRICT
+    endpoints: Annotated[tuple[EndpointField, EndpointField], Field()]
+    mtu: Annotated[int, Field(ge=68, le=65535)] | None = None
+    state: AdminState = "up"
+
+    def other(self, node: str) -> Endpoint:
+        a, b = self.endpoints
+        return b if a.node == node else a
+
+
+@dataclass(frozen=True)
+class NetnsNode:
+    """A named network namespace."""
+
+    __pydantic_config__ = STRICT
+    kind: Literal["netns"] = "netns"
+    loopback: AdminState = "up"
+    sysctls: Mapping[str, SysctlValue] = field(default_factory=dict)
+    routes: tuple[Route, ...] = ()
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class HostNode:
+    """The helper's own (root) namespace, drawn only when a link ends there."""
+
+    __pydantic_config__ = STRICT
+    kind: Literal["host"] = "host"
+    routes: tuple[Route, ...] = ()
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class BridgeNode:
+    """A Linux bridge: an interface named as the node, in `namespace`."""
+
+    __pydantic_config__ = STRICT
+    kind: Literal["bridge"] = "bridge"
+    namespace: str | None = None
+    addresses: tuple[str, ...] = ()
+    mac: str | None = None
+    mtu: Annotated[int, Field(ge=68, le=65535)] | None = None
+    state: AdminState = "up"
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class TapNode:
+    """A persistent tap (L2) device, optionally enslaved to a bridge."""
+
+    __pydantic_config__ = STRICT
+    kind: Literal["tap"] = "tap"
+    namespace: str | None = None
+    bridge: str | None = None
+    addresses: tuple[str, ...] = ()
+    mac: str | None = None
+    mtu: Annotated[int, Field(ge=68, le=65535)] | None = None
+    state: AdminState = "up"
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class TunNode:
+    """A persistent tun (L3) device: no MAC, cannot join a bridge."""
+
+    __pydantic_config__ = STRICT
+    kind: Literal["tun"] = "tun"
+    namespace: str | None = None
+    bridge: str | None = None  # accepted so validation can explain why it is wrong
+    addresses: tuple[str, ...] = ()
+    mtu: Annotated[int, Field(ge=68, le=65535)] | None = None
+    state: AdminState = "up"
+    position: Position | None = None
+
+
+Node = NetnsNode | HostNode | BridgeNode | TapNode | TunNode
+DeviceNode = BridgeNode | TapNode | TunNode
+NODE_TYPES: dict[str, type[Node]] = {
+    "netns": NetnsNode,
+    "bridge": BridgeNode,
+    "tap": TapNode,
+    "tun": TunNode,
+    "host": HostNode,
+}
+NodeField = Annotated[
+    NetnsNode | BridgeNode | TapNode | TunNode | HostNode, Field(discriminator="kind")
+]
+
+
+def new_node(kind: str, **fields: Any) -> Node:
+    """A node of `kind` with default fields, overridden by `fields`."""
+    return NODE_TYPES[kind](**fields)
+
+
+def is_device(node: Node) -> bool:
+    """True for nodes that are an interface of their own (bridge, tap, tun)."""
+    return isinstance(node, BridgeNode | TapNode | TunNode)
+
+
+def replace(value: Any, **changes: Any) -> Any:
+    """A copy of a model value with some fields changed."""
+    return dataclasses.replace(value, **changes)

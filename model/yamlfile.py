@@ -1,0 +1,333 @@
+"""Load and save topology files: YAML with comments, key order and positions kept.
+
+Loading goes text -> ruamel tree (positions, comments) -> pydantic (structure)
+-> `Topology`; every problem found on the way names file:line:col. Saving merges the
+topology back into the tree it was loaded from, entity by entity, touching only
+values whose meaning changed, so hand-written comments and short forms survive.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .problems import Path, Problem, TopologyFileError, error
+from .schema import FORMAT_VERSION, parse_lab, topology_from_lab
+from .topology import Topology
+from .types import Endpoint, Route
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round-trip mode
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+@dataclass
+class SourceMap:
+    """Finds the line and column of a path such as ("nodes", "br0", "addresses", 0)."""
+
+    tree: Any
+
+    def locate(self, path: Path) -> tuple[int, int] | None:
+        node, pos = self.tree, _own_position(self.tree)
+        for item in path:
+            if isinstance(node, CommentedMap) and item in node:
+                pos = node.lc.key(item)
+                node = node[item]
+            elif isinstance(node, CommentedSeq) and isinstance(item, int) and item < len(node):
+                pos = node.lc.item(item)
+                node = node[item]
+            else:
+                break
+        return (pos[0] + 1, pos[1] + 1) if pos else None
+
+    def place(self, problem: Problem, file: str | None) -> Problem:
+        where = self.locate(problem.path)
+        return problem.at(file, *(where or (None, None)))
+
+
+def _own_position(node: Any) -> tuple[int, int] | None:
+    lc = getattr(node, "lc", None)
+    return (lc.line, lc.col) if lc is not None and lc.line is not None else None
+
+
+@dataclass
+class LoadedFile:
+    """A topology plus what is needed to save it back faithfully and to place problems."""
+
+    topology: Topology
+    tree: CommentedMap
+    file: str | None = None
+    original: Topology | None = None  # the topology as the tree says it
+    link_order: list[str] = field(default_factory=list)  # link ids by tree index
+
+    @property
+    def source(self) -> SourceMap:
+        return SourceMap(self.tree)
+
+
+# -- loading ---------------------------------------------------------------------------
+
+
+def load(path: str | FsPath) -> LoadedFile:
+    """Read a topology file. Raises TopologyFileError naming file:line:col."""
+    name = str(path)
+    try:
+        data = FsPath(path).read_bytes()
+    except OSError as exc:
+        raise TopologyFileError(
+            [error("file", f"cannot read the file: {exc.strerror or exc}; check the path")]
+        ) from None
+    return parse_bytes(data, name)
+
+
+def parse_bytes(data: bytes, file: str | None = None) -> LoadedFile:
+    if len(data) > MAX_FILE_BYTES:
+        raise TopologyFileError(
+            [error("file", f"the file is larger than {MAX_FILE_BYTES >> 20} MiB").at(file, 1, 1)]
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise TopologyFileError(
+            [error("encoding", "the file is not UTF-8 text; save it as UTF-8").at(file, line, col)]
+        ) from None
+    return parse_text(text, file)
+
+
+def parse_text(text: str, file: str | None = None) -> LoadedFile:
+    tree = _parse_yaml(text, file)
+    parsed = parse_lab(_plain_data(tree))
+    if isinstance(parsed, list):
+        source = SourceMap(tree)
+        raise TopologyFileError([source.place(p, file) for p in parsed])
+    topology = topology_from_lab(parsed)
+    return LoadedFile(topology, tree, file, topology.copy(), topology.link_ids())
+
+
+def _parse_yaml(text: str, file: str | None) -> CommentedMap:
+    try:
+        tree = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise TopologyFileError(
+            [error("yaml", f"this is not valid YAML ({what}); fix the syntax").at(file, line, col)]
+        ) from None
+    except YAMLError as exc:  # reader errors: control characters, bad encodings
+        position = getattr(exc, "position", None)
+        line, col = _line_col(text, position) if position is not None else (None, None)
+        raise TopologyFileError(
+            [error("yaml", f"this is not YAML text ({_first_line(exc)})").at(file, line, col)]
+        ) from None
+    except (ValueError, TypeError, RecursionError) as exc:  # odd constructs ruamel rejects
+        raise TopologyFileError(
+            [error("yaml", f"this YAML cannot be read ({_first_line(exc)})").at(file, None, None)]
+        ) from None
+    if not isinstance(tree, CommentedMap):
+        raise TopologyFileError(
+            [
+                error(
+                    "yaml",
+                    f'a topology file is a mapping that starts with "nstopo: {FORMAT_VERSION}"; '
+                    "this file is not",
+                ).at(file, 1, 1)
+            ]
+        )
+    return tree
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _plain_data(value: Any) -> Any:
+    """ruamel's commented containers and scalar subclasses as plain Python values."""
+    if isinstance(value, dict):
+        return {_plain_data(k): _plain_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_data(v) for v in value]
+    for base in (bool, int, float, str):
+        if isinstance(value, base):
+            return base(value)
+    return value
+
+
+# -- saving ----------------------------------------------------------------------------
+
+
+def dumps(topology: Topology, base: LoadedFile | None = None) -> str:
+    """The file text for `topology`, merged into `base`'s tree when given."""
+    tree = base.tree if base is not None else CommentedMap()
+    _merge_lab(tree, base, topology)
+    out = io.StringIO()
+    _yaml().dump(tree, out)
+    return out.getvalue()
+
+
+def save(topology: Topology, path: str | FsPath, base: LoadedFile | None = None) -> LoadedFile:
+    """Write atomically; returns the new base for the next save."""
+    text = dumps(topology, base)
+    target = FsPath(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(target)
+    return parse_text(text, str(path))
+
+
+def _merge_lab(tree: CommentedMap, base: LoadedFile | None, new: Topology) -> None:
+    old = base.original if base is not None else None
+    if "nstopo" not in tree:
+        tree.insert(0, "nstopo", FORMAT_VERSION)
+    if old is None or old.name != new.name or "name" not in tree:
+        _set(tree, "name", new.name, position=1)
+    if old is None or old.subnet != new.subnet:
+        _set(tree, "subnet", new.subnet, position=2)
+
+    nodes = tree.get("nodes")
+    if not isinstance(nodes, CommentedMap):
+        nodes = tree["nodes"] = CommentedMap()
+    new_names = set(new.node_names())
+    for name in [n for n in nodes if n not in new_names]:
+        del nodes[name]
+    for name, value in new.nodes():
+        previous = old.node(name) if old is not None and name in old else None
+        if name in nodes and previous is not None and type(previous) is type(value):
+            _merge_entity(nodes[name], previous, value)
+        else:
+            nodes[name] = to_yaml(value)
+
+    _merge_links(tree, base, new)
+
+
+def _merge_links(tree: CommentedMap, base: LoadedFile | None, new: Topology) -> None:
+    old = base.original if base is not None else None
+    order = base.link_order if base is not None else []
+    seq = tree.get("links")
+    if not isinstance(seq, CommentedSeq) or old is None:
+        if new.link_ids():
+            tree["links"] = CommentedSeq(to_yaml(link) for _, link in new.links())
+        elif "links" in tree:
+            del tree["links"]
+        return
+    new_ids = new.link_ids()
+    kept = [lid for lid in order if lid in new.link_ids()]
+    for index in reversed(range(len(order))):
+        if order[index] not in kept:
+            del seq[index]
+    if new_ids[: len(kept)] != kept:  # reordered: rebuild, comments on items may move
+        old_items = dict(zip(kept, seq, strict=True))
+        seq.clear()
+        seq.extend(old_items.get(lid, to_yaml(link)) for lid, link in new.links())
+        kept = [lid for lid in new_ids if lid in old_items]
+    for index, lid in enumerate(new_ids):
+        link = new.link(lid)
+        if index < len(kept) and kept[index] == lid:
+            previous = old.link(lid)
+            if isinstance(seq[index], CommentedMap):
+                _merge_entity(seq[index], previous, link)
+            elif previous != link:
+                seq[index] = to_yaml(link)
+        else:
+            seq.append(to_yaml(link))
+
+
+def _merge_entity(target: Any, old: Any, new: Any) -> None:
+    """Update the YAML mapping `target` (which says `old`) so that it says `new`."""
+    for f in dataclasses.fields(new):
+        before, after = getattr(old, f.name), getattr(new, f.name)
+        if before == after:
+            continue  # untouched: keep its text, comments and form as written
+        if _default(f) == after:
+            target.pop(f.name, None)
+        elif (
+            isinstance(after, tuple)
+            and isinstance(before, tuple)
+            and isinstance(target.get(f.name), CommentedSeq)
+            and after
+            and dataclasses.is_dataclass(after[0])
+        ):
+            _merge_items(target[f.name], before, after)
+        else:
+            _set(target, f.name, to_yaml(after))
+
+
+def _merge_items(seq: CommentedSeq, before: tuple, after: tuple) -> None:
+    del seq[len(after) :]
+    for index, value in enumerate(after):
+        if index >= len(seq):
+            seq.append(to_yaml(value))
+        elif index < len(before) and before[index] == value:
+            continue
+        elif isinstance(seq[index], CommentedMap) and index < len(before):
+            _merge_entity(seq[index], before[index], value)
+        else:
+            seq[index] = to_yaml(value)
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return dataclasses.MISSING
+
+
+def _set(tree: CommentedMap, key: str, value: Any, position: int | None = None) -> None:
+    if value is None:
+        tree.pop(key, None)
+    elif key in tree or position is None:
+        tree[key] = value
+    else:
+        tree.insert(min(position, len(tree)), key, value)
+
+
+def to_yaml(value: Any) -> Any:
+    """A model value as YAML nodes in the file's shortest readable form."""
+    if isinstance(value, Endpoint) and not value.addresses and value.mac is None:
+        return value.short
+    if dataclasses.is_dataclass(value):
+        out = CommentedMap()
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if f.name == "kind" or (item is not None and item != _default(f)):
+                out[f.name] = to_yaml(item)
+        if isinstance(value, Endpoint | Route):  # small records read best on one line
+            out.fa.set_flow_style()
+        return out
+    if isinstance(value, tuple | list):
+        seq = CommentedSeq(to_yaml(v) for v in value)
+        if _all_scalar(seq):
+            seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, dict):
+        mapping = CommentedMap((k, to_yaml(v)) for k, v in value.items())
+        mapping.fa.set_flow_style()
+        return mapping
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _all_scalar(values: Any) -> bool:
+    return all(not isinstance(v, dict | list) for v in values)
