@@ -4,6 +4,9 @@ Order: take away (routes, addresses, bridge ports, devices, namespaces), then bu
 (namespaces, bridges and taps, veth pairs, link attributes, bridge ports, addresses,
 up/down, sysctls, routes). Nothing is removed twice: objects inside a namespace that
 goes away, and veths whose peer's namespace goes away, vanish with it.
+
+A removed `mtu` returns to 1500. A removed `mac` or sysctl keeps the kernel's current
+value: the previous one is unknown (docs/format.md).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from .steps import (
 )
 from .topology import Topology
 from .types import Route
+
+DEFAULT_MTU = 1500  # what the kernel gives a new veth, bridge or tap
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,9 @@ class _Differ:
         for key, device in a.devices.items():
             old = None if key in self.created else b.devices[key]
             inline = old is None and device.kind in ("veth", "bridge")  # set by the add step
-            if device.mtu is not None and not inline and (old is None or old.mtu != device.mtu):
+            if old is not None and old.mtu is not None and device.mtu is None:
+                steps.append(SetMtu(device.ns, device.name, DEFAULT_MTU))  # back to the default
+            elif device.mtu is not None and not inline and (old is None or old.mtu != device.mtu):
                 steps.append(SetMtu(device.ns, device.name, device.mtu))
             if device.mac is not None and not inline and (old is None or old.mac != device.mac):
                 steps.append(SetMac(device.ns, device.name, device.mac))

@@ -22,6 +22,7 @@ from .problems import Path, Problem, TopologyFileError, error
 from .schema import FORMAT_VERSION, parse_lab, topology_from_lab
 from .topology import Topology
 from .types import Endpoint, Route
+from .validate import validate_lab
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -72,6 +73,7 @@ class LoadedFile:
     file: str | None = None
     original: Topology | None = None  # the topology as the tree says it
     link_order: list[str] = field(default_factory=list)  # link ids by tree index
+    problems: list[Problem] = field(default_factory=list)  # found at load, placed
 
     @property
     def source(self) -> SourceMap:
@@ -113,10 +115,12 @@ def parse_text(text: str, file: str | None = None) -> LoadedFile:
     tree = _parse_yaml(text, file)
     parsed = parse_lab(_plain_data(tree))
     if isinstance(parsed, list):
-        source = SourceMap(tree)
-        raise TopologyFileError([source.place(p, file) for p in parsed])
+        raise TopologyFileError([SourceMap(tree).place(p, file) for p in parsed])
     topology = topology_from_lab(parsed)
-    return LoadedFile(topology, tree, file, topology.copy(), topology.link_ids())
+    source = SourceMap(tree)
+    # Validate the file as written: links to missing nodes never enter the graph.
+    problems = [source.place(p, file) for p in validate_lab(parsed)]
+    return LoadedFile(topology, tree, file, topology.copy(), topology.link_ids(), problems)
 
 
 def _parse_yaml(text: str, file: str | None) -> CommentedMap:
@@ -224,11 +228,11 @@ def _merge_links(tree: CommentedMap, base: LoadedFile | None, new: Topology) -> 
     old = base.original if base is not None else None
     order = base.link_order if base is not None else []
     seq = tree.get("links")
+    if not new.link_ids():
+        tree.pop("links", None)
+        return
     if not isinstance(seq, CommentedSeq) or old is None:
-        if new.link_ids():
-            tree["links"] = CommentedSeq(to_yaml(link) for _, link in new.links())
-        elif "links" in tree:
-            del tree["links"]
+        tree["links"] = CommentedSeq(to_yaml(link) for _, link in new.links())
         return
     new_ids = new.link_ids()
     kept = [lid for lid in order if lid in new.link_ids()]

@@ -1,0 +1,14 @@
+"""Where the helper lives on this machine."""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_SOCKET = "/run/nstopo/helper.sock"
+DEFAULT_STATE_DIR = "/var/lib/nstopo"
+DEFAULT_GROUP = "nstopo"
+
+
+def socket_path() -> str:
+    """$NSTOPO_SOCKET, else the system socket (design.md §2)."""
+    return os.environ.get("NSTOPO_SOCKET") or DEFAULT_SOCKET

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import pytest
+from nstopo.model.topology import Change, Topology, TopologyError, namespace_of
+from nstopo.model.types import BridgeNode, Endpoint, HostNode, Link, NetnsNode, TapNode
+
+
+def veth(a: str, ai: str, b: str, bi: str) -> Link:
+    return Link((Endpoint(a, ai), Endpoint(b, bi)))
+
+
+@pytest.fixture
+def topo() -> Topology:
+    t = Topology("t")
+    t.add_node("hub", NetnsNode())
+    t.add_node("br0", BridgeNode(namespace="hub"))
+    t.add_node("a", NetnsNode())
+    t.add_link(veth("a", "eth0", "br0", "p-a"), "l1")
+    return t
+
+
+def test_two_links_between_the_same_nodes_are_legal(topo: Topology) -> None:
+    topo.add_link(veth("a", "eth1", "br0", "p-a2"), "l2")
+    assert topo.link_ids_of("a") == ["l1", "l2"]
+    assert topo.neighbors("a") == ["br0"]
+
+
+def test_observers_hear_every_change_and_can_stop(topo: Topology) -> None:
+    heard: list[Change] = []
+    stop = topo.observe(heard.append)
+    topo.update_node("a", loopback="down")
+    topo.update_link("l1", mtu=1400)
+    topo.set_node("a", topo.node("a"))  # same value: no event
+    stop()
+    topo.add_node("b", NetnsNode())
+    assert [c.kind for c in heard] == ["node-changed", "link-changed"]
+
+
+def test_removing_a_node_removes_and_returns_its_links(topo: Topology) -> None:
+    removed = topo.remove_node("a")
+    assert [lid for lid, _ in removed] == ["l1"]
+    assert topo.link_ids() == []
+    assert "a" not in topo
+
+
+def test_rename_updates_link_ends_and_references(topo: Topology) -> None:
+    topo.add_node("tap0", TapNode(namespace="hub", bridge="br0"))
+    topo.rename_node("hub", "core")
+    topo.rename_node("br0", "sw")
+    assert topo.node("sw") == BridgeNode(namespace="core")
+    assert topo.node("tap0") == TapNode(namespace="core", bridge="sw")
+    assert topo.link("l1").endpoints[1] == Endpoint("sw", "p-a")
+    assert topo.node_names() == ["core", "sw", "a", "tap0"]
+
+
+def test_links_need_existing_nodes_and_unique_names(topo: Topology) -> None:
+    with pytest.raises(TopologyError, match="missing node"):
+        topo.add_link(veth("a", "eth1", "nowhere", "x"))
+    with pytest.raises(TopologyError, match="already exists"):
+        topo.add_node("a", NetnsNode())
+
+
+def test_moving_a_link_end_to_another_node(topo: Topology) -> None:
+    topo.add_node("b", NetnsNode())
+    topo.set_link("l1", veth("a", "eth0", "b", "eth0"))
+    assert topo.link_ids_of("br0") == []
+    assert topo.link_ids_of("b") == ["l1"]
+
+
+def test_namespace_of_each_kind(topo: Topology) -> None:
+    topo.add_node("host", HostNode())
+    topo.add_node("br1", BridgeNode())
+    assert namespace_of(topo, "a") == "a"
+    assert namespace_of(topo, "br0") == "hub"
+    assert namespace_of(topo, "br1") is None
+    assert namespace_of(topo, "host") is None
+
+
+def test_copy_is_equal_and_independent(topo: Topology) -> None:
+    twin = topo.copy()
+    assert twin == topo
+    twin.update_node("a", loopback="down")
+    assert twin != topo
