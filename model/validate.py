@@ -280,11 +280,11 @@ class _Checker:
         for i, text in enumerate(addresses):
             where: Path = (*path, i)
             try:
-                if "/" not in text:
-                    raise ValueError("it has no prefix length")
                 iface.addresses.append((ipaddress.ip_interface(text), where))
-            except ValueError as exc:
-                reason = str(exc) if "prefix length" in str(exc) else "it is not an IP address"
+                if "/" not in text:
+                    raise ValueError
+            except ValueError:
+                reason = "it has no prefix length" if _is_ip(text) else "it is not an IP address"
                 self.add(
                     error(
                         "address",
@@ -410,6 +410,14 @@ class _Checker:
                     (*path, "via"),
                 )
             )
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _enslaved_address_warning(what: str, bridge: str, path: Path) -> Problem:
