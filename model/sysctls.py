@@ -35,12 +35,3 @@ _PATTERNS = [
 
 def sysctl_allowed(key: str) -> bool:
     return any(p.match(key) for p in _PATTERNS)
-
-
-def sysctl_path(key: str) -> str:
-    """/proc/sys path of a dotted key (interface names keep their dots as slashes)."""
-    return "/proc/sys/" + key.replace(".", "/")
-
-
-def sysctl_value_text(value: int | str) -> str:
-    return str(value)

@@ -20,7 +20,6 @@ AdminState = Literal["up", "down"]
 Position = tuple[float, float]
 SysctlValue = int | str
 NODE_KINDS = ("netns", "bridge", "tap", "tun", "host")
-Kind = Literal["netns", "bridge", "tap", "tun", "host"]
 
 
 @dataclass(frozen=True)
@@ -73,10 +72,6 @@ class Link:
     endpoints: Annotated[tuple[EndpointField, EndpointField], Field()]
     mtu: Annotated[int, Field(ge=68, le=65535)] | None = None
     state: AdminState = "up"
-
-    def other(self, node: str) -> Endpoint:
-        a, b = self.endpoints
-        return b if a.node == node else a
 
 
 @dataclass(frozen=True)
@@ -145,7 +140,6 @@ class TunNode:
 
 
 Node = NetnsNode | HostNode | BridgeNode | TapNode | TunNode
-DeviceNode = BridgeNode | TapNode | TunNode
 NODE_TYPES: dict[str, type[Node]] = {
     "netns": NetnsNode,
     "bridge": BridgeNode,
@@ -161,11 +155,6 @@ NodeField = Annotated[
 def new_node(kind: str, **fields: Any) -> Node:
     """A node of `kind` with default fields, overridden by `fields`."""
     return NODE_TYPES[kind](**fields)
-
-
-def is_device(node: Node) -> bool:
-    """True for nodes that are an interface of their own (bridge, tap, tun)."""
-    return isinstance(node, BridgeNode | TapNode | TunNode)
 
 
 def replace(value: Any, **changes: Any) -> Any:

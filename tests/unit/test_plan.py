@@ -159,3 +159,12 @@ def test_removing_one_link_touches_only_that_pair(topo: Topology, data: st.DataO
     names = {ep.interface for ep in link.endpoints}
     assert all(getattr(step, "name", getattr(step, "dev", None)) in names or step.op.startswith(
         "route") for step in steps), steps  # fmt: skip
+
+
+def test_steps_serialize_with_their_command() -> None:
+    step = plan_up(example("veth-host")).steps[1]
+    assert step.to_dict() == {
+        "op": "veth.add", "ns": None, "name": "veth0", "peer_ns": "netns1", "peer": "veth1",
+        "mtu": None, "mac": None, "peer_mac": None,
+        "command": "ip link add name veth0 type veth peer name veth1 netns netns1",
+    }  # fmt: skip

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 from nstopo.model.topology import Change, Topology, TopologyError, namespace_of
-from nstopo.model.types import BridgeNode, Endpoint, HostNode, Link, NetnsNode, TapNode
+from nstopo.model.types import (
+    BridgeNode,
+    Endpoint,
+    HostNode,
+    Link,
+    NetnsNode,
+    TapNode,
+    new_node,
+)
 
 
 def veth(a: str, ai: str, b: str, bi: str) -> Link:
@@ -81,3 +89,15 @@ def test_copy_is_equal_and_independent(topo: Topology) -> None:
     assert twin == topo
     twin.update_node("a", loopback="down")
     assert twin != topo
+
+
+def test_new_node_gives_defaults_per_kind() -> None:
+    assert new_node("bridge", namespace="hub") == BridgeNode(namespace="hub")
+    assert new_node("netns").loopback == "up"
+
+
+def test_endpoints_on_and_graph_view(topo: Topology) -> None:
+    assert list(topo.endpoints_on("br0")) == [("l1", 1, Endpoint("br0", "p-a"))]
+    view = topo.graph_view()
+    assert sorted(view.nodes) == ["a", "br0", "hub"]
+    assert view.number_of_edges() == 1
