@@ -105,9 +105,16 @@ def _problem(err: Any) -> Problem:
             "letters, digits and dashes, starting with a letter or digit",
             path,
         )
+    if kind in _MAPPING_ERRORS:
+        msg = "should be a mapping of keys to values ({key: value} or one key per line)"
     text = msg.removeprefix("Value error, ")
     text = text[0].lower() + text[1:] if text else text
     return error("bad-value", f"{where}: {text}{_shown(value)}; correct the value", path)
+
+
+# pydantic's words for "not a mapping" name our Python classes: say it in YAML's terms.
+_MAPPING_ERRORS = {"dataclass_type", "dataclass_exact_type", "dict_type", "model_type",
+                   "model_attributes_type"}  # fmt: skip
 
 
 def _shown(value: Any) -> str:

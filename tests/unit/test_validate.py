@@ -258,6 +258,14 @@ CASES = [
     ),
     ("bad subnet", "subnet: 10.0.0.1/8\nnodes: {}\n", "subnet", 3, 1, "is not a network"),
     (
+        "link that is not a mapping",
+        "nodes:\n  a: {kind: netns}\nlinks: [5]\n",
+        "bad-value",
+        5,
+        9,
+        "should be a mapping of keys to values",
+    ),
+    (
         "short endpoint without colon",
         "nodes:\n  a: {kind: netns}\nlinks:\n  - endpoints: [a-eth0, a:eth1]\n",
         "bad-value",
