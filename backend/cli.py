@@ -6,10 +6,11 @@ Errors are one sentence on stderr and exit code 1; usage errors exit 2 (argparse
 from __future__ import annotations
 
 import argparse
-import socket
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from nstopo import __version__
 from nstopo.model.plan import plan_up
@@ -18,7 +19,8 @@ from nstopo.model.script import export_script
 from nstopo.model.validate import has_errors
 from nstopo.model.yamlfile import LoadedFile, load
 
-from .paths import socket_path
+from .client import HelperClient, HelperError, HelperUnavailable
+from .paths import DEFAULT_GROUP, DEFAULT_STATE_DIR, socket_path
 
 
 class CliError(Exception):
@@ -83,18 +85,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     loaded, problems = _load_checked(args.file)
     for problem in problems:
         print(problem.format(), file=sys.stderr)
-    where = socket_path()
-    if _helper_reachable(where):
-        raise CliError(
-            f"a helper is running at {where}, but this version of the command cannot ask it "
-            "for the live plan yet; stop it or unset NSTOPO_SOCKET to see the plan from scratch"
-        )
-    print(
-        f"# no helper is reachable at {where}: this is the plan from scratch "
-        f"(lab {loaded.topology.name!r} not running)",
-        file=sys.stderr,
-    )
-    for command in plan_up(loaded.topology).commands():
+    try:
+        client = HelperClient()
+    except HelperUnavailable:
+        print(f"# no helper is reachable at {socket_path()}: this is the plan from scratch "
+              f"(lab {loaded.topology.name!r} not running)", file=sys.stderr)  # fmt: skip
+        commands = plan_up(loaded.topology).commands()
+    else:
+        with client:
+            result = _helper_call(client, "lab.plan", {"topology": _text(args.file)})
+        state = "running" if result["running"] else "not running"
+        print(f"# lab {result['lab']!r} is {state}: these steps change it to match "
+              f"{args.file}", file=sys.stderr)  # fmt: skip
+        commands = [step["command"] for step in result["steps"]]
+    for command in commands:
         print(command)
     return 0
 
@@ -122,23 +126,106 @@ def _write_output(target: str, text: str, executable: bool = False) -> None:
         raise CliError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
-def _helper_reachable(path: str) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        try:
-            sock.connect(path)
-        except OSError:
-            return False
-    return True
+# -- commands that talk to the helper -------------------------------------------------------
 
 
-# -- commands that need parts not built yet -------------------------------------------------
+def _text(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _helper_call(client: HelperClient, method: str, params: Any = None,
+                 on_notification: Callable[[str, Any], None] | None = None) -> Any:  # fmt: skip
+    try:
+        return client.call(method, params, on_notification)
+    except HelperError as exc:
+        for line in exc.data if isinstance(exc.data, list) else []:
+            print(line, file=sys.stderr)
+        raise CliError(exc.message) from None
+
+
+def _client() -> HelperClient:
+    try:
+        return HelperClient()
+    except HelperUnavailable as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_helper(args: argparse.Namespace) -> int:
+    from .server import HelperStartError, run_helper
+
+    try:
+        run_helper(args.socket or socket_path(), args.state_dir or DEFAULT_STATE_DIR,
+                   args.group or DEFAULT_GROUP)  # fmt: skip
+    except HelperStartError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    _load_checked(args.file)  # file:line:col errors before bothering the helper
+    live = sys.stderr.isatty()
+
+    def progress(method: str, params: Any) -> None:
+        if method == "apply.progress" and live:
+            print(f"\r  step {params['index'] + 1}/{params['total']}", end="", file=sys.stderr)
+
+    with _client() as client:
+        result = _helper_call(client, "lab.apply", {"topology": _text(args.file),
+                                                    "dry_run": args.dry_run}, progress)  # fmt: skip
+    if live:
+        print("\r", end="", file=sys.stderr)
+    if args.dry_run:
+        for step in result["steps"]:
+            print(step["command"])
+    elif result["changed"]:
+        print(f"lab {result['lab']}: applied {_count(len(result['steps']), 'step')}")
+    else:
+        print(f"lab {result['lab']}: already up to date, nothing to do")
+    return 0
+
+
+def cmd_destroy(args: argparse.Namespace) -> int:
+    lab = args.lab
+    if lab.endswith((".yaml", ".yml")) or Path(lab).is_file():
+        lab = load(lab).topology.name
+    with _client() as client:
+        report = _helper_call(client, "lab.destroy", {"lab": lab, "force": args.force})
+    for item in report["processes"]:
+        pids = ", ".join(map(str, item["pids"]))
+        verb = "ended" if args.force else "still running (the namespace lives on until they end;"
+        tail = "" if args.force else " use --force to end them)"
+        print(f"namespace {item['namespace']}: processes {pids} {verb}{tail}", file=sys.stderr)
+    for item in report["skipped"]:
+        print(f"left alone: {item}", file=sys.stderr)
+    print(f"lab {lab}: removed {_count(len(report['removed']), 'object')}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _client() as client:
+        labs = _helper_call(client, "lab.status", {"lab": args.lab})
+    if args.json:
+        print(json.dumps(labs, indent=2))
+        return 0
+    if not labs:
+        print("no labs are running")
+    for lab in labs:
+        print(f"lab {lab['lab']}{' (an apply was interrupted)' if lab['pending'] else ''}")
+        for ns in lab["namespaces"]:
+            links = [f"{x['name']}:{x['oper']}" for x in ns["links"] if x["name"] != "lo"]
+            print(f"  netns {ns['name']:<16} {' '.join(links) or '(no interfaces)'}")
+        for link in lab["host_links"]:
+            print(f"  host  {link['name']:<16} {link['oper']}")
+    return 0
 
 
 def _needs_helper(args: argparse.Namespace) -> int:
     raise CliError(
-        f"'nstopo {args.command}' needs the privileged helper, which this version does not "
-        "include yet; use 'nstopo plan FILE' or 'nstopo export FILE --script OUT' meanwhile"
+        f"'nstopo {args.command}' is not in this version yet; apply, destroy, status and "
+        "plan work with the helper"
     )
 
 
@@ -170,7 +257,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--socket", metavar="P")
     p.add_argument("--state-dir", metavar="D")
     p.add_argument("--group", metavar="G")
-    p.set_defaults(handler=_needs_helper)
+    p.set_defaults(handler=cmd_helper)
 
     p = sub.add_parser("validate", help="check a topology; errors name file:line:col")
     p.add_argument("file", metavar="FILE")
@@ -183,16 +270,17 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("apply", help="create the lab, or change a running one to match FILE")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--dry-run", action="store_true")
-    p.set_defaults(handler=_needs_helper)
+    p.set_defaults(handler=cmd_apply)
 
     p = sub.add_parser("destroy", help="remove everything the lab created, and nothing else")
     p.add_argument("lab", metavar="LAB|FILE")
-    p.set_defaults(handler=_needs_helper)
+    p.add_argument("--force", action="store_true", help="end processes still inside its namespaces")
+    p.set_defaults(handler=cmd_destroy)
 
     p = sub.add_parser("status", help="labs, their objects, live oper states")
     p.add_argument("lab", nargs="?", metavar="LAB")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=_needs_helper)
+    p.set_defaults(handler=cmd_status)
 
     p = sub.add_parser("discover", help="the live host as a topology")
     fmt = p.add_mutually_exclusive_group()

@@ -13,6 +13,7 @@ The protocol is written down in docs/protocol.md.
 from __future__ import annotations
 
 import json
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ STEP_FAILED = -32003
 NO_SUCH_LAB = -32004
 VERSION_MISMATCH = -32005
 HELLO_FIRST = -32006
+NOT_AUTHORIZED = -32007
+
+log = logging.getLogger("nstopo.helper")
 
 
 class RpcError(Exception):
@@ -140,15 +144,22 @@ class Outbox:
     messages: deque[bytes] = field(default_factory=deque)
     dropped: int = 0
     drop_limit: int = 10_000
+    on_put: Callable[[], None] | None = None  # the server wakes its writer here
 
     def put_response(self, data: bytes) -> None:
         self.messages.append(data)
+        if self.on_put:
+            self.on_put()
 
     def put_notification(self, data: bytes) -> bool:
         if len(self.messages) >= self.limit:
             self.dropped += 1
+            if self.on_put:
+                self.on_put()
             return False
         self.messages.append(data)
+        if self.on_put:
+            self.on_put()
         return True
 
     @property
@@ -210,6 +221,10 @@ class Endpoint:
             result = await self._dispatch(message["method"], message.get("params"))
         except RpcError as exc:
             return None if is_notification else _error(msg_id, exc)
+        except Exception as exc:  # a bug in a handler must not stop the helper serving
+            log.exception("method %s failed", message["method"])
+            error = RpcError(INTERNAL_ERROR, f"internal error in the helper: {exc}")
+            return None if is_notification else _error(msg_id, error)
         return None if is_notification else {"jsonrpc": "2.0", "id": msg_id, "result": result}
 
     async def _dispatch(self, name: str, raw_params: Any) -> Any:

@@ -75,10 +75,18 @@ class NamespaceWorker:
         """Run `fn` on the worker thread: the only thread where handles may be used."""
         return self._pool.submit(fn, *args).result()
 
-    def create(self, name: str) -> IPRoute:
+    def create(self, name: str, prepare: Callable[[IPRoute], None] | None = None) -> IPRoute:
         """Create namespace `name` and return a netlink handle inside it.
+
+        `prepare(handle)` runs before the namespace gets its name, so a crash never
+        leaves a visible namespace that it did not finish (nstopo tags `lo` there).
         Fails with FileExistsError if the name is taken (by anyone)."""
-        return self._pool.submit(self._create, name).result()
+        return self._pool.submit(self._create, name, prepare).result()
+
+    def call_inside(self, name: str, fn: Callable[[], T]) -> T:
+        """Run `fn` on the worker thread while it is inside namespace `name` (for
+        what netlink cannot do: /proc/sys writes, tun/tap ioctls)."""
+        return self._pool.submit(self._inside, name, fn).result()
 
     def open(self, name: str) -> IPRoute:
         """A netlink handle inside an existing namespace; FileNotFoundError if none."""
@@ -93,15 +101,18 @@ class NamespaceWorker:
         path.unlink()
 
     # -- on the worker thread ----------------------------------------------------------------
-    def _create(self, name: str) -> IPRoute:
+    def _create(self, name: str, prepare: Callable[[IPRoute], None] | None) -> IPRoute:
         self._prepare_run_dir()
         path = self.run_dir / name
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))  # refuse a taken name
         try:
             _check(_libc.unshare(CLONE_NEWNET), "unshare")
             try:
+                handle = _handle_here()
+                if prepare is not None:
+                    prepare(handle)
                 _mount("/proc/thread-self/ns/net", str(path), MS_BIND)
-                return _handle_here()
+                return handle
             finally:
                 self._go_home()
         except BaseException:
@@ -119,6 +130,21 @@ class NamespaceWorker:
                 self._go_home()
         finally:
             os.close(fd)
+
+    def _inside(self, name: str, fn: Callable[[], T]) -> T:
+        fd = os.open(self.run_dir / name, os.O_RDONLY)
+        try:
+            _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
+            try:
+                return fn()
+            finally:
+                self._go_home()
+        finally:
+            os.close(fd)
+
+    def home_handle(self) -> IPRoute:
+        """A handle in the helper's own namespace, bound to the worker thread."""
+        return self._pool.submit(_handle_here).result()
 
     def _go_home(self) -> None:
         _check(_libc.setns(self._home.result(), CLONE_NEWNET), "setns back to the helper")

@@ -55,8 +55,11 @@ class Plan:
 def diff(current: Topology | None, desired: Topology | None) -> Plan:
     """Steps that take the kernel from `current` (None: nothing) to `desired`."""
     empty = Topology()
-    before = kernel_state(current or empty)
-    after = kernel_state(desired or empty)
+    return diff_states(kernel_state(current or empty), kernel_state(desired or empty))
+
+
+def diff_states(before: KernelState, after: KernelState) -> Plan:
+    """The same for flattened states (the helper passes what it knows is live)."""
     return Plan(tuple(_Differ(before, after).steps()))
 
 

@@ -35,3 +35,39 @@ def run_sandboxed(script: str, timeout: float = 60) -> subprocess.CompletedProce
 
 def quote(*words: str) -> str:
     return shlex.join(words)
+
+
+class Sandbox:
+    """A long-lived sandbox: a holder process keeps the network stack and the private
+    /run alive while helpers are started, killed and restarted inside it (nsenter).
+    `close()` ends the holder: everything built inside vanishes with it.
+
+    Its root namespace stands in for the host and has an `eth0` (a veth), so tests can
+    show that nstopo never touches the host's uplink.
+    """
+
+    def __init__(self) -> None:
+        uplink = "ip link add eth0 type veth peer name eth0-peer && ip link set eth0 up"
+        script = f"{_PRELUDE} && {uplink} && echo ready && exec sleep infinity"
+        self.holder = subprocess.Popen(
+            ["unshare", "--net", "--mount", "--propagation", "private", "--", "bash", "-c", script],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.holder.stdout is not None
+        if self.holder.stdout.readline().strip() != "ready":
+            self.close()
+            raise RuntimeError("the sandbox did not start")
+
+    def command(self, *argv: str) -> list[str]:
+        return ["nsenter", "-t", str(self.holder.pid), "--net", "--mount", "--", *argv]
+
+    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(*argv), capture_output=True, text=True, check=check,
+                              timeout=60)  # fmt: skip
+
+    def popen(self, *argv: str, **kwargs) -> subprocess.Popen:
+        return subprocess.Popen(self.command(*argv), **kwargs)
+
+    def close(self) -> None:
+        self.holder.kill()
+        self.holder.wait()

@@ -3,45 +3,19 @@ and `down` removes it. Runs every example inside a sandbox (tests/sandbox.py).""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from nstopo.model.plan import DEFAULT_MTU, plan_up
+from expectations import assert_kernel_matches, expected_facts
+from nstopo.model.plan import plan_up
 from nstopo.model.script import export_script
-from nstopo.model.state import KernelState, kernel_state
+from nstopo.model.state import kernel_state
 from nstopo.model.yamlfile import load
 from sandbox import needs_root, quote, run_sandboxed
 
 FACTS = str(Path(__file__).parent.parent / "kernel_facts.py")
-
-
-def expected_facts(state: KernelState) -> dict:
-    """The model's expectation in kernel_facts.py's vocabulary."""
-    devices = {
-        f"{d.ns or ''}/{d.name}": {
-            "kind": d.kind,
-            "up": d.up,
-            "mtu": d.mtu or DEFAULT_MTU,
-            "master": d.master,
-            "mac": d.mac,
-        }
-        for d in state.devices.values()
-    }
-    interfaces = [(ns or "", dev, ipaddress.ip_interface(a)) for ns, dev, a in state.addresses]
-    addresses = sorted(f"{ns}/{dev}/{i.ip}/{i.network.prefixlen}" for ns, dev, i in interfaces)
-    routes = sorted(f"{ns or ''}|{r.to}|{r.via}" for ns, r in state.routes)
-    sysctls = {f"{ns}/{key}": value for (ns, key), value in state.sysctls.items()}
-    return {
-        "namespaces": sorted(state.namespaces),
-        "devices": devices,
-        "addresses": addresses,
-        "routes": routes,
-        "sysctls": sysctls,
-        "loopback": dict(state.namespaces),
-    }
 
 
 def script_commands(script: str, function: str) -> list[str]:
@@ -68,14 +42,7 @@ def test_script_builds_the_plan_and_down_removes_it(example_file: Path, tmp_path
     up_json, down_json = done.stdout.strip().split("\n")
     up, down = json.loads(up_json), json.loads(down_json)
 
-    for key, device in expected["devices"].items():
-        assert key in up["devices"], f"{key} missing; kernel has {sorted(up['devices'])}"
-        got = up["devices"][key]
-        want = {k: v for k, v in device.items() if not (k == "mac" and v is None)}
-        assert {k: got[k] for k in want} == want, key
-    assert sorted(up["devices"]) == sorted(expected["devices"])
-    for name in ("namespaces", "addresses", "routes", "sysctls", "loopback"):
-        assert up[name] == expected[name], name
+    assert_kernel_matches(up, expected)
 
     assert down["namespaces"] == [] and down["devices"] == {} and down["addresses"] == []
     after = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)

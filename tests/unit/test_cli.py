@@ -82,10 +82,12 @@ def test_missing_file_is_one_sentence(capsys, tmp_path: Path) -> None:
     assert err.count("\n") == 1 and "cannot read the file" in err
 
 
-def test_commands_that_need_the_helper_say_so(capsys) -> None:
-    code, _, err = run(capsys, "apply", "lab.yaml")
-    assert code == 1
-    assert "needs the privileged helper" in err and "Traceback" not in err
+def test_commands_that_need_the_helper_say_how_to_start_it(capsys) -> None:
+    for argv in (["apply", str(EXAMPLES / "loopback.yaml")], ["status"], ["destroy", "lab"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 1
+        assert err.count("\n") == 1 and "no nstopo helper is running at" in err
+        assert "sudo nstopo helper" in err
 
 
 def test_usage_errors_exit_2(capsys) -> None:

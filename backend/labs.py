@@ -1,0 +1,323 @@
+"""Labs on the kernel: apply (diff, ownership checks, rollback), destroy, status.
+
+Ownership (design.md §4, contract): the helper changes or deletes only objects that
+are both recorded in the registry for the lab and tagged in the kernel. Everything
+a plan would touch is checked before the first change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nstopo.model import steps as s
+from nstopo.model.plan import Plan, diff_states
+from nstopo.model.problems import TopologyFileError
+from nstopo.model.simulate import advance, copy_state
+from nstopo.model.state import KernelState, kernel_state
+from nstopo.model.topology import Topology
+from nstopo.model.validate import validate
+from nstopo.model.yamlfile import dumps, parse_text
+
+from .realizer import Realizer, StepFailed, tag_for
+from .registry import LabRecord, Registry
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+class LabError(Exception):
+    """A refusal or failure to report to the client; `kind` maps to an error code."""
+
+    def __init__(self, kind: str, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.data = kind, message, data
+
+
+@dataclass
+class ApplyResult:
+    lab: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    changed: bool = False
+
+
+class LabService:
+    def __init__(self, realizer: Realizer, registry: Registry) -> None:
+        self.realizer, self.registry = realizer, registry
+        self._registry_lock = threading.Lock()
+        self._lab_locks: dict[str, threading.Lock] = {}
+
+    def _lock_for(self, lab: str) -> threading.Lock:
+        with self._registry_lock:
+            return self._lab_locks.setdefault(lab, threading.Lock())
+
+    def _save(self) -> None:
+        with self._registry_lock:
+            self.registry.save()
+
+    # -- plan ---------------------------------------------------------------------------
+    def recorded_topology(self, lab: str) -> Topology | None:
+        record = self.registry.labs.get(lab)
+        if record is None or not record.topology:
+            return None
+        return parse_text(record.topology).topology
+
+    def plan(self, topology: Topology) -> Plan:
+        _check_valid(topology)
+        return diff_states(self._current_state(topology.name), kernel_state(topology))
+
+    def _current_state(self, lab: str) -> KernelState:
+        current = self.recorded_topology(lab)
+        return kernel_state(current or Topology())
+
+    # -- apply --------------------------------------------------------------------------
+    def apply(self, topology: Topology, uid: int, dry_run: bool = False,
+              progress: Progress | None = None) -> ApplyResult:  # fmt: skip
+        lab = topology.name
+        with self._lock_for(lab):
+            _check_valid(topology)
+            before = self._current_state(lab)
+            plan = diff_states(before, kernel_state(topology))
+            result = ApplyResult(lab, [step.to_dict() for step in plan], bool(len(plan)))
+            if dry_run or not len(plan):
+                return result
+            record = self.registry.labs.get(lab) or LabRecord(lab, owner_uid=uid)
+            self._check_ownership(record, plan)
+            self._record_pending(record, plan)
+            reached = copy_state(before)
+            for index, step in enumerate(plan):
+                try:
+                    self.realizer.execute(step, lab)
+                except StepFailed as exc:
+                    self._roll_back(record, reached, before)
+                    raise LabError("step-failed", f"step {index + 1} of {len(plan)} failed: "
+                                   f"{exc}; nothing of this apply was kept",
+                                   {"step": step.to_dict(), "index": index}) from None  # fmt: skip
+                advance(reached, step)
+                if progress:
+                    progress({"lab": lab, "index": index, "total": len(plan),
+                              "command": step.command()})  # fmt: skip
+            self._record_applied(record, topology)
+            return result
+
+    def _check_ownership(self, record: LabRecord, plan: Plan) -> None:
+        """Refuse, before any change, a plan that would touch what is not ours."""
+        created_ns = {step.name for step in plan if isinstance(step, s.AddNetns)}
+        created_host = {name for step in plan for ns, name in _created_devices(step) if ns is None}
+        tag = tag_for(record.name)
+        for name in sorted(created_ns):
+            owner = self.registry.owner_of_namespace(name)
+            if owner is not None and owner != record.name:
+                raise LabError("not-owned", f'namespace "{name}" belongs to lab "{owner}"; '
+                               "rename the node or destroy that lab first")  # fmt: skip
+            if (self.realizer.run_dir / name).exists():
+                raise LabError("not-owned", f'namespace "{name}" already exists and was not made '
+                               "by this lab; rename the node or remove that namespace")  # fmt: skip
+        for name in sorted(created_host):
+            owner = self.registry.owner_of_host_device(name)
+            if (owner is not None and owner != record.name) or self.realizer.device_exists(
+                None, name
+            ):
+                raise LabError("not-owned", f'interface "{name}" already exists in the host '
+                               "namespace and is not this lab's; rename the interface")  # fmt: skip
+        for step in plan:
+            ns = getattr(step, "ns", None) if not isinstance(step, s.DelNetns) else step.name
+            if isinstance(step, s.AddNetns):
+                continue
+            foreign = (
+                ns is not None
+                and ns not in created_ns
+                and (not record.owns_namespace(ns) or self.realizer.namespace_tag(ns) != tag)
+            )
+            if foreign:
+                raise LabError("not-owned", f'namespace "{ns}" is not recorded and tagged as '
+                                   f'lab "{record.name}"\'s; nstopo leaves it alone')  # fmt: skip
+            if ns is None:
+                self._check_host_step(record, step, created_host, tag)
+
+    def _check_host_step(self, record: LabRecord, step: s.Step, created: set[str],
+                         tag: str) -> None:  # fmt: skip
+        """In the host namespace only the lab's own devices may change, and routes
+        must go through one of them: the host's own routes and addresses stay as
+        they are."""
+        if isinstance(step, s.AddVeth | s.AddBridge | s.AddTuntap):
+            return
+        if isinstance(step, s.AddRoute | s.DelRoute):
+            device = step.route.dev
+            if device is None:
+                raise LabError("not-owned", f"route {step.route.to} in the host namespace "
+                               "names no dev; nstopo only adds host routes through the lab's "
+                               "own interfaces: add dev")  # fmt: skip
+        else:
+            device = getattr(step, "name", None) or getattr(step, "dev", None)
+        if device is None or device in created:
+            return
+        if not record.owns_host_device(device) or self.realizer.tag_of_device(None, device) != tag:
+            raise LabError("not-owned", f'interface "{device}" in the host namespace is not '
+                           f'recorded and tagged as lab "{record.name}"\'s; nstopo leaves it '
+                           "alone")  # fmt: skip
+
+    def _record_pending(self, record: LabRecord, plan: Plan) -> None:
+        for step in plan:
+            if isinstance(step, s.AddNetns) and step.name not in record.pending_namespaces:
+                record.pending_namespaces.append(step.name)
+            for ns, name in _created_devices(step):
+                if ns is None and name not in record.pending_host_devices:
+                    record.pending_host_devices.append(name)
+        self.registry.labs[record.name] = record
+        self._save()
+
+    def _record_applied(self, record: LabRecord, topology: Topology) -> None:
+        state = kernel_state(topology)
+        record.topology = dumps(topology)
+        record.namespaces = list(state.namespaces)
+        record.host_devices = [name for ns, name in state.devices if ns is None]
+        record.pending_namespaces, record.pending_host_devices = [], []
+        if not record.namespaces and not record.host_devices:
+            self.registry.labs.pop(record.name, None)
+        self._save()
+
+    def _roll_back(self, record: LabRecord, reached: KernelState, before: KernelState) -> None:
+        for step in diff_states(reached, before):
+            try:
+                self.realizer.execute(step, record.name)
+            except StepFailed:
+                continue  # best effort; what remains stays pending for destroy
+        record.pending_namespaces = [n for n in record.pending_namespaces
+                                     if self.realizer.namespace_tag(n) is not None]  # fmt: skip
+        record.pending_host_devices = [n for n in record.pending_host_devices
+                                       if self.realizer.device_exists(None, n)]  # fmt: skip
+        if not (record.topology or record.pending_namespaces or record.pending_host_devices):
+            self.registry.labs.pop(record.name, None)
+        self._save()
+
+    # -- destroy ------------------------------------------------------------------------
+    def destroy(self, lab: str, force: bool = False) -> dict[str, Any]:
+        with self._lock_for(lab):
+            record = self.registry.labs.get(lab)
+            if record is None:
+                raise LabError("no-such-lab", f'there is no lab "{lab}"; nstopo status lists '
+                               "the running ones")  # fmt: skip
+            tag = tag_for(lab)
+            report: dict[str, Any] = {"lab": lab, "removed": [], "skipped": [], "processes": []}
+            for name in dict.fromkeys(record.namespaces + record.pending_namespaces):
+                path = self.realizer.run_dir / name
+                if not path.exists():
+                    continue
+                if self.realizer.namespace_tag(name) != tag:
+                    if path.stat().st_size == 0 and not os.path.ismount(path):
+                        path.unlink()  # a creation that never finished: not a namespace
+                        continue
+                    report["skipped"].append(f"namespace {name} (not tagged as this lab's)")
+                    continue
+                pids = processes_in(path)
+                if pids:
+                    report["processes"].append({"namespace": name, "pids": pids})
+                    if force:
+                        for pid in pids:
+                            _kill(pid)
+                self.realizer.execute(s.DelNetns(name), lab)
+                report["removed"].append(f"namespace {name}")
+            for name in dict.fromkeys(record.host_devices + record.pending_host_devices):
+                alias = self.realizer.tag_of_device(None, name)
+                if alias is None:
+                    continue  # gone with its peer
+                if alias != tag:
+                    report["skipped"].append(f"interface {name} (not tagged as this lab's)")
+                    continue
+                self.realizer.execute(s.DelLink(None, name, "veth"), lab)
+                report["removed"].append(f"interface {name}")
+            self.registry.labs.pop(lab, None)
+            self._save()
+            return report
+
+    # -- status -------------------------------------------------------------------------
+    def status(self, lab: str | None = None) -> list[dict[str, Any]]:
+        names = [lab] if lab else sorted(self.registry.labs)
+        if lab and lab not in self.registry.labs:
+            raise LabError("no-such-lab", f'there is no lab "{lab}"')
+        return [self._lab_status(self.registry.labs[name]) for name in names]
+
+    def _lab_status(self, record: LabRecord) -> dict[str, Any]:
+        namespaces = []
+        for name in record.namespaces:
+            links = self.realizer.links_in(name) if (self.realizer.run_dir / name).exists() else []
+            namespaces.append({"name": name, "present": bool(links), "links": links})
+        host = [link for link in self.realizer.links_in(None) if link["name"] in
+                record.host_devices]  # fmt: skip
+        pending = bool(record.pending_namespaces or record.pending_host_devices)
+        return {"lab": record.name, "namespaces": namespaces, "host_links": host,
+                "pending": pending}  # fmt: skip
+
+    # -- after a restart ---------------------------------------------------------------------
+    def reconcile(self) -> None:
+        """Bring the registry in line with the kernel after a crash or restart: keep
+        what exists and carries the lab's tag; forget what is gone."""
+        for record in list(self.registry.labs.values()):
+            tag = tag_for(record.name)
+            for name in list(record.pending_namespaces):
+                path = self.realizer.run_dir / name
+                if path.exists() and path.stat().st_size == 0 and not os.path.ismount(path):
+                    path.unlink()  # creation interrupted before the namespace got its name
+            record.namespaces = [n for n in dict.fromkeys(record.namespaces +
+                                 record.pending_namespaces)
+                                 if self.realizer.namespace_tag(n) == tag]  # fmt: skip
+            record.host_devices = [n for n in dict.fromkeys(record.host_devices +
+                                   record.pending_host_devices)
+                                   if self.realizer.tag_of_device(None, n) == tag]  # fmt: skip
+            interrupted = bool(record.pending_namespaces or record.pending_host_devices)
+            record.pending_namespaces, record.pending_host_devices = [], []
+            if interrupted:
+                record.topology = ""  # unknown how far it got: the next apply starts over
+            if not record.namespaces and not record.host_devices:
+                del self.registry.labs[record.name]
+        self._save()
+
+
+def _check_valid(topology: Topology) -> None:
+    errors = [p for p in validate(topology) if p.is_error]
+    if errors:
+        raise LabError("invalid", f"the topology has {len(errors)} error(s); first: "
+                       f"{errors[0].message}", [p.format() for p in errors])  # fmt: skip
+
+
+def _created_devices(step: s.Step) -> list[tuple[str | None, str]]:
+    if isinstance(step, s.AddVeth):
+        return [(step.ns, step.name), (step.peer_ns, step.peer)]
+    if isinstance(step, s.AddBridge | s.AddTuntap):
+        return [(step.ns, step.name)]
+    return []
+
+
+def processes_in(netns_path: os.PathLike[str] | str) -> list[int]:
+    """Pids of processes whose network namespace is the one mounted at `netns_path`."""
+    target = os.stat(netns_path)
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            st = os.stat(f"/proc/{entry}/ns/net")
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino):
+            found.append(int(entry))
+    return found
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def parse_topology(text: str) -> Topology:
+    """A topology sent by a client as YAML text; problems become one LabError."""
+    try:
+        return parse_text(text, "<request>").topology
+    except TopologyFileError as exc:
+        raise LabError("invalid", exc.problems[0].format(),
+                       [p.format() for p in exc.problems]) from None  # fmt: skip

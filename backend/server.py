@@ -1,0 +1,275 @@
+"""`nstopo helper`: the privileged half. An asyncio server on a Unix socket.
+
+Moves bytes between sockets and the protocol objects (jsonrpc.py); the methods call
+the lab service (labs.py) in worker threads so the event loop never blocks on the
+kernel. Peers are checked with SO_PEERCRED before anything they send is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import grp
+import logging
+import os
+import socket
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nstopo import __version__
+from nstopo.model.types import STRICT
+
+from . import jsonrpc as rpc
+from .labs import LabError, LabService, parse_topology
+from .realizer import Realizer
+from .registry import Registry
+
+log = logging.getLogger("nstopo.helper")
+SERVER_NAME = f"nstopo-helper {__version__}"
+_ERROR_CODES = {
+    "invalid": rpc.TOPOLOGY_INVALID,
+    "not-owned": rpc.NOT_OWNED,
+    "step-failed": rpc.STEP_FAILED,
+    "no-such-lab": rpc.NO_SUCH_LAB,
+}
+
+
+class HelperStartError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TopologyParams:
+    __pydantic_config__ = STRICT
+    topology: str  # the YAML text
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class LabParams:
+    __pydantic_config__ = STRICT
+    lab: str
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class StatusParams:
+    __pydantic_config__ = STRICT
+    lab: str | None = None
+
+
+class Helper:
+    def __init__(self, socket_path: Path, state_dir: Path, group: str) -> None:
+        self.socket_path, self.state_dir, self.group = socket_path, state_dir, group
+        self.group_id: int | None = None
+        self.registry = rpc.MethodRegistry()
+        self.service: LabService | None = None
+        self._lock_fd: int | None = None
+
+    # -- start and stop --------------------------------------------------------------------
+    def start(self) -> None:
+        """Everything that can fail with a clear message, before serving."""
+        if os.geteuid() != 0:
+            raise HelperStartError("the helper must run as root (it creates namespaces)")
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._lock_fd = os.open(self.state_dir / "helper.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HelperStartError(f"another helper already runs with state dir {self.state_dir}"
+                                   ) from None  # fmt: skip
+        try:
+            self.group_id = grp.getgrnam(self.group).gr_gid
+        except KeyError:
+            log.warning("group %r does not exist: only root may use the helper", self.group)
+        self.service = LabService(Realizer(), Registry.load(self.state_dir))
+        self.service.reconcile()
+        self._register_methods()
+
+    async def serve(self, ready: asyncio.Event | None = None) -> None:
+        self.socket_path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        if self.socket_path.exists():
+            self.socket_path.unlink()  # stale: the lock proves no other helper owns it
+        server = await asyncio.start_unix_server(self._connection, path=str(self.socket_path),
+                                                 limit=rpc.MAX_MESSAGE_BYTES)  # fmt: skip
+        os.chmod(self.socket_path, 0o660)
+        if self.group_id is not None:
+            os.chown(self.socket_path, 0, self.group_id)
+        log.info("listening on %s", self.socket_path)
+        if ready is not None:
+            ready.set()
+        async with server:
+            await server.serve_forever()
+
+    def close(self) -> None:
+        if self.service is not None:
+            self.service.realizer.close()
+        self.socket_path.unlink(missing_ok=True)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+
+    # -- one connection ---------------------------------------------------------------------
+    async def _connection(self, reader: asyncio.StreamReader,
+                          writer: asyncio.StreamWriter) -> None:  # fmt: skip
+        sock = writer.get_extra_info("socket")
+        pid, uid, gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                            struct.calcsize("3i")))  # fmt: skip
+        if not self._authorized(pid, uid, gid):
+            error = rpc.RpcError(
+                rpc.NOT_AUTHORIZED,
+                f"user {uid} is not root and not in group "
+                f"{self.group!r}; ask an administrator to add you to it",
+            )
+            writer.write(rpc.encode({"jsonrpc": "2.0", "id": None, "error": error.to_json()}))
+            await _close(writer)
+            return
+        wake, drained = asyncio.Event(), asyncio.Event()
+        loop = asyncio.get_running_loop()
+        outbox = rpc.Outbox(on_put=lambda: loop.call_soon_threadsafe(wake.set))
+        session = rpc.Session(uid=uid, gid=gid, pid=pid)
+        endpoint = rpc.Endpoint(self.registry, session, outbox)
+        writer_task = asyncio.create_task(self._write(writer, outbox, wake, drained))
+        requests: set[asyncio.Task[None]] = set()
+        framer = rpc.LineFramer()
+        try:
+            while not outbox.overflowing:
+                # Backpressure: a client that sends requests without reading the answers
+                # waits in its own socket buffer, not in the helper's memory.
+                while len(outbox.messages) >= outbox.limit or len(requests) >= outbox.limit:
+                    drained.clear()
+                    await drained.wait()
+                data = await reader.read(65536)
+                if not data:
+                    break
+                for frame in framer.feed(data):
+                    task = asyncio.create_task(endpoint.receive(frame))
+                    requests.add(task)
+                    task.add_done_callback(lambda t: (requests.discard(t), drained.set()))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            for task in requests:
+                task.cancel()
+            writer_task.cancel()
+            await _close(writer)
+
+    async def _write(self, writer: asyncio.StreamWriter, outbox: rpc.Outbox,
+                     wake: asyncio.Event, drained: asyncio.Event) -> None:  # fmt: skip
+        while True:
+            await wake.wait()
+            wake.clear()
+            if outbox.overflowing:
+                log.warning("client stopped reading (%d notifications dropped): closing",
+                            outbox.dropped)  # fmt: skip
+                writer.transport.abort()
+                return
+            while outbox.messages:
+                writer.write(outbox.messages.popleft())
+            await writer.drain()
+            drained.set()
+
+    def _authorized(self, pid: int, uid: int, gid: int) -> bool:
+        if uid == 0:
+            return True
+        if self.group_id is None:
+            return False
+        return self.group_id == gid or self.group_id in _process_groups(pid)
+
+    # -- methods ------------------------------------------------------------------------------
+    def _register_methods(self) -> None:
+        rpc.add_hello(self.registry, SERVER_NAME)
+        add = self.registry.add
+        add("lab.plan", self._plan, TopologyParams)
+        add("lab.apply", self._apply, TopologyParams)
+        add("lab.destroy", self._destroy, LabParams)
+        add("lab.status", self._status, StatusParams)
+        add("helper.info", self._info)
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except LabError as exc:
+            raise rpc.RpcError(_ERROR_CODES.get(exc.kind, rpc.INTERNAL_ERROR), exc.message,
+                               exc.data) from None  # fmt: skip
+
+    async def _plan(self, params: TopologyParams, session: rpc.Session) -> dict[str, Any]:
+        assert self.service is not None
+        topology = await self._call(parse_topology, params.topology)
+        plan = await self._call(self.service.plan, topology)
+        running = topology.name in self.service.registry.labs
+        return {"lab": topology.name, "running": running, "steps": [s.to_dict() for s in plan]}
+
+    async def _apply(self, params: TopologyParams, session: rpc.Session) -> dict[str, Any]:
+        assert self.service is not None
+        topology = await self._call(parse_topology, params.topology)
+        loop = asyncio.get_running_loop()
+
+        def progress(event: dict[str, Any]) -> None:
+            loop.call_soon_threadsafe(session.notify, "apply.progress", event)
+
+        result = await self._call(self.service.apply, topology, session.uid, params.dry_run,
+                                  progress)  # fmt: skip
+        return {"lab": result.lab, "changed": result.changed, "dry_run": params.dry_run,
+                "steps": result.steps}  # fmt: skip
+
+    async def _destroy(self, params: LabParams, session: rpc.Session) -> dict[str, Any]:
+        assert self.service is not None
+        return await self._call(self.service.destroy, params.lab, params.force)
+
+    async def _status(self, params: StatusParams, session: rpc.Session) -> list[dict[str, Any]]:
+        assert self.service is not None
+        return await self._call(self.service.status, params.lab)
+
+    async def _info(self, params: None, session: rpc.Session) -> dict[str, Any]:
+        assert self.service is not None
+        return {"server": SERVER_NAME, "pid": os.getpid(), "rss_kib": _rss_kib(),
+                "labs": sorted(self.service.registry.labs)}  # fmt: skip
+
+
+def _process_groups(pid: int) -> set[int]:
+    """The live process's supplementary groups (what its credentials really are)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Groups:"):
+                return {int(g) for g in line.split()[1:]}
+    except OSError:
+        pass
+    return set()
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(ConnectionError, OSError):
+        await writer.wait_closed()
+
+
+def run_helper(socket_path: str, state_dir: str, group: str) -> None:
+    """Foreground: serve until SIGINT/SIGTERM."""
+    import signal
+
+    logging.basicConfig(level=logging.INFO, format="nstopo helper: %(message)s")
+    helper = Helper(Path(socket_path), Path(state_dir), group)
+    helper.start()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        serving = asyncio.create_task(helper.serve())
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, serving.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+
+    try:
+        asyncio.run(main())
+    finally:
+        helper.close()
