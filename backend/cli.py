@@ -15,6 +15,7 @@ from typing import Any
 from nstopo import __version__
 from nstopo.model.plan import plan_up
 from nstopo.model.problems import Problem, TopologyFileError
+from nstopo.model.schema import to_document
 from nstopo.model.script import export_script
 from nstopo.model.validate import has_errors
 from nstopo.model.yamlfile import LoadedFile, load
@@ -93,7 +94,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         commands = plan_up(loaded.topology).commands()
     else:
         with client:
-            result = _helper_call(client, "lab.plan", {"topology": _text(args.file)})
+            result = _helper_call(client, "lab.plan", {"topology": to_document(loaded.topology)})
         state = "running" if result["running"] else "not running"
         print(f"# lab {result['lab']!r} is {state}: these steps change it to match "
               f"{args.file}", file=sys.stderr)  # fmt: skip
@@ -165,7 +166,7 @@ def cmd_helper(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    _load_checked(args.file)  # file:line:col errors before bothering the helper
+    loaded, _ = _load_checked(args.file)  # file:line:col errors before asking the helper
     live = sys.stderr.isatty()
 
     def progress(method: str, params: Any) -> None:
@@ -173,8 +174,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
             print(f"\r  step {params['index'] + 1}/{params['total']}", end="", file=sys.stderr)
 
     with _client() as client:
-        result = _helper_call(client, "lab.apply", {"topology": _text(args.file),
-                                                    "dry_run": args.dry_run}, progress)  # fmt: skip
+        params = {"topology": to_document(loaded.topology), "dry_run": args.dry_run}
+        result = _helper_call(client, "lab.apply", params, progress)
     if live:
         print("\r", end="", file=sys.stderr)
     if args.dry_run:

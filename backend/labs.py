@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,14 +19,16 @@ from typing import Any
 from nstopo.model import steps as s
 from nstopo.model.plan import Plan, diff_states
 from nstopo.model.problems import TopologyFileError
+from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.simulate import advance, copy_state
 from nstopo.model.state import KernelState, kernel_state
 from nstopo.model.topology import Topology
 from nstopo.model.validate import validate
-from nstopo.model.yamlfile import dumps, parse_text
+from nstopo.model.yamlfile import parse_text
 
-from .realizer import Realizer, StepFailed, tag_for
+from .realizer import Realizer, tag_for
 from .registry import LabRecord, Registry
+from .rtnl import LinkInfo
 
 Progress = Callable[[dict[str, Any]], None]
 
@@ -43,6 +46,7 @@ class ApplyResult:
     lab: str
     steps: list[dict[str, Any]] = field(default_factory=list)
     changed: bool = False
+    elapsed_ms: float = 0.0  # time spent in the helper, plan to last step
 
 
 class LabService:
@@ -50,6 +54,7 @@ class LabService:
         self.realizer, self.registry = realizer, registry
         self._registry_lock = threading.Lock()
         self._lab_locks: dict[str, threading.Lock] = {}
+        self._running: dict[str, KernelState] = {}  # what each lab's kernel state is
 
     def _lock_for(self, lab: str) -> threading.Lock:
         with self._registry_lock:
@@ -60,48 +65,55 @@ class LabService:
             self.registry.save()
 
     # -- plan ---------------------------------------------------------------------------
-    def recorded_topology(self, lab: str) -> Topology | None:
-        record = self.registry.labs.get(lab)
-        if record is None or not record.topology:
-            return None
-        return parse_text(record.topology).topology
-
     def plan(self, topology: Topology) -> Plan:
         _check_valid(topology)
         return diff_states(self._current_state(topology.name), kernel_state(topology))
 
     def _current_state(self, lab: str) -> KernelState:
-        current = self.recorded_topology(lab)
-        return kernel_state(current or Topology())
+        """The kernel state of a running lab, from memory or (after a restart) the registry."""
+        state = self._running.get(lab)
+        if state is None:
+            record = self.registry.labs.get(lab)
+            topology = Topology()
+            if record is not None and record.topology is not None:
+                topology = topology_from_document(record.topology)
+            state = self._running[lab] = kernel_state(topology)
+        return state
 
     # -- apply --------------------------------------------------------------------------
     def apply(self, topology: Topology, uid: int, dry_run: bool = False,
               progress: Progress | None = None) -> ApplyResult:  # fmt: skip
         lab = topology.name
+        started = time.perf_counter()
         with self._lock_for(lab):
             _check_valid(topology)
             before = self._current_state(lab)
             plan = diff_states(before, kernel_state(topology))
             result = ApplyResult(lab, [step.to_dict() for step in plan], bool(len(plan)))
             if dry_run or not len(plan):
+                result.elapsed_ms = (time.perf_counter() - started) * 1000
                 return result
             record = self.registry.labs.get(lab) or LabRecord(lab, owner_uid=uid)
             self._check_ownership(record, plan)
             self._record_pending(record, plan)
             reached = copy_state(before)
-            for index, step in enumerate(plan):
-                try:
-                    self.realizer.execute(step, lab)
-                except StepFailed as exc:
-                    self._roll_back(record, reached, before)
-                    raise LabError("step-failed", f"step {index + 1} of {len(plan)} failed: "
-                                   f"{exc}; nothing of this apply was kept",
-                                   {"step": step.to_dict(), "index": index}) from None  # fmt: skip
-                advance(reached, step)
+            steps = list(plan)
+
+            def done(index: int) -> None:
+                advance(reached, steps[index])
                 if progress:
-                    progress({"lab": lab, "index": index, "total": len(plan),
-                              "command": step.command()})  # fmt: skip
-            self._record_applied(record, topology)
+                    progress({"lab": lab, "index": index, "total": len(steps),
+                              "command": steps[index].command()})  # fmt: skip
+
+            failures = self.realizer.realize(steps, lab, done)
+            if failures:
+                failed = failures[0]
+                self._roll_back(record, reached, before)
+                raise LabError("step-failed", f"step {failed.index + 1} of {len(steps)} failed: "
+                               f"{failed}; nothing of this apply was kept",
+                               {"step": failed.step.to_dict(), "index": failed.index})  # fmt: skip
+            self._record_applied(record, topology, reached)
+            result.elapsed_ms = (time.perf_counter() - started) * 1000
             return result
 
     def _check_ownership(self, record: LabRecord, plan: Plan) -> None:
@@ -124,10 +136,12 @@ class LabService:
             ):
                 raise LabError("not-owned", f'interface "{name}" already exists in the host '
                                "namespace and is not this lab's; rename the interface")  # fmt: skip
+        checked: set[str | None] = set()
         for step in plan:
             ns = getattr(step, "ns", None) if not isinstance(step, s.DelNetns) else step.name
-            if isinstance(step, s.AddNetns):
+            if isinstance(step, s.AddNetns) or (ns is not None and ns in checked):
                 continue
+            checked.add(ns)
             foreign = (
                 ns is not None
                 and ns not in created_ns
@@ -162,37 +176,42 @@ class LabService:
                            "alone")  # fmt: skip
 
     def _record_pending(self, record: LabRecord, plan: Plan) -> None:
+        """Write down what this apply may create before creating it (for a crash)."""
+        new = record.name not in self.registry.labs
         for step in plan:
             if isinstance(step, s.AddNetns) and step.name not in record.pending_namespaces:
                 record.pending_namespaces.append(step.name)
+                new = True
             for ns, name in _created_devices(step):
                 if ns is None and name not in record.pending_host_devices:
                     record.pending_host_devices.append(name)
+                    new = True
         self.registry.labs[record.name] = record
-        self._save()
+        if new:
+            self._save()
 
-    def _record_applied(self, record: LabRecord, topology: Topology) -> None:
-        state = kernel_state(topology)
-        record.topology = dumps(topology)
+    def _record_applied(self, record: LabRecord, topology: Topology, state: KernelState) -> None:
+        self._running[record.name] = state
+        record.topology = to_document(topology)
         record.namespaces = list(state.namespaces)
         record.host_devices = [name for ns, name in state.devices if ns is None]
         record.pending_namespaces, record.pending_host_devices = [], []
         if not record.namespaces and not record.host_devices:
             self.registry.labs.pop(record.name, None)
+            self._running.pop(record.name, None)
         self._save()
 
     def _roll_back(self, record: LabRecord, reached: KernelState, before: KernelState) -> None:
-        for step in diff_states(reached, before):
-            try:
-                self.realizer.execute(step, record.name)
-            except StepFailed:
-                continue  # best effort; what remains stays pending for destroy
+        # Best effort: what cannot be undone stays pending, for destroy to find.
+        self.realizer.realize(list(diff_states(reached, before)), record.name, lambda _: None,
+                              keep_going=True)  # fmt: skip
         record.pending_namespaces = [n for n in record.pending_namespaces
                                      if self.realizer.namespace_tag(n) is not None]  # fmt: skip
         record.pending_host_devices = [n for n in record.pending_host_devices
                                        if self.realizer.device_exists(None, n)]  # fmt: skip
         if not (record.topology or record.pending_namespaces or record.pending_host_devices):
             self.registry.labs.pop(record.name, None)
+            self._running.pop(record.name, None)
         self._save()
 
     # -- destroy ------------------------------------------------------------------------
@@ -204,6 +223,8 @@ class LabService:
                                "the running ones")  # fmt: skip
             tag = tag_for(lab)
             report: dict[str, Any] = {"lab": lab, "removed": [], "skipped": [], "processes": []}
+            steps: list[s.Step] = []
+            users = processes_by_namespace()
             for name in dict.fromkeys(record.namespaces + record.pending_namespaces):
                 path = self.realizer.run_dir / name
                 if not path.exists():
@@ -214,24 +235,28 @@ class LabService:
                         continue
                     report["skipped"].append(f"namespace {name} (not tagged as this lab's)")
                     continue
-                pids = processes_in(path)
+                st = path.stat()
+                pids = users.get((st.st_dev, st.st_ino), [])
                 if pids:
                     report["processes"].append({"namespace": name, "pids": pids})
                     if force:
                         for pid in pids:
                             _kill(pid)
-                self.realizer.execute(s.DelNetns(name), lab)
-                report["removed"].append(f"namespace {name}")
+                steps.append(s.DelNetns(name))
+            host_links = {link.name: link.alias for link in self.realizer.links_in(None)}
             for name in dict.fromkeys(record.host_devices + record.pending_host_devices):
-                alias = self.realizer.tag_of_device(None, name)
-                if alias is None:
+                if name not in host_links:
                     continue  # gone with its peer
-                if alias != tag:
+                if host_links[name] != tag:
                     report["skipped"].append(f"interface {name} (not tagged as this lab's)")
                     continue
-                self.realizer.execute(s.DelLink(None, name, "veth"), lab)
-                report["removed"].append(f"interface {name}")
+                steps.append(s.DelLink(None, name, "veth"))
+            failures = self.realizer.realize(steps, lab, lambda i: report["removed"].append(
+                _describe_removal(steps[i])), keep_going=True)  # fmt: skip
+            for failure in failures:
+                report["skipped"].append(f"{failure.step.command()} failed: {failure.reason}")
             self.registry.labs.pop(lab, None)
+            self._running.pop(lab, None)
             self._save()
             return report
 
@@ -245,10 +270,11 @@ class LabService:
     def _lab_status(self, record: LabRecord) -> dict[str, Any]:
         namespaces = []
         for name in record.namespaces:
-            links = self.realizer.links_in(name) if (self.realizer.run_dir / name).exists() else []
-            namespaces.append({"name": name, "present": bool(links), "links": links})
-        host = [link for link in self.realizer.links_in(None) if link["name"] in
-                record.host_devices]  # fmt: skip
+            present = (self.realizer.run_dir / name).exists()
+            links = [_link_json(x) for x in self.realizer.links_in(name)] if present else []
+            namespaces.append({"name": name, "present": present, "links": links})
+        host = [_link_json(x) for x in self.realizer.links_in(None)
+                if x.name in record.host_devices]  # fmt: skip
         pending = bool(record.pending_namespaces or record.pending_host_devices)
         return {"lab": record.name, "namespaces": namespaces, "host_links": host,
                 "pending": pending}  # fmt: skip
@@ -272,10 +298,21 @@ class LabService:
             interrupted = bool(record.pending_namespaces or record.pending_host_devices)
             record.pending_namespaces, record.pending_host_devices = [], []
             if interrupted:
-                record.topology = ""  # unknown how far it got: the next apply starts over
+                record.topology = None  # unknown how far it got: the next apply starts over
             if not record.namespaces and not record.host_devices:
                 del self.registry.labs[record.name]
         self._save()
+
+
+def _link_json(link: LinkInfo) -> dict[str, Any]:
+    return {"name": link.name, "kind": link.kind, "oper": link.oper, "up": link.up,
+            "tag": link.alias}  # fmt: skip
+
+
+def _describe_removal(step: s.Step) -> str:
+    if isinstance(step, s.DelNetns):
+        return f"namespace {step.name}"
+    return f"interface {getattr(step, 'name', '?')}"
 
 
 def _check_valid(topology: Topology) -> None:
@@ -293,10 +330,9 @@ def _created_devices(step: s.Step) -> list[tuple[str | None, str]]:
     return []
 
 
-def processes_in(netns_path: os.PathLike[str] | str) -> list[int]:
-    """Pids of processes whose network namespace is the one mounted at `netns_path`."""
-    target = os.stat(netns_path)
-    found = []
+def processes_by_namespace() -> dict[tuple[int, int], list[int]]:
+    """Pids by network namespace identity (st_dev, st_ino), from one scan of /proc."""
+    found: dict[tuple[int, int], list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -304,8 +340,7 @@ def processes_in(netns_path: os.PathLike[str] | str) -> list[int]:
             st = os.stat(f"/proc/{entry}/ns/net")
         except OSError:
             continue
-        if (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino):
-            found.append(int(entry))
+        found.setdefault((st.st_dev, st.st_ino), []).append(int(entry))
     return found
 
 
@@ -314,10 +349,13 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def parse_topology(text: str) -> Topology:
-    """A topology sent by a client as YAML text; problems become one LabError."""
+def parse_topology(data: str | dict[str, Any]) -> Topology:
+    """A topology sent by a client: the file's YAML text, or the same structure as JSON
+    (model.schema.to_document; much faster for large labs). Problems: one LabError."""
     try:
-        return parse_text(text, "<request>").topology
+        if isinstance(data, str):
+            return parse_text(data, "<request>").topology
+        return topology_from_document(data)
     except TopologyFileError as exc:
         raise LabError("invalid", exc.problems[0].format(),
                        [p.format() for p in exc.problems]) from None  # fmt: skip

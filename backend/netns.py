@@ -7,6 +7,8 @@ the thread's namespace onto /run/netns/NAME, open the netlink socket there, and
 setns() back. A netlink socket stays bound to the namespace it was opened in.
 
 Also avoids pyroute2's O_CREAT trap: opening never creates (a missing name fails).
+Methods ending in `_here` run on the calling thread and must only be called from
+the worker thread itself (inside `run`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pyroute2 import IPRoute
+from .rtnl import Rtnl
 
 CLONE_NEWNET = 0x40000000
 MS_BIND = 0x1000
@@ -44,17 +46,6 @@ def _mount(source: str, target: str, flags: int) -> None:
            f"mount {source} on {target}")  # fmt: skip
 
 
-def _handle_here() -> IPRoute:
-    """An IPRoute whose socket is opened now, on this thread, in its namespace.
-
-    pyroute2 0.9 keeps one socket per thread and opens it lazily, so a handle must
-    only ever be used on the thread that made it: `NamespaceWorker.run`.
-    """
-    handle = IPRoute()
-    handle.get_links()  # the socket now exists, bound to this thread's namespace
-    return handle
-
-
 class NamespaceWorker:
     """One thread that enters namespaces on behalf of the caller and always returns
     to the namespace it started in (the helper's own)."""
@@ -75,22 +66,22 @@ class NamespaceWorker:
         """Run `fn` on the worker thread: the only thread where handles may be used."""
         return self._pool.submit(fn, *args).result()
 
-    def create(self, name: str, prepare: Callable[[IPRoute], None] | None = None) -> IPRoute:
+    def create(self, name: str, prepare: Callable[[Rtnl], None] | None = None) -> Rtnl:
         """Create namespace `name` and return a netlink handle inside it.
 
         `prepare(handle)` runs before the namespace gets its name, so a crash never
         leaves a visible namespace that it did not finish (nstopo tags `lo` there).
         Fails with FileExistsError if the name is taken (by anyone)."""
-        return self._pool.submit(self._create, name, prepare).result()
+        return self._pool.submit(self.create_here, name, prepare).result()
 
     def call_inside(self, name: str, fn: Callable[[], T]) -> T:
         """Run `fn` on the worker thread while it is inside namespace `name` (for
         what netlink cannot do: /proc/sys writes, tun/tap ioctls)."""
-        return self._pool.submit(self._inside, name, fn).result()
+        return self._pool.submit(self.inside_here, name, fn).result()
 
-    def open(self, name: str) -> IPRoute:
+    def open(self, name: str) -> Rtnl:
         """A netlink handle inside an existing namespace; FileNotFoundError if none."""
-        return self._pool.submit(self._open, name).result()
+        return self._pool.submit(self.open_here, name).result()
 
     def delete(self, name: str) -> None:
         """Unmount and remove /run/netns/NAME (the namespace dies with its last user)."""
@@ -101,14 +92,14 @@ class NamespaceWorker:
         path.unlink()
 
     # -- on the worker thread ----------------------------------------------------------------
-    def _create(self, name: str, prepare: Callable[[IPRoute], None] | None) -> IPRoute:
+    def create_here(self, name: str, prepare: Callable[[Rtnl], None] | None) -> Rtnl:
         self._prepare_run_dir()
         path = self.run_dir / name
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))  # refuse a taken name
         try:
             _check(_libc.unshare(CLONE_NEWNET), "unshare")
             try:
-                handle = _handle_here()
+                handle = Rtnl.open_here()
                 if prepare is not None:
                     prepare(handle)
                 _mount("/proc/thread-self/ns/net", str(path), MS_BIND)
@@ -120,18 +111,18 @@ class NamespaceWorker:
             path.unlink(missing_ok=True)
             raise
 
-    def _open(self, name: str) -> IPRoute:
+    def open_here(self, name: str) -> Rtnl:
         fd = os.open(self.run_dir / name, os.O_RDONLY)  # never O_CREAT
         try:
             _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
             try:
-                return _handle_here()
+                return Rtnl.open_here()
             finally:
                 self._go_home()
         finally:
             os.close(fd)
 
-    def _inside(self, name: str, fn: Callable[[], T]) -> T:
+    def inside_here(self, name: str, fn: Callable[[], T]) -> T:
         fd = os.open(self.run_dir / name, os.O_RDONLY)
         try:
             _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
@@ -142,9 +133,14 @@ class NamespaceWorker:
         finally:
             os.close(fd)
 
-    def home_handle(self) -> IPRoute:
-        """A handle in the helper's own namespace, bound to the worker thread."""
-        return self._pool.submit(_handle_here).result()
+    def home_handle(self) -> Rtnl:
+        """A netlink socket in the helper's own namespace."""
+        return self._pool.submit(Rtnl.open_here).result()
+
+    @property
+    def home_fd(self) -> int:
+        """An fd of the helper's own namespace (to move devices back into it)."""
+        return self._home.result()
 
     def _go_home(self) -> None:
         _check(_libc.setns(self._home.result(), CLONE_NEWNET), "setns back to the helper")

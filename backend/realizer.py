@@ -1,9 +1,11 @@
-"""Execute plan steps on the kernel over netlink (pyroute2), on the namespace worker.
+"""Execute plan steps on the kernel over rtnetlink, on the namespace worker thread.
 
 Every interface nstopo creates is tagged with the ifalias `nstopo:<lab>`; every
 namespace it creates has that tag on its `lo`, set before the namespace gets its
-name. Deleting steps treat "already gone" as done, so rollback and destroy can be
-repeated safely.
+name. A veth end bound for another namespace (the host included) is created next
+to its twin, tagged, then moved, so nothing untagged ever appears outside. Steps
+on one namespace go to the kernel in one batch; deleting steps treat "already
+gone" as done, so rollback and destroy can be repeated.
 """
 
 from __future__ import annotations
@@ -13,20 +15,21 @@ import fcntl
 import ipaddress
 import os
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 from nstopo.model import steps as s
 from nstopo.model.steps import Step
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
-from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD
 
+from . import rtnl
 from .netns import NETNS_RUN_DIR, NamespaceWorker
+from .rtnl import LinkInfo, Request, Rtnl
 
 TAG_PREFIX = "nstopo:"
-_GONE = {errno.ENODEV, errno.ENOENT, errno.EADDRNOTAVAIL, errno.ESRCH}
+GONE = frozenset({errno.ENODEV, errno.ENOENT, errno.EADDRNOTAVAIL, errno.ESRCH})
 TUNSETIFF, TUNSETPERSIST = 0x400454CA, 0x400454CB
 IFF_TUN, IFF_TAP, IFF_NO_PI = 0x0001, 0x0002, 0x1000
+Namespace = str | None
 
 
 def tag_for(lab: str) -> str:
@@ -34,203 +37,282 @@ def tag_for(lab: str) -> str:
 
 
 class StepFailed(Exception):
-    def __init__(self, step: Step, reason: str) -> None:
+    def __init__(self, index: int, step: Step, reason: str) -> None:
         super().__init__(f"{step.command()}: {reason}")
-        self.step, self.reason = step, reason
+        self.index, self.step, self.reason = index, step, reason
 
 
 class Realizer:
-    """Turns steps into netlink calls. All methods run on the caller's thread and
-    submit their work to the worker thread that owns the netlink handles."""
+    """Turns steps into netlink requests. Public methods may be called from any
+    thread; they hand the work to the worker thread, which owns the namespaces."""
 
     def __init__(self, worker: NamespaceWorker | None = None, run_dir: Path = NETNS_RUN_DIR):
         self.worker = worker or NamespaceWorker(run_dir)
         self.run_dir = self.worker.run_dir
-        self._handles: dict[str | None, IPRoute] = {None: self.worker.home_handle()}
+        self._sockets: dict[Namespace, Rtnl] = {None: self.worker.home_handle()}
+        self._fds: dict[str, int] = {}
+        self._indexes: dict[Namespace, dict[str, int]] = {}
+        self._deferred: list[tuple[Namespace, Request]] = []  # for the step being built
 
     def close(self) -> None:
-        for handle in self._handles.values():
-            self.worker.run(handle.close)
-        self._handles.clear()
+        for sock in self._sockets.values():
+            sock.close()
+        for fd in self._fds.values():
+            os.close(fd)
+        self._sockets.clear()
+        self._fds.clear()
         self.worker.close()
 
-    # -- public ---------------------------------------------------------------------------
-    def execute(self, step: Step, lab: str) -> None:
-        """Carry out one step; raise StepFailed with the kernel's reason."""
-        try:
-            if isinstance(step, s.AddNetns):
-                self._add_netns(step.name, lab)
-            elif isinstance(step, s.DelNetns):
-                self._del_netns(step.name)
-            elif isinstance(step, s.SetSysctl):
-                self.worker.call_inside(step.ns, lambda: _write_sysctl(step.key, step.value))
-            elif isinstance(step, s.AddTuntap):
-                self._add_tuntap(step, lab)
-            else:
-                self.worker.run(self._netlink_step, step, lab)
-        except NetlinkError as exc:
-            if step.removes and exc.code in _GONE:
-                return
-            raise StepFailed(step, os.strerror(exc.code)) from None
-        except OSError as exc:
-            if step.removes and exc.errno in _GONE:
-                return
-            raise StepFailed(step, exc.strerror or str(exc)) from None
+    # -- executing ----------------------------------------------------------------------------
+    def realize(
+        self, steps: list[Step], lab: str, done: Callable[[int], None], keep_going: bool = False
+    ) -> list[StepFailed]:
+        """Run steps in order; `done(i)` for each that took effect. Stops at the first
+        failure unless `keep_going`; returns the failures."""
+        return self.worker.run(self._realize, steps, lab, done, keep_going)
 
-    def tag_of_device(self, ns: str | None, name: str) -> str | None:
+    def execute(self, step: Step, lab: str) -> None:
+        failures = self.realize([step], lab, lambda _: None)
+        if failures:
+            raise failures[0]
+
+    def _realize(
+        self, steps: list[Step], lab: str, done: Callable[[int], None], keep_going: bool
+    ) -> list[StepFailed]:
+        failures: list[StepFailed] = []
+        batch: list[tuple[int, list[Request], list[tuple[Namespace, Request]]]] = []
+        batch_ns: Namespace = None
+
+        def flush() -> None:
+            if not batch:
+                return
+            codes = self._socket(batch_ns).run([r for _, reqs, _ in batch for r in reqs])
+            position, outcome = 0, {}
+            for index, reqs, _ in batch:
+                outcome[index] = next((c for c in codes[position : position + len(reqs)] if c), 0)
+                position += len(reqs)
+            # Requests for other namespaces that had to wait for this batch (peer tags).
+            for index, _, later in batch:
+                for ns, request in later:
+                    code = self._socket(ns).run([request])[0]
+                    outcome[index] = outcome[index] or code
+            for index, _, _ in batch:
+                if outcome[index]:
+                    failures.append(StepFailed(index, steps[index], os.strerror(outcome[index])))
+                else:
+                    done(index)
+            batch.clear()
+
+        for index, step in enumerate(steps):
+            if failures and not keep_going:
+                break
+            if isinstance(step, s.AddNetns | s.DelNetns | s.SetSysctl | s.AddTuntap):
+                flush()
+                if failures and not keep_going:
+                    break
+                try:
+                    self._direct(step, lab)
+                    done(index)
+                except OSError as exc:
+                    if step.removes and exc.errno in GONE:
+                        done(index)
+                    else:
+                        failures.append(StepFailed(index, step, exc.strerror or str(exc)))
+                continue
+            ns = _namespace_of(step)
+            if ns != batch_ns:
+                flush()
+                batch_ns = ns
+            self._deferred = []
+            try:
+                requests = self._requests(step, lab, flush)
+            except LookupError:  # a device the step names is not there
+                if step.removes:
+                    done(index)
+                else:
+                    failures.append(StepFailed(index, step, os.strerror(errno.ENODEV)))
+                continue
+            batch.append((index, requests, self._deferred))
+        flush()
+        return sorted(failures, key=lambda f: f.index)
+
+    def _direct(self, step: Step, lab: str) -> None:
+        """Steps netlink cannot do: namespaces, sysctls, tun/tap."""
+        if isinstance(step, s.AddNetns):
+            tag = tag_for(lab)
+
+            def tag_lo(sock: Rtnl) -> None:
+                code = sock.run([rtnl.set_link("lo", IFLA_IFALIAS=tag)])[0]
+                if code:
+                    raise OSError(code, "tagging lo")
+
+            self._sockets[step.name] = self.worker.create_here(step.name, tag_lo)
+        elif isinstance(step, s.DelNetns):
+            self._forget(step.name)
+            self.worker.delete(step.name)
+        elif isinstance(step, s.SetSysctl):
+            self.worker.inside_here(step.ns, lambda: _write_sysctl(step.key, step.value))
+        elif isinstance(step, s.AddTuntap):
+            make = lambda: _make_tuntap(step.name, step.mode)  # noqa: E731
+            make() if step.ns is None else self.worker.inside_here(step.ns, make)
+            code = self._socket(step.ns).run([rtnl.set_link(step.name, IFLA_IFALIAS=tag_for(lab))])
+            if code[0]:
+                raise OSError(code[0], "tagging the tun/tap device")
+            self._indexes.pop(step.ns, None)
+
+    def _requests(self, step: Step, lab: str, flush: Callable[[], None]) -> list[Request]:
+        gone = GONE if step.removes else frozenset()
+        match step:
+            case s.AddVeth():
+                return self._veth(step, lab)
+            case s.AddBridge(ns, name, mtu, mac):
+                self._indexes.pop(ns, None)
+                return [
+                    rtnl.new_bridge(name, mtu, mac),
+                    rtnl.set_link(name, IFLA_IFALIAS=tag_for(lab)),
+                ]
+            case s.DelLink(_, name):
+                self._indexes.clear()  # a veth takes its peer, wherever it is
+                return [rtnl.del_link(name, gone)]
+            case s.SetMtu(_, name, mtu):
+                return [rtnl.set_link(name, IFLA_MTU=mtu)]
+            case s.SetMac(_, name, mac):
+                return [rtnl.set_link(name, IFLA_ADDRESS=mac)]
+            case s.SetState(_, name, up):
+                return [rtnl.set_link(name, up=up)]
+            case s.SetMaster(ns, name, master):
+                target = self._index(ns, master, flush) if master else 0
+                return [rtnl.set_link(name, IFLA_MASTER=target)]
+            case s.AddAddress(ns, dev, text) | s.DelAddress(ns, dev, text):
+                iface = ipaddress.ip_interface(text)
+                return [
+                    rtnl.address(
+                        isinstance(step, s.AddAddress),
+                        self._index(ns, dev, flush),
+                        str(iface.ip),
+                        iface.network.prefixlen,
+                        iface.version,
+                        gone,
+                    )
+                ]
+            case s.AddRoute(ns, r) | s.DelRoute(ns, r):
+                version = s.route_family(r)
+                net = None if r.to == "default" else ipaddress.ip_network(r.to)
+                oif = self._index(ns, r.dev, flush) if r.dev else None
+                return [
+                    rtnl.route(
+                        isinstance(step, s.AddRoute),
+                        version,
+                        str(net.network_address) if net else None,
+                        net.prefixlen if net else 0,
+                        r.via,
+                        oif,
+                        r.metric,
+                        gone,
+                    )
+                ]
+        raise AssertionError(f"no netlink mapping for {step!r}")
+
+    def _veth(self, step: s.AddVeth, lab: str) -> list[Request]:
+        (where, name, mac), (peer_ns, peer, peer_mac) = _veth_sides(step)
+        tag = tag_for(lab)
+        self._indexes.pop(where, None)
+        self._indexes.pop(peer_ns, None)
+        create = rtnl.new_veth(name, peer, None, step.mtu, mac, peer_mac)
+        if peer_ns == where:
+            return [create, rtnl.set_link(name, IFLA_IFALIAS=tag),
+                    rtnl.set_link(peer, IFLA_IFALIAS=tag)]  # fmt: skip
+        if peer_ns is None and name != peer:
+            # Bound for the host: tagged here, inside the lab's namespace, then moved out,
+            # so a crash never leaves an untagged device in the host.
+            return [create, rtnl.set_link(name, IFLA_IFALIAS=tag),
+                    rtnl.set_link(peer, IFLA_IFALIAS=tag),
+                    rtnl.set_link(peer, IFLA_NET_NS_FD=self.worker.home_fd)]  # fmt: skip
+        target = self.worker.home_fd if peer_ns is None else self._ns_fd(peer_ns)
+        create = rtnl.new_veth(name, peer, target, step.mtu, mac, peer_mac)
+        self._deferred.append((peer_ns, rtnl.set_link(peer, IFLA_IFALIAS=tag)))
+        return [create, rtnl.set_link(name, IFLA_IFALIAS=tag)]
+
+    # -- namespaces and indexes (worker thread) --------------------------------------------
+    def _socket(self, ns: Namespace) -> Rtnl:
+        sock = self._sockets.get(ns)
+        if sock is None:
+            assert ns is not None
+            sock = self._sockets[ns] = self.worker.open_here(ns)
+        return sock
+
+    def _ns_fd(self, ns: str) -> int:
+        fd = self._fds.get(ns)
+        if fd is None:
+            fd = self._fds[ns] = os.open(self.run_dir / ns, os.O_RDONLY)
+        return fd
+
+    def _forget(self, ns: str) -> None:
+        sock = self._sockets.pop(ns, None)
+        if sock is not None:
+            sock.close()
+        fd = self._fds.pop(ns, None)
+        if fd is not None:
+            os.close(fd)
+        self._indexes.clear()
+
+    def _index(self, ns: Namespace, name: str, flush: Callable[[], None]) -> int:
+        known = self._indexes.get(ns)
+        if known is None or name not in known:
+            flush()  # earlier requests may create the device
+            known = self._indexes[ns] = {link.name: link.index for link in self._socket(ns).links()}
+        if name not in known:
+            raise LookupError(name)
+        return known[name]
+
+    # -- reading ------------------------------------------------------------------------------
+    def links_in(self, ns: Namespace) -> list[LinkInfo]:
+        return self.worker.run(lambda: self._socket(ns).links())
+
+    def tag_of_device(self, ns: Namespace, name: str) -> str | None:
         """The ifalias of a device, or None if it does not exist or has none."""
-        return self.worker.run(self._alias, ns, name)
+        return next((link.alias for link in self.links_in(ns) if link.name == name), None)
+
+    def device_exists(self, ns: Namespace, name: str) -> bool:
+        return any(link.name == name for link in self.links_in(ns))
 
     def namespace_tag(self, name: str) -> str | None:
-        """The tag on a namespace's lo, or None if it is not a namespace nstopo made."""
+        """The tag on a namespace's lo, or None if it is not one nstopo finished making."""
         if not (self.run_dir / name).exists():
             return None
         try:
-            return self.worker.run(self._alias, name, "lo")
+            return self.tag_of_device(name, "lo")
         except OSError:
             return None  # an empty file: a namespace whose creation never finished
 
-    def device_exists(self, ns: str | None, name: str) -> bool:
-        return self.worker.run(lambda: bool(self._handle(ns).link_lookup(ifname=name)))
-
-    def links_in(self, ns: str | None) -> list[dict[str, object]]:
-        """Name, kind, oper state and tag of every interface in a namespace."""
-
-        def read() -> list[dict[str, object]]:
-            out = []
-            for link in self._handle(ns).get_links():
-                info = link.get_attr("IFLA_LINKINFO")
-                out.append({
-                    "name": link.get_attr("IFLA_IFNAME"),
-                    "kind": info.get_attr("IFLA_INFO_KIND") if info else None,
-                    "oper": link.get_attr("IFLA_OPERSTATE"),
-                    "tag": link.get_attr("IFLA_IFALIAS"),
-                })  # fmt: skip
-            return out
-
-        return self.worker.run(read)
-
     def forget_namespace(self, name: str) -> None:
-        handle = self._handles.pop(name, None)
-        if handle is not None:
-            self.worker.run(handle.close)
+        self.worker.run(self._forget, name)
 
-    # -- on the worker thread -------------------------------------------------------------
-    def _handle(self, ns: str | None) -> IPRoute:
-        handle = self._handles.get(ns)
-        if handle is None:
-            assert ns is not None
-            handle = self._handles[ns] = self.worker._open(ns)  # already on the worker
-        return handle
 
-    def _index(self, ns: str | None, name: str) -> int:
-        found = self._handle(ns).link_lookup(ifname=name)
-        if not found:
-            raise NetlinkError(errno.ENODEV)
-        return found[0]
+def _namespace_of(step: Step) -> Namespace:
+    """The namespace whose socket carries the step's requests."""
+    if isinstance(step, s.AddVeth):
+        return _veth_sides(step)[0][0]
+    return getattr(step, "ns", None)
 
-    def _alias(self, ns: str | None, name: str) -> str | None:
-        handle = self._handle(ns)
-        found = handle.link_lookup(ifname=name)
-        if not found:
-            return None
-        return handle.get_links(found[0])[0].get_attr("IFLA_IFALIAS")
 
-    def _tag(self, ns: str | None, name: str, lab: str) -> None:
-        self._handle(ns).link("set", index=self._index(ns, name), ifalias=tag_for(lab))
+def _veth_sides(step: s.AddVeth) -> list[tuple[Namespace, str, str | None]]:
+    """(namespace, name, mac) of the end to build from, then of the end to place.
+    A pair with a host end is built from its namespace side; the host end moves out."""
+    ends = [(step.ns, step.name, step.mac), (step.peer_ns, step.peer, step.peer_mac)]
+    if ends[0][0] is None and ends[1][0] is not None:
+        ends.reverse()
+    return ends
 
-    def _add_netns(self, name: str, lab: str) -> None:
-        def tag_lo(handle: IPRoute) -> None:
-            handle.link("set", index=handle.link_lookup(ifname="lo")[0], ifalias=tag_for(lab))
 
-        self._handles[name] = self.worker.create(name, tag_lo)
-
-    def _del_netns(self, name: str) -> None:
-        self.forget_namespace(name)
-        self.worker.delete(name)
-
-    def _add_tuntap(self, step: s.AddTuntap, lab: str) -> None:
-        def make() -> None:
-            flags = (IFF_TAP if step.mode == "tap" else IFF_TUN) | IFF_NO_PI
-            fd = os.open("/dev/net/tun", os.O_RDWR)
-            try:
-                fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", step.name.encode(), flags))
-                fcntl.ioctl(fd, TUNSETPERSIST, 1)
-            finally:
-                os.close(fd)
-
-        if step.ns is None:
-            self.worker.run(make)
-        else:
-            self.worker.call_inside(step.ns, make)
-        self.worker.run(self._tag, step.ns, step.name, lab)
-
-    def _netlink_step(self, step: Step, lab: str) -> None:
-        match step:
-            case s.AddVeth():
-                self._add_veth(step, lab)
-            case s.AddBridge(ns, name, mtu, mac):
-                attrs = {k: v for k, v in (("mtu", mtu), ("address", mac)) if v}
-                self._handle(ns).link("add", ifname=name, kind="bridge", **attrs)
-                self._tag(ns, name, lab)
-            case s.DelLink(ns, name):
-                self._handle(ns).link("del", index=self._index(ns, name))
-            case s.SetMtu(ns, name, mtu):
-                self._handle(ns).link("set", index=self._index(ns, name), mtu=mtu)
-            case s.SetMac(ns, name, mac):
-                self._handle(ns).link("set", index=self._index(ns, name), address=mac)
-            case s.SetState(ns, name, up):
-                self._handle(ns).link("set", index=self._index(ns, name),
-                                      state="up" if up else "down")  # fmt: skip
-            case s.SetMaster(ns, name, master):
-                target = self._index(ns, master) if master else 0
-                self._handle(ns).link("set", index=self._index(ns, name), master=target)
-            case s.AddAddress(ns, dev, address) | s.DelAddress(ns, dev, address):
-                iface = ipaddress.ip_interface(address)
-                extra = {"flags": IFA_F_NODAD} if iface.version == 6 else {}
-                self._handle(ns).addr("add" if isinstance(step, s.AddAddress) else "del",
-                                      index=self._index(ns, dev), address=str(iface.ip),
-                                      prefixlen=iface.network.prefixlen, **extra)  # fmt: skip
-            case s.AddRoute(ns, route) | s.DelRoute(ns, route):
-                spec: dict[str, object] = {"dst": route.to if route.to != "default" else None}
-                family = 6 if ":" in (route.via or route.to) else 4
-                spec["family"] = 10 if family == 6 else 2
-                if spec["dst"] is None:
-                    spec["dst"] = "::/0" if family == 6 else "0.0.0.0/0"
-                if route.via:
-                    spec["gateway"] = route.via
-                if route.dev:
-                    spec["oif"] = self._index(ns, route.dev)
-                if route.metric is not None:
-                    spec["priority"] = route.metric
-                self._handle(ns).route("add" if isinstance(step, s.AddRoute) else "del", **spec)
-            case _:
-                raise AssertionError(f"no netlink mapping for {step!r}")
-
-    def _add_veth(self, step: s.AddVeth, lab: str) -> None:
-        """Create a pair with its peer placed directly. An end bound for the host
-        namespace is made inside the lab namespace, tagged, then moved out, so a
-        crash never leaves an untagged device in the host (inside a lab namespace
-        everything is the lab's)."""
-        ends = [(step.ns, step.name, step.mac), (step.peer_ns, step.peer, step.peer_mac)]
-        if ends[0][0] is None and ends[1][0] is not None:
-            ends.reverse()  # build from the namespace side
-        (where, name, mac), (peer_ns, peer, peer_mac) = ends
-        common = {"mtu": step.mtu} if step.mtu else {}
-        peer_spec: dict[str, object] = {"ifname": peer, **common}
-        if peer_mac:
-            peer_spec["address"] = peer_mac
-        if peer_ns is not None and peer_ns != where:
-            peer_spec["net_ns_fd"] = peer_ns
-        handle = self._handle(where)
-        handle.link("add", ifname=name, kind="veth", peer=peer_spec, **common,
-                    **({"address": mac} if mac else {}))  # fmt: skip
-        self._tag(where, name, lab)
-        if peer_ns is None and where is not None:
-            self._tag(where, peer, lab)
-            handle.link("set", index=self._index(where, peer), net_ns_pid=os.getpid())
-        else:
-            self._tag(peer_ns, peer, lab)
+def _make_tuntap(name: str, mode: str) -> None:
+    flags = (IFF_TAP if mode == "tap" else IFF_TUN) | IFF_NO_PI
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    try:
+        fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), flags))
+        fcntl.ioctl(fd, TUNSETPERSIST, 1)
+    finally:
+        os.close(fd)
 
 
 def _write_sysctl(key: str, value: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ DeviceRef = tuple[str | None, str]  # (namespace or None for the host, interface
 @dataclass
 class LabRecord:
     name: str
-    topology: str = ""  # YAML of the last successful apply ("" while the first one runs)
+    topology: dict[str, Any] | None = None  # the last applied topology (model.schema.to_document)
     owner_uid: int = 0
     namespaces: list[str] = field(default_factory=list)
     host_devices: list[str] = field(default_factory=list)  # devices in the host namespace
@@ -57,13 +57,15 @@ class Registry:
 
     def save(self) -> None:
         """Write to a temporary file, fsync, rename: a crash leaves the old or the new."""
+        # vars(), not asdict(): no deep copy; compact json.dumps uses the C encoder.
         data: dict[str, Any] = {
             "version": REGISTRY_VERSION,
-            "labs": {name: asdict(record) for name, record in sorted(self.labs.items())},
+            "labs": {name: vars(record) for name, record in sorted(self.labs.items())},
         }
+        text = json.dumps(data, separators=(",", ":"))
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         with open(tmp, "w") as out:
-            json.dump(data, out, indent=1, sort_keys=True)
+            out.write(text)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, self.path)

@@ -44,7 +44,7 @@ class HelperStartError(Exception):
 @dataclass(frozen=True)
 class TopologyParams:
     __pydantic_config__ = STRICT
-    topology: str  # the YAML text
+    topology: str | dict[str, Any]  # the file's YAML text, or model.schema.to_document
     dry_run: bool = False
 
 
@@ -213,7 +213,7 @@ class Helper:
         result = await self._call(self.service.apply, topology, session.uid, params.dry_run,
                                   progress)  # fmt: skip
         return {"lab": result.lab, "changed": result.changed, "dry_run": params.dry_run,
-                "steps": result.steps}  # fmt: skip
+                "steps": result.steps, "elapsed_ms": round(result.elapsed_ms, 2)}  # fmt: skip
 
     async def _destroy(self, params: LabParams, session: rpc.Session) -> dict[str, Any]:
         assert self.service is not None

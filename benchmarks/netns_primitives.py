@@ -24,7 +24,7 @@ def measure() -> None:
     handles = [worker.create(f"w{i}") for i in range(N)]
     ours = time.perf_counter() - start
     for handle in handles:
-        worker.run(handle.close)
+        handle.close()
     for i in range(N):
         worker.delete(f"w{i}")
     worker.close()

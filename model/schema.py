@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter, ValidationError
 
 from .names import LAB_NAME_RE
-from .problems import Path, Problem, error
+from .problems import Path, Problem, TopologyFileError, error
 from .topology import Topology
 from .types import (
     NODE_KINDS,
@@ -59,6 +59,20 @@ def json_schema() -> dict[str, Any]:
 
 def json_schema_text() -> str:
     return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def to_document(topology: Topology) -> dict[str, Any]:
+    """The topology as plain JSON-able data, in the file's structure (no comments, no
+    positions): what clients send the helper and what its registry stores."""
+    return _ADAPTER.dump_python(lab_from_topology(topology), mode="json")
+
+
+def topology_from_document(data: Any) -> Topology:
+    """The inverse of to_document; raises TopologyFileError (paths, no positions)."""
+    parsed = parse_lab(data)
+    if isinstance(parsed, list):
+        raise TopologyFileError(parsed)
+    return topology_from_lab(parsed)
 
 
 def parse_lab(data: Any) -> LabFile | list[Problem]:

@@ -7,6 +7,7 @@ items to select (the editor).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ from .schema import LabFile, describe_path, lab_from_topology
 from .sysctls import sysctl_allowed
 from .topology import Topology
 from .types import BridgeNode, HostNode, NetnsNode, Node, Route, TapNode, TunNode
+
+# ipaddress parsing is slow (tens of µs); re-validating a large lab after a small edit
+# parses the same strings again, so remember them. Values are immutable.
+_interface = functools.lru_cache(maxsize=1 << 16)(ipaddress.ip_interface)
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 Interface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
@@ -280,7 +285,7 @@ class _Checker:
         for i, text in enumerate(addresses):
             where: Path = (*path, i)
             try:
-                iface.addresses.append((ipaddress.ip_interface(text), where))
+                iface.addresses.append((_interface(text), where))
                 if "/" not in text:
                     raise ValueError
             except ValueError:

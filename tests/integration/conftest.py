@@ -2,81 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nstopo.backend.client import HelperClient, HelperUnavailable
+from helper_process import RunningHelper
 from sandbox import Sandbox
-
-NSTOPO = str(Path(sys.executable).parent / "nstopo")
-FACTS = str(Path(__file__).parent.parent / "kernel_facts.py")
-
-
-class RunningHelper:
-    def __init__(self, sandbox: Sandbox, base: Path) -> None:
-        self.sandbox, self.base = sandbox, base
-        self.socket = base / "helper.sock"
-        self.state = base / "state"
-        self.log = base / "helper.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log, "a") as log:
-            self.proc = self.sandbox.popen(NSTOPO, "helper", "--socket", str(self.socket),
-                                           "--state-dir", str(self.state), "--group",
-                                           "nstopo-test-nogroup", stdout=log,
-                                           stderr=subprocess.STDOUT)  # fmt: skip
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                HelperClient(str(self.socket), timeout=5).close()
-                return
-            except HelperUnavailable:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"helper exited: {self.log.read_text()}") from None
-                time.sleep(0.05)
-        raise RuntimeError("helper did not start in 15 s")
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid  # nsenter execs the helper: same pid
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def client(self) -> HelperClient:
-        return HelperClient(str(self.socket), timeout=120)
-
-    def facts(self, *sysctl_keys: str) -> dict:
-        done = self.sandbox.run(sys.executable, FACTS, *sysctl_keys)
-        return json.loads(done.stdout)
-
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise AssertionError("no VmRSS")
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import RunningHelper
 from expectations import assert_kernel_matches, expected_facts
+from helper_process import RunningHelper
 from labs import star
 from nstopo.backend import jsonrpc as rpc
 from nstopo.backend.client import HelperClient, HelperError

@@ -1,4 +1,4 @@
-"""backend/netns.py on the real kernel, inside a sandbox (tests/sandbox.py)."""
+"""backend/netns.py and backend/rtnl.py on the real kernel, inside a sandbox."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import textwrap
 from sandbox import needs_root, quote, run_sandboxed
 
 PROBE = textwrap.dedent("""
-    import json, subprocess
+    import json, os, subprocess
+    from nstopo.backend import rtnl
     from nstopo.backend.netns import NamespaceWorker
 
     def ip(*args):
@@ -22,15 +23,16 @@ PROBE = textwrap.dedent("""
     w = NamespaceWorker()
     a, b = w.create("lab-a"), w.create("lab-b")
     out["listed"] = sorted(ip("netns", "list").split())
-    out["fresh"] = w.run(lambda: [l.get_attr("IFLA_IFNAME") for l in a.get_links()])
-    # A veth made through a's handle lands in lab-a, its peer directly in lab-b.
-    w.run(lambda: a.link("add", ifname="p0", kind="veth",
-                         peer={"ifname": "eth0", "net_ns_fd": "lab-b"}))
+    out["fresh"] = [link.name for link in a.links()]
+    # A veth made through a's socket lands in lab-a, its peer directly in lab-b.
+    fd = os.open("/run/netns/lab-b", os.O_RDONLY)
+    out["created"] = a.run([rtnl.new_veth("p0", "eth0", fd, None, None, None)])
+    os.close(fd)
     out["in_a"] = names(ip("-n", "lab-a", "-br", "link"))
     out["in_b"] = names(ip("-n", "lab-b", "-br", "link"))
     out["in_root"] = names(ip("-br", "link"))
     again = w.open("lab-b")
-    out["reopened"] = w.run(lambda: sorted(l.get_attr("IFLA_IFNAME") for l in again.get_links()))
+    out["reopened"] = sorted(link.name for link in again.links())
     for name, call in (("missing", lambda: w.open("nope")), ("taken", lambda: w.create("lab-a"))):
         try:
             call()
@@ -40,7 +42,7 @@ PROBE = textwrap.dedent("""
     out["after_errors"] = sorted(ip("netns", "list").split())
     out["b_untouched"] = names(ip("-n", "lab-b", "-br", "link"))
     for handle in (a, b, again):
-        w.run(handle.close)
+        handle.close()
     w.delete("lab-a")
     w.delete("lab-b")
     out["left"] = ip("netns", "list")
@@ -55,6 +57,7 @@ def test_namespaces_are_created_opened_and_deleted_in_process() -> None:
     out = json.loads(done.stdout)
     assert out["listed"] == ["lab-a", "lab-b"]
     assert out["fresh"] == ["lo"]
+    assert out["created"] == [0]
     assert out["in_a"] == ["lo", "p0"]
     assert out["in_b"] == ["eth0", "lo"]
     assert out["in_root"] == ["lo"]  # nothing leaked into the helper's own namespace

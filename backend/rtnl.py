@@ -1,0 +1,276 @@
+"""rtnetlink over a plain socket: requests sent in batches and acked one by one.
+
+pyroute2 encodes and decodes the messages (its ifinfmsg/ifaddrmsg/rtmsg classes);
+the I/O is ours. pyroute2 0.9's synchronous IPRoute runs an event loop per call
+(about 3 ms each) and opens its socket per thread; a plain socket does neither,
+and one send can carry many requests: the kernel processes each in order and
+acks each (NETLINK_CAP_ACK keeps the acks small).
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from pyroute2.netlink import NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST
+from pyroute2.netlink.rtnl import (
+    RTM_DELADDR,
+    RTM_DELLINK,
+    RTM_DELROUTE,
+    RTM_GETLINK,
+    RTM_NEWADDR,
+    RTM_NEWLINK,
+    RTM_NEWROUTE,
+)
+from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD, ifaddrmsg
+from pyroute2.netlink.rtnl.ifinfmsg import IFF_UP, ifinfmsg
+from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
+SOL_NETLINK = 270
+NETLINK_CAP_ACK = 10
+SO_RCVBUFFORCE = 33
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+CHUNK = 64  # requests per send: their acks must fit the receive buffer
+_HEADER = struct.Struct("=IHHII")
+AF_INET, AF_INET6 = 2, 10
+RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 254, 3, 0, 253, 255
+RTN_UNICAST = 1
+
+
+@dataclass(frozen=True)
+class Request:
+    """One encoded request; `ignore` lists errnos that count as success (already gone)."""
+
+    data: bytes
+    seq: int
+    ignore: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    index: int
+    name: str
+    kind: str | None
+    oper: str
+    alias: str | None
+    master: int | None
+    up: bool
+
+
+class Rtnl:
+    _seq = itertools.count(1)
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    @classmethod
+    def open_here(cls) -> Rtnl:
+        """A socket in the calling thread's network namespace (bound for good)."""
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, socket.NETLINK_ROUTE)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20)
+            sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+            sock.bind((0, 0))
+        except OSError:
+            sock.close()
+            raise
+        return cls(sock)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    # -- requests ------------------------------------------------------------------------
+    def run(self, requests: list[Request]) -> list[int]:
+        """Send requests in order; the errno of each (0: done), in the same order."""
+        results: dict[int, int] = {}
+        for start in range(0, len(requests), CHUNK):
+            chunk = requests[start : start + CHUNK]
+            self.sock.send(b"".join(r.data for r in chunk))
+            wanted = {r.seq for r in chunk}
+            while wanted:
+                for seq, error in self._acks():
+                    if seq in wanted:
+                        wanted.discard(seq)
+                        results[seq] = error
+        return [0 if results[r.seq] in r.ignore else results[r.seq] for r in requests]
+
+    def _acks(self) -> list[tuple[int, int]]:
+        data = self.sock.recv(1 << 20)
+        out, offset = [], 0
+        while offset + _HEADER.size <= len(data):
+            length, kind, _, seq, _ = _HEADER.unpack_from(data, offset)
+            if kind == NLMSG_ERROR:
+                out.append((seq, -struct.unpack_from("=i", data, offset + 16)[0]))
+            offset += (length + 3) & ~3 or len(data)
+        return out
+
+    def links(self) -> list[LinkInfo]:
+        """Every link in this namespace (one dump)."""
+        seq = next(self._seq)
+        self.sock.send(_encode(ifinfmsg, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, seq, {}, []))
+        out = []
+        while True:
+            data = self.sock.recv(1 << 20)
+            offset = 0
+            while offset + _HEADER.size <= len(data):
+                length, kind, _, msg_seq, _ = _HEADER.unpack_from(data, offset)
+                if kind == NLMSG_DONE and msg_seq == seq:
+                    return out
+                if kind == NLMSG_ERROR and msg_seq == seq:
+                    raise OSError(-struct.unpack_from("=i", data, offset + 16)[0], "link dump")
+                if kind == RTM_NEWLINK and msg_seq == seq:
+                    out.append(_link_info(data[offset : offset + length]))
+                offset += (length + 3) & ~3 or len(data)
+
+
+def _encode(
+    cls: type, kind: int, flags: int, seq: int, fields: dict[str, Any], attrs: list[tuple[str, Any]]
+) -> bytes:
+    msg = cls()
+    for key, value in fields.items():
+        msg[key] = value
+    msg["attrs"] = attrs
+    msg["header"]["type"] = kind
+    msg["header"]["flags"] = flags
+    msg["header"]["sequence_number"] = seq
+    msg.encode()
+    return bytes(msg.data[: msg["header"]["length"]])
+
+
+def _request(
+    cls: type,
+    kind: int,
+    flags: int,
+    fields: dict[str, Any],
+    attrs: list[tuple[str, Any]],
+    ignore: frozenset[int] = frozenset(),
+) -> Request:
+    seq = next(Rtnl._seq)
+    return Request(
+        _encode(cls, kind, flags | NLM_F_REQUEST | NLM_F_ACK, seq, fields, attrs), seq, ignore
+    )
+
+
+def _link_info(data: bytes) -> LinkInfo:
+    msg = ifinfmsg(data)
+    msg.decode()
+    info = msg.get_attr("IFLA_LINKINFO")
+    return LinkInfo(
+        index=msg["index"],
+        name=msg.get_attr("IFLA_IFNAME"),
+        kind=info.get_attr("IFLA_INFO_KIND") if info else None,
+        oper=msg.get_attr("IFLA_OPERSTATE") or "UNKNOWN",
+        alias=msg.get_attr("IFLA_IFALIAS"),
+        master=msg.get_attr("IFLA_MASTER"),
+        up=bool(msg["flags"] & IFF_UP),
+    )
+
+
+# -- request builders ----------------------------------------------------------------------
+CREATE = NLM_F_CREATE | NLM_F_EXCL
+
+
+def _hw(mtu: int | None, mac: str | None) -> list[tuple[str, Any]]:
+    return [*([("IFLA_MTU", mtu)] if mtu else []), *([("IFLA_ADDRESS", mac)] if mac else [])]
+
+
+def new_veth(
+    name: str,
+    peer: str,
+    peer_ns_fd: int | None,
+    mtu: int | None,
+    mac: str | None,
+    peer_mac: str | None,
+) -> Request:
+    peer_attrs = [("IFLA_IFNAME", peer), *_hw(mtu, peer_mac)]
+    if peer_ns_fd is not None:
+        peer_attrs.append(("IFLA_NET_NS_FD", peer_ns_fd))
+    data = {"attrs": [("VETH_INFO_PEER", {"attrs": peer_attrs})]}
+    linkinfo = {"attrs": [("IFLA_INFO_KIND", "veth"), ("IFLA_INFO_DATA", data)]}
+    return _request(
+        ifinfmsg,
+        RTM_NEWLINK,
+        CREATE,
+        {},
+        [("IFLA_IFNAME", name), *_hw(mtu, mac), ("IFLA_LINKINFO", linkinfo)],
+    )
+
+
+def new_bridge(name: str, mtu: int | None, mac: str | None) -> Request:
+    linkinfo = {"attrs": [("IFLA_INFO_KIND", "bridge")]}
+    return _request(
+        ifinfmsg,
+        RTM_NEWLINK,
+        CREATE,
+        {},
+        [("IFLA_IFNAME", name), *_hw(mtu, mac), ("IFLA_LINKINFO", linkinfo)],
+    )
+
+
+def set_link(
+    name: str, *, up: bool | None = None, ignore: frozenset[int] = frozenset(), **attrs: Any
+) -> Request:
+    """Change a link found by name: IFLA_MTU, IFLA_ADDRESS, IFLA_MASTER, IFLA_IFALIAS, ..."""
+    fields = {} if up is None else {"flags": IFF_UP if up else 0, "change": IFF_UP}
+    return _request(
+        ifinfmsg, RTM_NEWLINK, 0, fields, [("IFLA_IFNAME", name), *attrs.items()], ignore
+    )
+
+
+def del_link(name: str, ignore: frozenset[int]) -> Request:
+    return _request(ifinfmsg, RTM_DELLINK, 0, {}, [("IFLA_IFNAME", name)], ignore)
+
+
+def address(
+    add: bool,
+    index: int,
+    ip: str,
+    prefixlen: int,
+    version: int,
+    ignore: frozenset[int] = frozenset(),
+) -> Request:
+    family = AF_INET6 if version == 6 else AF_INET
+    attrs: list[tuple[str, Any]] = [("IFA_LOCAL", ip), ("IFA_ADDRESS", ip)]
+    fields = {"family": family, "prefixlen": prefixlen, "index": index}
+    if version == 6:
+        fields["flags"] = IFA_F_NODAD  # lab addresses are usable at once, not "tentative"
+        attrs = [("IFA_ADDRESS", ip)]
+    return _request(
+        ifaddrmsg, RTM_NEWADDR if add else RTM_DELADDR, CREATE if add else 0, fields, attrs, ignore
+    )
+
+
+def route(
+    add: bool,
+    version: int,
+    dst: str | None,
+    dst_len: int,
+    gateway: str | None,
+    oif: int | None,
+    metric: int | None,
+    ignore: frozenset[int] = frozenset(),
+) -> Request:
+    scope = RT_SCOPE_UNIVERSE if gateway else RT_SCOPE_LINK
+    fields = {
+        "family": AF_INET6 if version == 6 else AF_INET,
+        "dst_len": dst_len,
+        "table": RT_TABLE_MAIN,
+        "proto": RTPROT_BOOT,
+        "type": RTN_UNICAST,
+        "scope": scope if add else RT_SCOPE_NOWHERE,
+    }
+    attrs: list[tuple[str, Any]] = []
+    if dst is not None and dst_len:
+        attrs.append(("RTA_DST", dst))
+    if gateway:
+        attrs.append(("RTA_GATEWAY", gateway))
+    if oif is not None:
+        attrs.append(("RTA_OIF", oif))
+    if metric is not None:
+        attrs.append(("RTA_PRIORITY", metric))
+    return _request(
+        rtmsg, RTM_NEWROUTE if add else RTM_DELROUTE, CREATE if add else 0, fields, attrs, ignore
+    )
