@@ -223,6 +223,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events(args: argparse.Namespace) -> int:
+    """JSON lines until Ctrl-C (then exit 0: the user asked to stop)."""
+
+    def show(method: str, params: Any) -> None:
+        print(json.dumps({"event": method, **params}), flush=True)
+
+    with _client() as client:
+        _helper_call(client, "events.subscribe", {"lab": args.lab})
+        try:
+            client.listen(show)
+        except KeyboardInterrupt:
+            return 0
+    raise CliError("the helper closed the connection (it stopped or restarted)")
+
+
 def _needs_helper(args: argparse.Namespace) -> int:
     raise CliError(
         f"'nstopo {args.command}' is not in this version yet; apply, destroy, status and "
@@ -291,7 +306,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("events", help="stream interface events as JSON lines")
     p.add_argument("lab", nargs="?", metavar="LAB")
-    p.set_defaults(handler=_needs_helper)
+    p.set_defaults(handler=cmd_events)
 
     p = sub.add_parser("ping", help="ping from a node to an address or a node")
     p.add_argument("lab", metavar="LAB")

@@ -3,6 +3,7 @@ protocol in Qt's event loop)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
@@ -52,6 +53,10 @@ class HelperClient:
                                           "client": f"nstopo-cli {__version__}"})  # fmt: skip
 
     def close(self) -> None:
+        # Shut down first: a thread blocked in listen() then sees EOF instead of holding
+        # the reader's lock forever.
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._file.close()
         self._sock.close()
 
@@ -60,6 +65,13 @@ class HelperClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def listen(self, on_notification: Notification) -> None:
+        """Hand every notification to `on_notification` until the helper hangs up."""
+        for line in self._file:
+            reply = json.loads(line)
+            if "method" in reply:
+                on_notification(reply["method"], reply.get("params"))
 
     def call(self, method: str, params: Any = None,
              on_notification: Notification | None = None) -> Any:  # fmt: skip

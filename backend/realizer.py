@@ -23,7 +23,7 @@ from nstopo.model.steps import Step
 
 from . import rtnl
 from .netns import NETNS_RUN_DIR, NamespaceWorker
-from .rtnl import LinkInfo, Request, Rtnl
+from .rtnl import AddrInfo, LinkInfo, Request, Rtnl
 
 TAG_PREFIX = "nstopo:"
 GONE = frozenset({errno.ENODEV, errno.ENOENT, errno.EADDRNOTAVAIL, errno.ESRCH})
@@ -268,6 +268,9 @@ class Realizer:
     # -- reading ------------------------------------------------------------------------------
     def links_in(self, ns: Namespace) -> list[LinkInfo]:
         return self.worker.run(lambda: self._socket(ns).links())
+
+    def addresses_in(self, ns: Namespace) -> list[AddrInfo]:
+        return self.worker.run(lambda: self._socket(ns).addresses())
 
     def tag_of_device(self, ns: Namespace, name: str) -> str | None:
         """The ifalias of a device, or None if it does not exist or has none."""

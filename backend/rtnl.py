@@ -20,6 +20,7 @@ from pyroute2.netlink.rtnl import (
     RTM_DELADDR,
     RTM_DELLINK,
     RTM_DELROUTE,
+    RTM_GETADDR,
     RTM_GETLINK,
     RTM_NEWADDR,
     RTM_NEWLINK,
@@ -53,11 +54,45 @@ class Request:
 class LinkInfo:
     index: int
     name: str
-    kind: str | None
+    kind: str | None  # "veth", "bridge", "tun" (tun/tap: see tun_type), None for others
     oper: str
     alias: str | None
     master: int | None
     up: bool
+    mtu: int = 0
+    mac: str | None = None
+    peer_index: int | None = None  # IFLA_LINK: a veth's peer
+    peer_netnsid: int | None = None  # IFLA_LINK_NETNSID: where that peer is, if elsewhere
+    tun_type: str | None = None  # "tap" or "tun"
+    rx_bytes: int = 0
+    tx_bytes: int = 0
+    rx_packets: int = 0
+    tx_packets: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "name": self.name,
+            "kind": self.tun_type or self.kind,
+            "oper": self.oper,
+            "up": self.up,
+            "mtu": self.mtu,
+            "mac": self.mac,
+            "master": self.master,
+            "tag": self.alias,
+        }
+
+
+@dataclass(frozen=True)
+class AddrInfo:
+    index: int
+    address: str
+    prefixlen: int
+    family: int
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.address}/{self.prefixlen}"
 
 
 class Rtnl:
@@ -109,21 +144,59 @@ class Rtnl:
 
     def links(self) -> list[LinkInfo]:
         """Every link in this namespace (one dump)."""
+        return [link_info(m) for m in self.dump(ifinfmsg, RTM_GETLINK)]
+
+    def addresses(self) -> list[AddrInfo]:
+        return [addr_info(m) for m in self.dump(ifaddrmsg, RTM_GETADDR)]
+
+    def dump(self, cls: type, kind: int, fields: dict[str, Any] | None = None) -> list[Any]:
+        """Decoded messages of one dump request."""
         seq = next(self._seq)
-        self.sock.send(_encode(ifinfmsg, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, seq, {}, []))
+        self.sock.send(_encode(cls, kind, NLM_F_REQUEST | NLM_F_DUMP, seq, fields or {}, []))
         out = []
         while True:
             data = self.sock.recv(1 << 20)
             offset = 0
             while offset + _HEADER.size <= len(data):
-                length, kind, _, msg_seq, _ = _HEADER.unpack_from(data, offset)
-                if kind == NLMSG_DONE and msg_seq == seq:
-                    return out
-                if kind == NLMSG_ERROR and msg_seq == seq:
-                    raise OSError(-struct.unpack_from("=i", data, offset + 16)[0], "link dump")
-                if kind == RTM_NEWLINK and msg_seq == seq:
-                    out.append(_link_info(data[offset : offset + length]))
+                length, msg_kind, _, msg_seq, _ = _HEADER.unpack_from(data, offset)
+                if msg_seq == seq:
+                    if msg_kind == NLMSG_DONE:
+                        return out
+                    if msg_kind == NLMSG_ERROR:
+                        code = -struct.unpack_from("=i", data, offset + 16)[0]
+                        raise OSError(code, "netlink dump")
+                    msg = cls(data[offset : offset + length])
+                    msg.decode()
+                    out.append(msg)
                 offset += (length + 3) & ~3 or len(data)
+
+
+def open_events(groups: int) -> socket.socket:
+    """A non-blocking socket in the calling thread's namespace, subscribed to `groups`."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, socket.NETLINK_ROUTE)
+    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20)
+    sock.bind((0, groups))
+    sock.setblocking(False)
+    return sock
+
+
+def decode_events(data: bytes) -> list[tuple[int, Any]]:
+    """(message type, decoded message) for link and address events in a datagram."""
+    out, offset = [], 0
+    while offset + _HEADER.size <= len(data):
+        length, kind, _, _, _ = _HEADER.unpack_from(data, offset)
+        cls = {
+            RTM_NEWLINK: ifinfmsg,
+            RTM_DELLINK: ifinfmsg,
+            RTM_NEWADDR: ifaddrmsg,
+            RTM_DELADDR: ifaddrmsg,
+        }.get(kind)
+        if cls is not None:
+            msg = cls(data[offset : offset + length])
+            msg.decode()
+            out.append((kind, msg))
+        offset += (length + 3) & ~3 or len(data)
+    return out
 
 
 def _encode(
@@ -154,19 +227,42 @@ def _request(
     )
 
 
-def _link_info(data: bytes) -> LinkInfo:
-    msg = ifinfmsg(data)
-    msg.decode()
+def link_info(msg: Any) -> LinkInfo:
     info = msg.get_attr("IFLA_LINKINFO")
+    kind = info.get_attr("IFLA_INFO_KIND") if info else None
+    tun_type = None
+    if kind == "tun" and info is not None:
+        data = info.get_attr("IFLA_INFO_DATA")
+        tun_type = _tun_type(data)
+    stats = msg.get_attr("IFLA_STATS64") or {}
     return LinkInfo(
         index=msg["index"],
         name=msg.get_attr("IFLA_IFNAME"),
-        kind=info.get_attr("IFLA_INFO_KIND") if info else None,
+        kind=kind,
         oper=msg.get_attr("IFLA_OPERSTATE") or "UNKNOWN",
         alias=msg.get_attr("IFLA_IFALIAS"),
         master=msg.get_attr("IFLA_MASTER"),
         up=bool(msg["flags"] & IFF_UP),
+        mtu=msg.get_attr("IFLA_MTU") or 0,
+        mac=msg.get_attr("IFLA_ADDRESS"),
+        peer_index=msg.get_attr("IFLA_LINK"),
+        peer_netnsid=msg.get_attr("IFLA_LINK_NETNSID"),
+        tun_type=tun_type,
+        rx_bytes=stats.get("rx_bytes", 0),
+        tx_bytes=stats.get("tx_bytes", 0),
+        rx_packets=stats.get("rx_packets", 0),
+        tx_packets=stats.get("tx_packets", 0),
     )
+
+
+def _tun_type(data: Any) -> str:
+    kind = data.get_attr("IFLA_TUN_TYPE") if data is not None else None
+    return "tap" if kind == 2 else "tun"  # IFF_TAP is 2
+
+
+def addr_info(msg: Any) -> AddrInfo:
+    address = msg.get_attr("IFA_LOCAL") or msg.get_attr("IFA_ADDRESS")
+    return AddrInfo(msg["index"], address, msg["prefixlen"], msg["family"])
 
 
 # -- request builders ----------------------------------------------------------------------

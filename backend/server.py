@@ -17,15 +17,17 @@ import socket
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from nstopo import __version__
 from nstopo.model.types import STRICT
+from pydantic import Field
 
 from . import jsonrpc as rpc
 from .labs import LabError, LabService, parse_topology
 from .realizer import Realizer
 from .registry import Registry
+from .watch import EventHub, stream_counters
 
 log = logging.getLogger("nstopo.helper")
 SERVER_NAME = f"nstopo-helper {__version__}"
@@ -56,6 +58,19 @@ class LabParams:
 
 
 @dataclass(frozen=True)
+class SubscribeParams:
+    __pydantic_config__ = STRICT
+    lab: str | None = None  # None: every lab
+
+
+@dataclass(frozen=True)
+class CountersParams:
+    __pydantic_config__ = STRICT
+    lab: str
+    interval: Annotated[float, Field(ge=0.05, le=3600)] = 1.0
+
+
+@dataclass(frozen=True)
 class StatusParams:
     __pydantic_config__ = STRICT
     lab: str | None = None
@@ -67,6 +82,7 @@ class Helper:
         self.group_id: int | None = None
         self.registry = rpc.MethodRegistry()
         self.service: LabService | None = None
+        self.hub: EventHub | None = None
         self._lock_fd: int | None = None
 
     # -- start and stop --------------------------------------------------------------------
@@ -79,8 +95,9 @@ class Helper:
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise HelperStartError(f"another helper already runs with state dir {self.state_dir}"
-                                   ) from None  # fmt: skip
+            raise HelperStartError(
+                f"another helper already runs with state dir {self.state_dir}"
+            ) from None
         try:
             self.group_id = grp.getgrnam(self.group).gr_gid
         except KeyError:
@@ -93,8 +110,13 @@ class Helper:
         self.socket_path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         if self.socket_path.exists():
             self.socket_path.unlink()  # stale: the lock proves no other helper owns it
-        server = await asyncio.start_unix_server(self._connection, path=str(self.socket_path),
-                                                 limit=rpc.MAX_MESSAGE_BYTES)  # fmt: skip
+        assert self.service is not None
+        self.hub = EventHub(
+            self.service.realizer, self.service.registry, asyncio.get_running_loop()
+        )
+        server = await asyncio.start_unix_server(
+            self._connection, path=str(self.socket_path), limit=rpc.MAX_MESSAGE_BYTES
+        )
         os.chmod(self.socket_path, 0o660)
         if self.group_id is not None:
             os.chown(self.socket_path, 0, self.group_id)
@@ -112,11 +134,11 @@ class Helper:
             os.close(self._lock_fd)
 
     # -- one connection ---------------------------------------------------------------------
-    async def _connection(self, reader: asyncio.StreamReader,
-                          writer: asyncio.StreamWriter) -> None:  # fmt: skip
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
-        pid, uid, gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                            struct.calcsize("3i")))  # fmt: skip
+        pid, uid, gid = struct.unpack(
+            "3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        )
         if not self._authorized(pid, uid, gid):
             error = rpc.RpcError(
                 rpc.NOT_AUTHORIZED,
@@ -153,17 +175,24 @@ class Helper:
         finally:
             for task in requests:
                 task.cancel()
+            self._end_streams(session)
             writer_task.cancel()
             await _close(writer)
 
-    async def _write(self, writer: asyncio.StreamWriter, outbox: rpc.Outbox,
-                     wake: asyncio.Event, drained: asyncio.Event) -> None:  # fmt: skip
+    async def _write(
+        self,
+        writer: asyncio.StreamWriter,
+        outbox: rpc.Outbox,
+        wake: asyncio.Event,
+        drained: asyncio.Event,
+    ) -> None:
         while True:
             await wake.wait()
             wake.clear()
             if outbox.overflowing:
-                log.warning("client stopped reading (%d notifications dropped): closing",
-                            outbox.dropped)  # fmt: skip
+                log.warning(
+                    "client stopped reading (%d notifications dropped): closing", outbox.dropped
+                )
                 writer.transport.abort()
                 return
             while outbox.messages:
@@ -187,13 +216,18 @@ class Helper:
         add("lab.destroy", self._destroy, LabParams)
         add("lab.status", self._status, StatusParams)
         add("helper.info", self._info)
+        add("events.subscribe", self._subscribe, SubscribeParams)
+        add("events.unsubscribe", self._unsubscribe)
+        add("counters.subscribe", self._counters, CountersParams)
+        add("counters.unsubscribe", self._counters_stop)
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         try:
             return await asyncio.to_thread(fn, *args)
         except LabError as exc:
-            raise rpc.RpcError(_ERROR_CODES.get(exc.kind, rpc.INTERNAL_ERROR), exc.message,
-                               exc.data) from None  # fmt: skip
+            raise rpc.RpcError(
+                _ERROR_CODES.get(exc.kind, rpc.INTERNAL_ERROR), exc.message, exc.data
+            ) from None
 
     async def _plan(self, params: TopologyParams, session: rpc.Session) -> dict[str, Any]:
         assert self.service is not None
@@ -210,14 +244,70 @@ class Helper:
         def progress(event: dict[str, Any]) -> None:
             loop.call_soon_threadsafe(session.notify, "apply.progress", event)
 
-        result = await self._call(self.service.apply, topology, session.uid, params.dry_run,
-                                  progress)  # fmt: skip
-        return {"lab": result.lab, "changed": result.changed, "dry_run": params.dry_run,
-                "steps": result.steps, "elapsed_ms": round(result.elapsed_ms, 2)}  # fmt: skip
+        try:
+            result = await self._call(
+                self.service.apply, topology, session.uid, params.dry_run, progress
+            )
+        finally:
+            self._refresh_watchers()
+        return {
+            "lab": result.lab,
+            "changed": result.changed,
+            "dry_run": params.dry_run,
+            "steps": result.steps,
+            "elapsed_ms": round(result.elapsed_ms, 2),
+        }
 
     async def _destroy(self, params: LabParams, session: rpc.Session) -> dict[str, Any]:
         assert self.service is not None
-        return await self._call(self.service.destroy, params.lab, params.force)
+        try:
+            return await self._call(self.service.destroy, params.lab, params.force)
+        finally:
+            self._refresh_watchers()
+
+    # -- streams ------------------------------------------------------------------------------
+    def _refresh_watchers(self) -> None:
+        if self.hub is not None and self.hub.listeners:
+            self.hub.refresh()
+
+    async def _subscribe(self, params: SubscribeParams, session: rpc.Session) -> dict[str, Any]:
+        assert self.hub is not None and self.service is not None
+        if params.lab is not None and params.lab not in self.service.registry.labs:
+            raise rpc.RpcError(rpc.NO_SUCH_LAB, f'there is no lab "{params.lab}"')
+        self.hub.subscribe(id(session), session.notify, params.lab)
+        return {"lab": params.lab, "watching": len(self.hub.watchers)}
+
+    async def _unsubscribe(self, params: None, session: rpc.Session) -> dict[str, Any]:
+        assert self.hub is not None
+        self.hub.unsubscribe(id(session))
+        return {}
+
+    async def _counters(self, params: CountersParams, session: rpc.Session) -> dict[str, Any]:
+        assert self.service is not None
+        if params.lab not in self.service.registry.labs:
+            raise rpc.RpcError(rpc.NO_SUCH_LAB, f'there is no lab "{params.lab}"')
+        task = asyncio.create_task(
+            stream_counters(
+                self.service.realizer,
+                self.service.registry,
+                params.lab,
+                params.interval,
+                session.notify,
+            )
+        )
+        session.data.setdefault("counters", []).append(task)
+        return {"lab": params.lab, "interval": params.interval}
+
+    async def _counters_stop(self, params: None, session: rpc.Session) -> dict[str, Any]:
+        for task in session.data.pop("counters", []):
+            task.cancel()
+        return {}
+
+    def _end_streams(self, session: rpc.Session) -> None:
+        if self.hub is not None:
+            self.hub.unsubscribe(id(session))
+        for task in session.data.pop("counters", []):
+            task.cancel()
 
     async def _status(self, params: StatusParams, session: rpc.Session) -> list[dict[str, Any]]:
         assert self.service is not None
@@ -225,8 +315,12 @@ class Helper:
 
     async def _info(self, params: None, session: rpc.Session) -> dict[str, Any]:
         assert self.service is not None
-        return {"server": SERVER_NAME, "pid": os.getpid(), "rss_kib": _rss_kib(),
-                "labs": sorted(self.service.registry.labs)}  # fmt: skip
+        return {
+            "server": SERVER_NAME,
+            "pid": os.getpid(),
+            "rss_kib": _rss_kib(),
+            "labs": sorted(self.service.registry.labs),
+        }
 
 
 def _process_groups(pid: int) -> set[int]:

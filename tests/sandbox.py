@@ -17,13 +17,26 @@ import pytest
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (real kernel objects)")
 
+# A killed test run must not leave sandboxes or helpers behind (setpriv: util-linux).
+_DIE_WITH_PARENT = ["setpriv", "--pdeathsig", "KILL", "--"]
 _PRELUDE = "mount -t tmpfs nstopo-sandbox /run && mkdir -p /run/netns && ip link set lo up"
 
 
 def run_sandboxed(script: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a bash script inside a new sandbox; raise with its output if it fails."""
-    command = ["unshare", "--net", "--mount", "--propagation", "private", "--",
-               "bash", "-euo", "pipefail", "-c", f"{_PRELUDE}\n{script}"]  # fmt: skip
+    command = [
+        "unshare",
+        "--net",
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "bash",
+        "-euo",
+        "pipefail",
+        "-c",
+        f"{_PRELUDE}\n{script}",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise AssertionError(
@@ -50,9 +63,21 @@ class Sandbox:
         uplink = "ip link add eth0 type veth peer name eth0-peer && ip link set eth0 up"
         script = f"{_PRELUDE} && {uplink} && echo ready && exec sleep infinity"
         self.holder = subprocess.Popen(
-            ["unshare", "--net", "--mount", "--propagation", "private", "--", "bash", "-c", script],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                *_DIE_WITH_PARENT,
+                "unshare",
+                "--net",
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "bash",
+                "-c",
+                script,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.holder.stdout is not None
         if self.holder.stdout.readline().strip() != "ready":
             self.close()
@@ -62,11 +87,13 @@ class Sandbox:
         return ["nsenter", "-t", str(self.holder.pid), "--net", "--mount", "--", *argv]
 
     def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.command(*argv), capture_output=True, text=True, check=check,
-                              timeout=60)  # fmt: skip
+        return subprocess.run(
+            self.command(*argv), capture_output=True, text=True, check=check, timeout=60
+        )
 
     def popen(self, *argv: str, **kwargs) -> subprocess.Popen:
-        return subprocess.Popen(self.command(*argv), **kwargs)
+        """A long-running process inside; it dies with the test run if that is killed."""
+        return subprocess.Popen([*_DIE_WITH_PARENT, *self.command(*argv)], **kwargs)
 
     def close(self) -> None:
         self.holder.kill()
