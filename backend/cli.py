@@ -230,7 +230,8 @@ def cmd_events(args: argparse.Namespace) -> int:
         print(json.dumps({"event": method, **params}), flush=True)
 
     with _client() as client:
-        _helper_call(client, "events.subscribe", {"lab": args.lab})
+        # The current state arrives before the reply: print it too.
+        _helper_call(client, "events.subscribe", {"lab": args.lab}, show)
         try:
             client.listen(show)
         except KeyboardInterrupt:
