@@ -15,10 +15,10 @@ from typing import Any
 from nstopo import __version__
 from nstopo.model.plan import plan_up
 from nstopo.model.problems import Problem, TopologyFileError
-from nstopo.model.schema import to_document
+from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.script import export_script
 from nstopo.model.validate import has_errors
-from nstopo.model.yamlfile import LoadedFile, load
+from nstopo.model.yamlfile import LoadedFile, dumps, load
 
 from .client import HelperClient, HelperError, HelperUnavailable
 from .paths import DEFAULT_GROUP, DEFAULT_STATE_DIR, socket_path
@@ -89,15 +89,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     try:
         client = HelperClient()
     except HelperUnavailable:
-        print(f"# no helper is reachable at {socket_path()}: this is the plan from scratch "
-              f"(lab {loaded.topology.name!r} not running)", file=sys.stderr)  # fmt: skip
+        print(
+            f"# no helper is reachable at {socket_path()}: this is the plan from scratch "
+            f"(lab {loaded.topology.name!r} not running)",
+            file=sys.stderr,
+        )
         commands = plan_up(loaded.topology).commands()
     else:
         with client:
             result = _helper_call(client, "lab.plan", {"topology": to_document(loaded.topology)})
         state = "running" if result["running"] else "not running"
-        print(f"# lab {result['lab']!r} is {state}: these steps change it to match "
-              f"{args.file}", file=sys.stderr)  # fmt: skip
+        print(
+            f"# lab {result['lab']!r} is {state}: these steps change it to match {args.file}",
+            file=sys.stderr,
+        )
         commands = [step["command"] for step in result["steps"]]
     for command in commands:
         print(command)
@@ -137,8 +142,12 @@ def _text(path: str) -> str:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _helper_call(client: HelperClient, method: str, params: Any = None,
-                 on_notification: Callable[[str, Any], None] | None = None) -> Any:  # fmt: skip
+def _helper_call(
+    client: HelperClient,
+    method: str,
+    params: Any = None,
+    on_notification: Callable[[str, Any], None] | None = None,
+) -> Any:
     try:
         return client.call(method, params, on_notification)
     except HelperError as exc:
@@ -158,8 +167,11 @@ def cmd_helper(args: argparse.Namespace) -> int:
     from .server import HelperStartError, run_helper
 
     try:
-        run_helper(args.socket or socket_path(), args.state_dir or DEFAULT_STATE_DIR,
-                   args.group or DEFAULT_GROUP)  # fmt: skip
+        run_helper(
+            args.socket or socket_path(),
+            args.state_dir or DEFAULT_STATE_DIR,
+            args.group or DEFAULT_GROUP,
+        )
     except HelperStartError as exc:
         raise CliError(str(exc)) from None
     return 0
@@ -220,6 +232,36 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  netns {ns['name']:<16} {' '.join(links) or '(no interfaces)'}")
         for link in lab["host_links"]:
             print(f"  host  {link['name']:<16} {link['oper']}")
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    with _client() as client:
+        found = _helper_call(client, "host.discover")
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return 0
+    topology = topology_from_document(found["topology"])
+    foreign = sorted(n for n, lab in found["owners"].items() if lab is None and n != "host")
+    if args.yaml:
+        header = [
+            "# The live host, as `nstopo discover --yaml` saw it (read-only snapshot).",
+            "# Not made by nstopo: " + (", ".join(foreign) or "nothing"),
+        ]
+        header += [f"# Left out: {item}" for item in found["unmapped"]]
+        sys.stdout.write("\n".join(header) + "\n" + dumps(topology))
+        return 0
+    for name, node in topology.nodes():
+        owner = found["owners"].get(name)
+        mark = f"lab {owner}" if owner else "not nstopo's"
+        extra = found["namespaces"].get(name, {})
+        pids = f", processes {extra['pids']}" if extra.get("pids") else ""
+        print(f"{node.kind:<6} {name:<20} {mark}{pids}")
+    for _, link in topology.links():
+        a, b = link.endpoints
+        print(f"veth   {a.short} <-> {b.short}")
+    for item in found["unmapped"]:
+        print(f"left out: {item}", file=sys.stderr)
     return 0
 
 
@@ -303,7 +345,7 @@ def _parser() -> argparse.ArgumentParser:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--yaml", action="store_true")
-    p.set_defaults(handler=_needs_helper)
+    p.set_defaults(handler=cmd_discover)
 
     p = sub.add_parser("events", help="stream interface events as JSON lines")
     p.add_argument("lab", nargs="?", metavar="LAB")

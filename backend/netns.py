@@ -111,8 +111,9 @@ class NamespaceWorker:
             path.unlink(missing_ok=True)
             raise
 
-    def open_here(self, name: str) -> Rtnl:
-        fd = os.open(self.run_dir / name, os.O_RDONLY)  # never O_CREAT
+    def open_here(self, name: str | Path) -> Rtnl:
+        """A socket in the namespace named `name`, or behind a path (/proc/PID/ns/net)."""
+        fd = os.open(name if isinstance(name, Path) else self.run_dir / name, os.O_RDONLY)
         try:
             _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
             try:
@@ -122,8 +123,8 @@ class NamespaceWorker:
         finally:
             os.close(fd)
 
-    def inside_here(self, name: str, fn: Callable[[], T]) -> T:
-        fd = os.open(self.run_dir / name, os.O_RDONLY)
+    def inside_here(self, name: str | Path, fn: Callable[[], T]) -> T:
+        fd = os.open(name if isinstance(name, Path) else self.run_dir / name, os.O_RDONLY)
         try:
             _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
             try:

@@ -22,12 +22,15 @@ from pyroute2.netlink.rtnl import (
     RTM_DELROUTE,
     RTM_GETADDR,
     RTM_GETLINK,
+    RTM_GETNSID,
+    RTM_GETROUTE,
     RTM_NEWADDR,
     RTM_NEWLINK,
     RTM_NEWROUTE,
 )
 from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD, ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import IFF_UP, ifinfmsg
+from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 SOL_NETLINK = 270
@@ -81,6 +84,15 @@ class LinkInfo:
             "master": self.master,
             "tag": self.alias,
         }
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    family: int
+    to: str  # "default" or a CIDR
+    via: str | None
+    oif: int | None
+    metric: int | None
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,40 @@ class Rtnl:
                     msg.decode()
                     out.append(msg)
                 offset += (length + 3) & ~3 or len(data)
+
+    def routes(self) -> list[RouteInfo]:
+        """Routes of the main table that someone added (not the kernel's own)."""
+        out = []
+        for msg in self.dump(rtmsg, RTM_GETROUTE):
+            if msg["table"] != RT_TABLE_MAIN or msg["proto"] in (2, 9) or msg["type"] != 1:
+                continue  # 2: kernel (connected), 9: router advertisement; 1: unicast
+            dst = msg.get_attr("RTA_DST")
+            out.append(
+                RouteInfo(
+                    family=msg["family"],
+                    to=f"{dst}/{msg['dst_len']}" if dst else "default",
+                    via=msg.get_attr("RTA_GATEWAY"),
+                    oif=msg.get_attr("RTA_OIF"),
+                    metric=msg.get_attr("RTA_PRIORITY"),
+                )
+            )
+        return out
+
+    def nsid_of(self, fd: int) -> int | None:
+        """The id this namespace gives the namespace behind `fd` (None: none yet)."""
+        seq = next(self._seq)
+        self.sock.send(_encode(nsidmsg, RTM_GETNSID, NLM_F_REQUEST, seq, {}, [("NETNSA_FD", fd)]))
+        while True:
+            data = self.sock.recv(65536)
+            length, kind, _, msg_seq, _ = _HEADER.unpack_from(data, 0)
+            if msg_seq != seq:
+                continue
+            if kind == NLMSG_ERROR:
+                return None
+            msg = nsidmsg(data[:length])
+            msg.decode()
+            nsid = msg.get_attr("NETNSA_NSID")
+            return None if nsid is None or nsid >= 2**31 else nsid
 
 
 def open_events(groups: int) -> socket.socket:

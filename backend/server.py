@@ -24,6 +24,7 @@ from nstopo.model.types import STRICT
 from pydantic import Field
 
 from . import jsonrpc as rpc
+from .discover import discover
 from .labs import LabError, LabService, parse_topology
 from .realizer import Realizer
 from .registry import Registry
@@ -216,6 +217,7 @@ class Helper:
         add("lab.destroy", self._destroy, LabParams)
         add("lab.status", self._status, StatusParams)
         add("helper.info", self._info)
+        add("host.discover", self._discover)
         add("events.subscribe", self._subscribe, SubscribeParams)
         add("events.unsubscribe", self._unsubscribe)
         add("counters.subscribe", self._counters, CountersParams)
@@ -264,6 +266,11 @@ class Helper:
             return await self._call(self.service.destroy, params.lab, params.force)
         finally:
             self._refresh_watchers()
+
+    async def _discover(self, params: None, session: rpc.Session) -> dict[str, Any]:
+        assert self.service is not None
+        found = await asyncio.to_thread(discover, self.service.realizer.worker)
+        return found.to_json()
 
     # -- streams ------------------------------------------------------------------------------
     def _refresh_watchers(self) -> None:
