@@ -46,8 +46,7 @@ def test_every_example_applies_matches_reapplies_and_destroys(
     before = kernel_names(helper)
     with helper.client() as client:
         progress: list[dict] = []
-        result = client.call("lab.apply", {"topology": text},
-                             lambda m, p: progress.append(p))  # fmt: skip
+        result = client.call("lab.apply", {"topology": text}, lambda m, p: progress.append(p))
         assert [s["command"] for s in result["steps"]] == plan_up(topology).commands()
         assert len(progress) == len(result["steps"])
         expected = expected_facts(kernel_state(topology))
@@ -207,16 +206,25 @@ def test_two_clients_apply_different_labs_at_once(helper: RunningHelper) -> None
     assert helper.facts()["namespaces"] == ["c1", "c2", "far", "left", "right", "router"]
     with helper.client() as client:
         assert sorted(lab["lab"] for lab in client.call("lab.status", {})) == [
-            "container-bridge", "veth-namespaces"]  # fmt: skip
+            "container-bridge",
+            "veth-namespaces",
+        ]
 
 
 def test_a_peer_outside_root_and_the_group_is_refused(helper: RunningHelper) -> None:
     import subprocess
 
-    probe = ("import socket,sys; s=socket.socket(socket.AF_UNIX); "
-             "s.connect(sys.argv[1]); print(s.makefile().readline().strip())")  # fmt: skip
-    as_nobody = {"user": "nobody", "group": "nogroup", "extra_groups": [],
-                 "capture_output": True, "text": True}  # fmt: skip
+    probe = (
+        "import socket,sys; s=socket.socket(socket.AF_UNIX); "
+        "s.connect(sys.argv[1]); print(s.makefile().readline().strip())"
+    )
+    as_nobody = {
+        "user": "nobody",
+        "group": "nogroup",
+        "extra_groups": [],
+        "capture_output": True,
+        "text": True,
+    }
     python = _python_for_nobody()
     denied = subprocess.run([python, "-c", probe, str(helper.socket)], **as_nobody)
     assert "PermissionError" in denied.stderr  # mode 0660: not even a connect
@@ -250,16 +258,26 @@ def raw_exchange(path: Path, payload: bytes, replies: int) -> list[dict]:
 
 def test_bad_messages_get_errors_and_the_helper_keeps_serving(helper: RunningHelper) -> None:
     hello = b'{"jsonrpc":"2.0","id":0,"method":"hello","params":{"protocol":[1]}}\n'
-    bad = [b"{nope\n", b'{"jsonrpc":"2.0","id":1,"method":"lab.zap"}\n',
-           b'{"jsonrpc":"2.0","id":2,"method":"lab.destroy","params":{"lab":5}}\n',
-           b'{"jsonrpc":"2.0","id":3,"method":"lab.apply","params":{"topology":"nstopo: 1\\n"}}\n',
-           b'{"x":"' + b"a" * (rpc.MAX_MESSAGE_BYTES + 5) + b'"}\n',
-           b'{"jsonrpc":"2.0","id":4,"method":"helper.info"}\n']  # fmt: skip
+    bad = [
+        b"{nope\n",
+        b'{"jsonrpc":"2.0","id":1,"method":"lab.zap"}\n',
+        b'{"jsonrpc":"2.0","id":2,"method":"lab.destroy","params":{"lab":5}}\n',
+        b'{"jsonrpc":"2.0","id":3,"method":"lab.apply","params":{"topology":"nstopo: 1\\n"}}\n',
+        b'{"x":"' + b"a" * (rpc.MAX_MESSAGE_BYTES + 5) + b'"}\n',
+        b'{"jsonrpc":"2.0","id":4,"method":"helper.info"}\n',
+    ]
     replies = raw_exchange(helper.socket, hello + b"".join(bad), 7)
     by_id = {r["id"]: r for r in replies}
     codes = sorted(r["error"]["code"] for r in replies if "error" in r)
-    assert codes == sorted([rpc.PARSE_ERROR, rpc.METHOD_NOT_FOUND, rpc.INVALID_PARAMS,
-                            rpc.TOPOLOGY_INVALID, rpc.MESSAGE_TOO_LARGE])  # fmt: skip
+    assert codes == sorted(
+        [
+            rpc.PARSE_ERROR,
+            rpc.METHOD_NOT_FOUND,
+            rpc.INVALID_PARAMS,
+            rpc.TOPOLOGY_INVALID,
+            rpc.MESSAGE_TOO_LARGE,
+        ]
+    )
     assert "lab.zap" in by_id[1]["error"]["message"]
     assert by_id[4]["result"]["pid"] == helper.pid
 
@@ -268,12 +286,19 @@ def test_fuzz_thousands_of_random_messages(helper: RunningHelper) -> None:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    words = st.sampled_from(["hello", "lab.apply", "lab.plan", "lab.destroy", "lab.status",
-                             "helper.info", "x", ""])  # fmt: skip
-    values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-                          lambda v: st.lists(v, max_size=3) | st.dictionaries(
-                              st.sampled_from(["lab", "topology", "force", "protocol", "z"]), v,
-                              max_size=3), max_leaves=6)  # fmt: skip
+    words = st.sampled_from(
+        ["hello", "lab.apply", "lab.plan", "lab.destroy", "lab.status", "helper.info", "x", ""]
+    )
+    values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda v: (
+            st.lists(v, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(["lab", "topology", "force", "protocol", "z"]), v, max_size=3
+            )
+        ),
+        max_leaves=6,
+    )
     message = st.one_of(
         st.binary(max_size=40).map(lambda b: b.replace(b"\n", b" ")),
         st.fixed_dictionaries(
@@ -363,3 +388,35 @@ def test_host_node_lab_keeps_the_hosts_addresses(helper: RunningHelper) -> None:
 
 
 _ = Link  # re-exported types used by readers of these tests
+
+
+def test_cli_apply_dry_run_status_and_destroy(helper: RunningHelper) -> None:
+    import subprocess
+
+    from helper_process import NSTOPO
+
+    env = {**os.environ, "NSTOPO_SOCKET": str(helper.socket)}
+    path = str(EXAMPLES / "bridge-fixed.yaml")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([NSTOPO, *args], capture_output=True, text=True, env=env)
+
+    dry = cli("apply", path, "--dry-run")
+    assert dry.returncode == 0
+    assert (
+        dry.stdout.splitlines() == plan_up(load(EXAMPLES / "bridge-fixed.yaml").topology).commands()
+    )
+    assert helper.sandbox.run("ip", "netns", "list").stdout == ""  # a dry run changes nothing
+    assert cli("apply", path).stdout == "lab bridge-pitfall: applied 12 steps\n"
+    assert cli("apply", path).stdout == "lab bridge-pitfall: already up to date, nothing to do\n"
+    status = cli("status").stdout.splitlines()
+    assert status[0] == "lab bridge-pitfall"
+    assert any(line.split()[:2] == ["netns", "hub"] and "br0:UP" in line for line in status)
+    as_json = json.loads(cli("status", "--json").stdout)
+    assert [ns["name"] for ns in as_json[0]["namespaces"]] == ["hub", "a"]
+    assert cli("plan", path).stdout == ""  # running and identical: nothing to do
+    gone = cli("destroy", path)
+    assert gone.stdout == "lab bridge-pitfall: removed 2 objects\n"
+    assert cli("status").stdout == "no labs are running\n"
+    missing = cli("destroy", "nosuch")
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1

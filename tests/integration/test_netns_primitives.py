@@ -19,9 +19,15 @@ PROBE = textwrap.dedent("""
     def names(text):
         return sorted(line.split()[0].split("@")[0] for line in text.splitlines())
 
+    def children():
+        import glob
+        return "".join(open(f).read() for f in glob.glob(f"/proc/{os.getpid()}/task/*/children"))
+
     out = {}
     w = NamespaceWorker()
+    started = children()
     a, b = w.create("lab-a"), w.create("lab-b")
+    out["forked"] = children() != started  # pyroute2's netns code forks; ours must not
     out["listed"] = sorted(ip("netns", "list").split())
     out["fresh"] = [link.name for link in a.links()]
     # A veth made through a's socket lands in lab-a, its peer directly in lab-b.
@@ -56,6 +62,7 @@ def test_namespaces_are_created_opened_and_deleted_in_process() -> None:
     done = run_sandboxed(quote(sys.executable, "-c", PROBE))
     out = json.loads(done.stdout)
     assert out["listed"] == ["lab-a", "lab-b"]
+    assert out["forked"] is False
     assert out["fresh"] == ["lo"]
     assert out["created"] == [0]
     assert out["in_a"] == ["lo", "p0"]
