@@ -29,7 +29,13 @@ class CliError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # tcpdump-style: capture's filter words may come after its options.
+        if args.command != "capture" or any(word.startswith("-") for word in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.filter = [*args.filter, *extra]
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
@@ -281,11 +287,112 @@ def cmd_events(args: argparse.Namespace) -> int:
     raise CliError("the helper closed the connection (it stopped or restarted)")
 
 
-def _needs_helper(args: argparse.Namespace) -> int:
-    raise CliError(
-        f"'nstopo {args.command}' is not in this version yet; apply, destroy, status and "
-        "plan work with the helper"
+def cmd_ping(args: argparse.Namespace) -> int:
+    """Ping's own lines and summary; exit 0 if any reply came, 1 if none."""
+
+    def show(method: str, params: Any) -> None:
+        if method == "ping.started":
+            print(
+                f"PING {params['target']} ({params['address']}) from {args.source}: "
+                f"56 data bytes ({params['reason']})",
+                flush=True,
+            )
+        elif method == "ping.reply":
+            print(
+                f"{params['bytes']} bytes from {params['from']}: icmp_seq={params['seq']} "
+                f"ttl={params['ttl']} time={params['rtt_ms']:.3f} ms",
+                flush=True,
+            )
+        elif method == "ping.error":
+            where = f"From {params['from']} " if params["from"] else ""
+            print(f"{where}icmp_seq={params['seq']} {params['message']}", flush=True)
+
+    params = {
+        "lab": args.lab,
+        "source": args.source,
+        "target": args.target,
+        "interface": args.interface,
+        "count": args.count,
+        "interval": args.interval,
+        "timeout": args.timeout,
+    }
+    with _client() as client:
+        try:
+            done = client.call("ping.start", params, show)
+        except HelperError as exc:
+            raise CliError(exc.message if exc.code != -32008 else f"ping: {exc.message}") from None
+    print(f"\n--- {done['address']} ping statistics ---")
+    print(
+        f"{done['transmitted']} packets transmitted, {done['received']} received, "
+        f"{'+' + str(done['errors']) + ' errors, ' if done['errors'] else ''}"
+        f"{done['loss']:g}% packet loss, time {done['time_ms']:.0f}ms"
     )
+    if done["received"]:
+        print(
+            f"rtt min/avg/max/mdev = {done['min']:.3f}/{done['avg']:.3f}/{done['max']:.3f}/"
+            f"{done['mdev']:.3f} ms"
+        )
+    return 0 if done["received"] else 1
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    """A tcpdump-style line per packet until -c, --duration or Ctrl-C; -w writes a pcap
+    (the user's own file: the client writes it, not the root helper)."""
+    import base64
+    import datetime
+
+    node, _, interface = args.where.partition(":")
+    params = {
+        "lab": args.lab,
+        "node": node,
+        "interface": interface or None,
+        "filter": " ".join(args.filter),
+        "count": args.count,
+        "duration": args.duration,
+        "raw": bool(args.write),
+    }
+    writer, out = None, None
+    ended: dict[str, Any] = {}
+
+    def show(method: str, p: Any) -> None:
+        if method == "capture.packet":
+            stamp = datetime.datetime.fromtimestamp(p["time"]).strftime("%H:%M:%S.%f")
+            print(f"{stamp} {p['direction']:<3} {p['summary']}", flush=True)
+            if writer is not None:
+                writer.writepkt(base64.b64decode(p["data"]), ts=p["time"])
+        elif method == "capture.end":
+            ended.update(p)
+            raise _CaptureEnded
+
+    with _client() as client:
+        started = _helper_call(client, "capture.start", params)
+        if args.write:
+            import dpkt
+
+            out = open(args.write, "wb")  # noqa: SIM115 - closed below, also on Ctrl-C
+            linktype = dpkt.pcap.DLT_EN10MB if started["linktype"] == "ethernet" else 101
+            writer = dpkt.pcap.Writer(out, linktype=linktype)
+        where = f"{started['interface']} in " + (started["namespace"] or "the host")
+        print(f"nstopo capture: listening on {where}", file=sys.stderr)
+        try:
+            client.listen(show)
+        except _CaptureEnded:
+            pass
+        except KeyboardInterrupt:
+            ended.update(client.call("capture.stop", {"capture": started["capture"]}))
+        finally:
+            if out is not None:
+                out.close()
+    print(
+        f"{ended.get('packets', 0)} packets captured, {ended.get('dropped', 0)} dropped by "
+        f"nstopo, {ended.get('kernel_dropped', 0)} dropped by the kernel",
+        file=sys.stderr,
+    )
+    return 0
+
+
+class _CaptureEnded(Exception):
+    pass
 
 
 def _needs_editor(args: argparse.Namespace) -> int:
@@ -359,7 +466,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-c", dest="count", type=int, default=4, metavar="N")
     p.add_argument("-i", dest="interval", type=float, default=1.0, metavar="SEC")
     p.add_argument("-W", dest="timeout", type=float, default=1.0, metavar="SEC")
-    p.set_defaults(handler=_needs_helper)
+    p.set_defaults(handler=cmd_ping)
 
     p = sub.add_parser("capture", help="tcpdump-style packet lines from a lab interface")
     p.add_argument("lab", metavar="LAB")
@@ -368,7 +475,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, metavar="SEC")
     p.add_argument("-w", dest="write", metavar="FILE.pcap")
     p.add_argument("filter", nargs="*", metavar="FILTER")
-    p.set_defaults(handler=_needs_helper)
+    p.set_defaults(handler=cmd_capture)
 
     p = sub.add_parser("export", help="write a picture, a containerlab file or a shell script")
     p.add_argument("file", metavar="FILE")

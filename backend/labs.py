@@ -65,6 +65,16 @@ class LabService:
             self.registry.save()
 
     # -- plan ---------------------------------------------------------------------------
+    def running_topology(self, lab: str) -> Topology:
+        """The topology a running lab was last applied with."""
+        record = self.registry.labs.get(lab)
+        if record is None or record.topology is None:
+            raise LabError(
+                "no-such-lab",
+                f'there is no running lab "{lab}"; nstopo status lists the running ones',
+            )
+        return topology_from_document(record.topology)
+
     def plan(self, topology: Topology) -> Plan:
         _check_valid(topology)
         return diff_states(self._current_state(topology.name), kernel_state(topology))
@@ -81,8 +91,9 @@ class LabService:
         return state
 
     # -- apply --------------------------------------------------------------------------
-    def apply(self, topology: Topology, uid: int, dry_run: bool = False,
-              progress: Progress | None = None) -> ApplyResult:  # fmt: skip
+    def apply(
+        self, topology: Topology, uid: int, dry_run: bool = False, progress: Progress | None = None
+    ) -> ApplyResult:
         lab = topology.name
         started = time.perf_counter()
         with self._lock_for(lab):
@@ -102,16 +113,25 @@ class LabService:
             def done(index: int) -> None:
                 advance(reached, steps[index])
                 if progress:
-                    progress({"lab": lab, "index": index, "total": len(steps),
-                              "command": steps[index].command()})  # fmt: skip
+                    progress(
+                        {
+                            "lab": lab,
+                            "index": index,
+                            "total": len(steps),
+                            "command": steps[index].command(),
+                        }
+                    )
 
             failures = self.realizer.realize(steps, lab, done)
             if failures:
                 failed = failures[0]
                 self._roll_back(record, reached, before)
-                raise LabError("step-failed", f"step {failed.index + 1} of {len(steps)} failed: "
-                               f"{failed}; nothing of this apply was kept",
-                               {"step": failed.step.to_dict(), "index": failed.index})  # fmt: skip
+                raise LabError(
+                    "step-failed",
+                    f"step {failed.index + 1} of {len(steps)} failed: "
+                    f"{failed}; nothing of this apply was kept",
+                    {"step": failed.step.to_dict(), "index": failed.index},
+                )
             self._record_applied(record, topology, reached)
             result.elapsed_ms = (time.perf_counter() - started) * 1000
             return result
@@ -124,18 +144,27 @@ class LabService:
         for name in sorted(created_ns):
             owner = self.registry.owner_of_namespace(name)
             if owner is not None and owner != record.name:
-                raise LabError("not-owned", f'namespace "{name}" belongs to lab "{owner}"; '
-                               "rename the node or destroy that lab first")  # fmt: skip
+                raise LabError(
+                    "not-owned",
+                    f'namespace "{name}" belongs to lab "{owner}"; '
+                    "rename the node or destroy that lab first",
+                )
             if (self.realizer.run_dir / name).exists():
-                raise LabError("not-owned", f'namespace "{name}" already exists and was not made '
-                               "by this lab; rename the node or remove that namespace")  # fmt: skip
+                raise LabError(
+                    "not-owned",
+                    f'namespace "{name}" already exists and was not made '
+                    "by this lab; rename the node or remove that namespace",
+                )
         for name in sorted(created_host):
             owner = self.registry.owner_of_host_device(name)
             if (owner is not None and owner != record.name) or self.realizer.device_exists(
                 None, name
             ):
-                raise LabError("not-owned", f'interface "{name}" already exists in the host '
-                               "namespace and is not this lab's; rename the interface")  # fmt: skip
+                raise LabError(
+                    "not-owned",
+                    f'interface "{name}" already exists in the host '
+                    "namespace and is not this lab's; rename the interface",
+                )
         checked: set[str | None] = set()
         for step in plan:
             ns = getattr(step, "ns", None) if not isinstance(step, s.DelNetns) else step.name
@@ -148,13 +177,17 @@ class LabService:
                 and (not record.owns_namespace(ns) or self.realizer.namespace_tag(ns) != tag)
             )
             if foreign:
-                raise LabError("not-owned", f'namespace "{ns}" is not recorded and tagged as '
-                                   f'lab "{record.name}"\'s; nstopo leaves it alone')  # fmt: skip
+                raise LabError(
+                    "not-owned",
+                    f'namespace "{ns}" is not recorded and tagged as '
+                    f'lab "{record.name}"\'s; nstopo leaves it alone',
+                )
             if ns is None:
                 self._check_host_step(record, step, created_host, tag)
 
-    def _check_host_step(self, record: LabRecord, step: s.Step, created: set[str],
-                         tag: str) -> None:  # fmt: skip
+    def _check_host_step(
+        self, record: LabRecord, step: s.Step, created: set[str], tag: str
+    ) -> None:
         """In the host namespace only the lab's own devices may change, and routes
         must go through one of them: the host's own routes and addresses stay as
         they are."""
@@ -163,17 +196,23 @@ class LabService:
         if isinstance(step, s.AddRoute | s.DelRoute):
             device = step.route.dev
             if device is None:
-                raise LabError("not-owned", f"route {step.route.to} in the host namespace "
-                               "names no dev; nstopo only adds host routes through the lab's "
-                               "own interfaces: add dev")  # fmt: skip
+                raise LabError(
+                    "not-owned",
+                    f"route {step.route.to} in the host namespace "
+                    "names no dev; nstopo only adds host routes through the lab's "
+                    "own interfaces: add dev",
+                )
         else:
             device = getattr(step, "name", None) or getattr(step, "dev", None)
         if device is None or device in created:
             return
         if not record.owns_host_device(device) or self.realizer.tag_of_device(None, device) != tag:
-            raise LabError("not-owned", f'interface "{device}" in the host namespace is not '
-                           f'recorded and tagged as lab "{record.name}"\'s; nstopo leaves it '
-                           "alone")  # fmt: skip
+            raise LabError(
+                "not-owned",
+                f'interface "{device}" in the host namespace is not '
+                f'recorded and tagged as lab "{record.name}"\'s; nstopo leaves it '
+                "alone",
+            )
 
     def _record_pending(self, record: LabRecord, plan: Plan) -> None:
         """Write down what this apply may create before creating it (for a crash)."""
@@ -203,12 +242,15 @@ class LabService:
 
     def _roll_back(self, record: LabRecord, reached: KernelState, before: KernelState) -> None:
         # Best effort: what cannot be undone stays pending, for destroy to find.
-        self.realizer.realize(list(diff_states(reached, before)), record.name, lambda _: None,
-                              keep_going=True)  # fmt: skip
-        record.pending_namespaces = [n for n in record.pending_namespaces
-                                     if self.realizer.namespace_tag(n) is not None]  # fmt: skip
-        record.pending_host_devices = [n for n in record.pending_host_devices
-                                       if self.realizer.device_exists(None, n)]  # fmt: skip
+        self.realizer.realize(
+            list(diff_states(reached, before)), record.name, lambda _: None, keep_going=True
+        )
+        record.pending_namespaces = [
+            n for n in record.pending_namespaces if self.realizer.namespace_tag(n) is not None
+        ]
+        record.pending_host_devices = [
+            n for n in record.pending_host_devices if self.realizer.device_exists(None, n)
+        ]
         if not (record.topology or record.pending_namespaces or record.pending_host_devices):
             self.registry.labs.pop(record.name, None)
             self._running.pop(record.name, None)
@@ -219,8 +261,9 @@ class LabService:
         with self._lock_for(lab):
             record = self.registry.labs.get(lab)
             if record is None:
-                raise LabError("no-such-lab", f'there is no lab "{lab}"; nstopo status lists '
-                               "the running ones")  # fmt: skip
+                raise LabError(
+                    "no-such-lab", f'there is no lab "{lab}"; nstopo status lists the running ones'
+                )
             tag = tag_for(lab)
             report: dict[str, Any] = {"lab": lab, "removed": [], "skipped": [], "processes": []}
             steps: list[s.Step] = []
@@ -251,8 +294,12 @@ class LabService:
                     report["skipped"].append(f"interface {name} (not tagged as this lab's)")
                     continue
                 steps.append(s.DelLink(None, name, "veth"))
-            failures = self.realizer.realize(steps, lab, lambda i: report["removed"].append(
-                _describe_removal(steps[i])), keep_going=True)  # fmt: skip
+            failures = self.realizer.realize(
+                steps,
+                lab,
+                lambda i: report["removed"].append(_describe_removal(steps[i])),
+                keep_going=True,
+            )
             for failure in failures:
                 report["skipped"].append(f"{failure.step.command()} failed: {failure.reason}")
             self.registry.labs.pop(lab, None)
@@ -273,11 +320,16 @@ class LabService:
             present = (self.realizer.run_dir / name).exists()
             links = [_link_json(x) for x in self.realizer.links_in(name)] if present else []
             namespaces.append({"name": name, "present": present, "links": links})
-        host = [_link_json(x) for x in self.realizer.links_in(None)
-                if x.name in record.host_devices]  # fmt: skip
+        host = [
+            _link_json(x) for x in self.realizer.links_in(None) if x.name in record.host_devices
+        ]
         pending = bool(record.pending_namespaces or record.pending_host_devices)
-        return {"lab": record.name, "namespaces": namespaces, "host_links": host,
-                "pending": pending}  # fmt: skip
+        return {
+            "lab": record.name,
+            "namespaces": namespaces,
+            "host_links": host,
+            "pending": pending,
+        }
 
     # -- after a restart ---------------------------------------------------------------------
     def reconcile(self) -> None:
@@ -289,12 +341,16 @@ class LabService:
                 path = self.realizer.run_dir / name
                 if path.exists() and path.stat().st_size == 0 and not os.path.ismount(path):
                     path.unlink()  # creation interrupted before the namespace got its name
-            record.namespaces = [n for n in dict.fromkeys(record.namespaces +
-                                 record.pending_namespaces)
-                                 if self.realizer.namespace_tag(n) == tag]  # fmt: skip
-            record.host_devices = [n for n in dict.fromkeys(record.host_devices +
-                                   record.pending_host_devices)
-                                   if self.realizer.tag_of_device(None, n) == tag]  # fmt: skip
+            record.namespaces = [
+                n
+                for n in dict.fromkeys(record.namespaces + record.pending_namespaces)
+                if self.realizer.namespace_tag(n) == tag
+            ]
+            record.host_devices = [
+                n
+                for n in dict.fromkeys(record.host_devices + record.pending_host_devices)
+                if self.realizer.tag_of_device(None, n) == tag
+            ]
             interrupted = bool(record.pending_namespaces or record.pending_host_devices)
             record.pending_namespaces, record.pending_host_devices = [], []
             if interrupted:
@@ -305,8 +361,13 @@ class LabService:
 
 
 def _link_json(link: LinkInfo) -> dict[str, Any]:
-    return {"name": link.name, "kind": link.kind, "oper": link.oper, "up": link.up,
-            "tag": link.alias}  # fmt: skip
+    return {
+        "name": link.name,
+        "kind": link.kind,
+        "oper": link.oper,
+        "up": link.up,
+        "tag": link.alias,
+    }
 
 
 def _describe_removal(step: s.Step) -> str:
@@ -318,8 +379,11 @@ def _describe_removal(step: s.Step) -> str:
 def _check_valid(topology: Topology) -> None:
     errors = [p for p in validate(topology) if p.is_error]
     if errors:
-        raise LabError("invalid", f"the topology has {len(errors)} error(s); first: "
-                       f"{errors[0].message}", [p.format() for p in errors])  # fmt: skip
+        raise LabError(
+            "invalid",
+            f"the topology has {len(errors)} error(s); first: {errors[0].message}",
+            [p.format() for p in errors],
+        )
 
 
 def _created_devices(step: s.Step) -> list[tuple[str | None, str]]:
@@ -357,5 +421,6 @@ def parse_topology(data: str | dict[str, Any]) -> Topology:
             return parse_text(data, "<request>").topology
         return topology_from_document(data)
     except TopologyFileError as exc:
-        raise LabError("invalid", exc.problems[0].format(),
-                       [p.format() for p in exc.problems]) from None  # fmt: skip
+        raise LabError(
+            "invalid", exc.problems[0].format(), [p.format() for p in exc.problems]
+        ) from None

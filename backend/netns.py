@@ -79,6 +79,10 @@ class NamespaceWorker:
         what netlink cannot do: /proc/sys writes, tun/tap ioctls)."""
         return self._pool.submit(self.inside_here, name, fn).result()
 
+    def call_in(self, name: str | None, fn: Callable[[], T]) -> T:
+        """`fn` on the worker thread inside namespace `name` (None: the helper's own)."""
+        return self.run(fn) if name is None else self.call_inside(name, fn)
+
     def open(self, name: str) -> Rtnl:
         """A netlink handle inside an existing namespace; FileNotFoundError if none."""
         return self._pool.submit(self.open_here, name).result()

@@ -24,6 +24,7 @@ from nstopo.model.types import STRICT
 from pydantic import Field
 
 from . import jsonrpc as rpc
+from . import probes
 from .discover import discover
 from .labs import LabError, LabService, parse_topology
 from .realizer import Realizer
@@ -218,6 +219,17 @@ class Helper:
         add("lab.status", self._status, StatusParams)
         add("helper.info", self._info)
         add("host.discover", self._discover)
+        add(
+            "ping.start",
+            lambda p, sess: probes.run_ping(self._service(), p, sess),
+            probes.PingParams,
+        )
+        add(
+            "capture.start",
+            lambda p, sess: probes.start_capture(self._service(), p, sess),
+            probes.CaptureParams,
+        )
+        add("capture.stop", probes.stop_capture, probes.CaptureStopParams)
         add("events.subscribe", self._subscribe, SubscribeParams)
         add("events.unsubscribe", self._unsubscribe)
         add("counters.subscribe", self._counters, CountersParams)
@@ -310,7 +322,12 @@ class Helper:
             task.cancel()
         return {}
 
+    def _service(self) -> LabService:
+        assert self.service is not None
+        return self.service
+
     def _end_streams(self, session: rpc.Session) -> None:
+        probes.stop_all(session)
         if self.hub is not None:
             self.hub.unsubscribe(id(session))
         for task in session.data.pop("counters", []):

@@ -1,0 +1,190 @@
+"""The helper's ping and capture methods: resolve nodes against the running lab, then
+open the socket inside the right namespace and stream the results."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import itertools
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from nstopo.model.placement import namespace_of_node
+from nstopo.model.reach import NoAddress, choose_target, interface_names
+from nstopo.model.topology import Topology
+from nstopo.model.types import STRICT, BridgeNode, TapNode, TunNode
+from pydantic import Field
+
+from . import jsonrpc as rpc
+from . import ping
+from .bpf import FilterError
+from .capture import Capture, open_socket
+from .labs import LabError, LabService
+
+PING_FAILED = -32008
+_captures = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class PingParams:
+    __pydantic_config__ = STRICT
+    lab: str
+    source: str
+    target: str  # an address, or a node name
+    interface: str | None = None
+    count: Annotated[int, Field(ge=1, le=100_000)] = 4
+    interval: Annotated[float, Field(ge=0.001, le=60)] = 1.0
+    timeout: Annotated[float, Field(ge=0.01, le=60)] = 1.0
+
+
+@dataclass(frozen=True)
+class CaptureParams:
+    __pydantic_config__ = STRICT
+    lab: str
+    node: str
+    interface: str | None = None  # None: the node itself (a bridge, tap or tun)
+    filter: str = ""
+    count: Annotated[int, Field(ge=1)] | None = None
+    duration: Annotated[float, Field(gt=0, le=86_400)] | None = None
+    raw: bool = False  # include each frame (base64) for writing a pcap
+
+
+@dataclass(frozen=True)
+class CaptureStopParams:
+    __pydantic_config__ = STRICT
+    capture: int
+
+
+def _topology(service: LabService, lab: str) -> Topology:
+    try:
+        return service.running_topology(lab)
+    except LabError as exc:
+        raise rpc.RpcError(rpc.NO_SUCH_LAB, exc.message) from None
+
+
+def _node(topology: Topology, name: str) -> None:
+    if name not in topology:
+        raise rpc.RpcError(
+            rpc.INVALID_PARAMS,
+            f'lab "{topology.name}" has no node "{name}"; '
+            f"its nodes are: {', '.join(topology.node_names())}",
+        )
+
+
+async def run_ping(service: LabService, params: PingParams, session: rpc.Session) -> dict:
+    topology = _topology(service, params.lab)
+    _node(topology, params.source)
+    ns = namespace_of_node(topology.get_node, params.source)
+    try:
+        address, reason = str(ipaddress.ip_address(params.target)), "given as an address"
+    except ValueError:
+        _node(topology, params.target)
+        try:
+            choice = choose_target(topology, params.source, params.target)
+        except NoAddress as exc:
+            raise rpc.RpcError(rpc.INVALID_PARAMS, str(exc)) from None
+        address, reason = choice.address, choice.reason
+    if params.interface and params.interface not in interface_names(topology, ns):
+        raise rpc.RpcError(
+            rpc.INVALID_PARAMS,
+            f'"{params.interface}" is not an interface of "{params.source}" in lab "{params.lab}"',
+        )
+    version = ipaddress.ip_address(address).version
+    worker = service.realizer.worker
+    try:
+        opener = lambda: ping.open_socket(version, params.interface)  # noqa: E731
+        sock = await asyncio.to_thread(worker.call_in, ns, opener)
+    except ping.PingError as exc:
+        raise rpc.RpcError(PING_FAILED, str(exc)) from None
+    session.notify(
+        "ping.started",
+        {
+            "lab": params.lab,
+            "source": params.source,
+            "target": params.target,
+            "address": address,
+            "reason": reason,
+        },
+    )
+    run = ping.PingRun(
+        address, params.count, params.interval, params.timeout, params.interface, session.notify
+    )
+    try:
+        summary = await ping.run_ping(sock, run)
+    except ping.PingError as exc:
+        raise rpc.RpcError(PING_FAILED, str(exc), {"address": address}) from None
+    return {"address": address, "reason": reason, **summary}
+
+
+def _capture_place(topology: Topology, params: CaptureParams) -> tuple[str | None, str, bool]:
+    """(namespace, interface, has an Ethernet header) for a capture request."""
+    _node(topology, params.node)
+    node = topology.node(params.node)
+    ns = namespace_of_node(topology.get_node, params.node)
+    if params.interface is None:
+        if not isinstance(node, BridgeNode | TapNode | TunNode):
+            raise rpc.RpcError(
+                rpc.INVALID_PARAMS,
+                f'"{params.node}" is a {node.kind}: name one '
+                f"of its interfaces as {params.node}:IFACE",
+            )
+        return ns, params.node, not isinstance(node, TunNode)
+    if params.interface not in interface_names(topology, ns):
+        raise rpc.RpcError(
+            rpc.NOT_OWNED,
+            f'"{params.interface}" is not an interface of lab '
+            f'"{topology.name}" in {params.node}\'s namespace; nstopo captures '
+            "only on the lab's own interfaces",
+        )
+    tun = topology.get_node(params.interface)
+    return ns, params.interface, not isinstance(tun, TunNode)
+
+
+async def start_capture(
+    service: LabService, params: CaptureParams, session: rpc.Session
+) -> dict[str, Any]:
+    topology = _topology(service, params.lab)
+    ns, interface, ethernet = _capture_place(topology, params)
+    worker = service.realizer.worker
+    opener = lambda: open_socket(interface, params.filter, ethernet)  # noqa: E731
+    try:
+        sock = await asyncio.to_thread(worker.call_in, ns, opener)
+    except FilterError as exc:
+        raise rpc.RpcError(rpc.INVALID_PARAMS, str(exc)) from None
+    except OSError as exc:
+        raise rpc.RpcError(
+            rpc.INVALID_PARAMS, f"cannot capture on {interface}: {exc.strerror or exc}"
+        ) from None
+    capture = Capture(
+        next(_captures),
+        params.lab,
+        ns,
+        interface,
+        ethernet,
+        session.notify,
+        params.count,
+        params.raw,
+    )
+    session.data.setdefault("captures", {})[capture.ident] = capture
+    capture.start(sock, params.duration)
+    return {
+        "capture": capture.ident,
+        "namespace": ns,
+        "interface": interface,
+        "linktype": "ethernet" if ethernet else "raw",
+    }
+
+
+async def stop_capture(params: CaptureStopParams, session: rpc.Session) -> dict[str, Any]:
+    capture = session.data.get("captures", {}).pop(params.capture, None)
+    if capture is None:
+        raise rpc.RpcError(
+            rpc.INVALID_PARAMS, f"there is no capture {params.capture} on this connection"
+        )
+    return capture.stop()
+
+
+def stop_all(session: rpc.Session) -> None:
+    """The client went away: end its captures and free their sockets."""
+    for capture in session.data.pop("captures", {}).values():
+        capture.stop("client gone")
