@@ -25,13 +25,14 @@ PACKET_OUTGOING = 4
 
 
 def open_socket(interface: str, expression: str, ethernet: bool) -> socket.socket:
-    """Call inside the interface's namespace. The filter is attached before binding, so
-    no unfiltered packet slips in."""
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    """Call inside the interface's namespace. Protocol 0 receives nothing; binding with
+    ETH_P_ALL starts reception, after the filter is attached, so no unfiltered frame
+    (from any interface) is queued in between."""
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         bpf.attach(sock, expression, bpf.LINKTYPE_ETHERNET if ethernet else bpf.LINKTYPE_RAW)
-        sock.bind((interface, ETH_P_ALL))
+        sock.bind((interface, ETH_P_ALL))  # CPython applies htons() here itself
     except BaseException:
         sock.close()
         raise

@@ -2,56 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
-from helper_process import NSTOPO, RunningHelper
+from helper_process import NSTOPO, Listener, RunningHelper
 from nstopo.backend.client import HelperClient
 from nstopo.resources import EXAMPLES
 from sandbox import needs_root, quote, run_sandboxed
 
 pytestmark = needs_root
-
-
-class Listener:
-    """A subscribed client whose notifications are collected by a thread."""
-
-    def __init__(self, helper: RunningHelper, method: str, params: dict[str, Any]) -> None:
-        self.client = helper.client()
-        self.events: list[tuple[float, str, dict[str, Any]]] = []
-        self.client.call(method, params, self._keep)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _keep(self, method: str, params: Any) -> None:
-        self.events.append((time.monotonic(), method, params))
-
-    def _run(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.client.listen(self._keep)
-
-    def wait_for(self, test: Callable[[str, dict[str, Any]], bool], timeout: float = 5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for at, method, params in list(self.events):
-                if test(method, params):
-                    return at, params
-            time.sleep(0.01)
-        raise AssertionError(f"no such event in {timeout} s; got {self.events[-5:]}")
-
-    def close(self) -> None:
-        self.client.close()
-        self.thread.join(5)
-        assert not self.thread.is_alive(), "the listening thread did not end"
 
 
 def apply_example(helper: RunningHelper, name: str) -> None:
