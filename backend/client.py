@@ -73,13 +73,19 @@ class HelperClient:
             if "method" in reply:
                 on_notification(reply["method"], reply.get("params"))
 
-    def call(self, method: str, params: Any = None,
-             on_notification: Notification | None = None) -> Any:  # fmt: skip
+    def send(self, method: str, params: Any = None) -> int:
+        """Send a request without waiting for its answer (for a connection whose
+        replies another thread reads with listen()); returns its id."""
         msg_id = next(self._ids)
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": method}
         if params is not None:
             message["params"] = params
         self._sock.sendall(rpc.encode(message))
+        return msg_id
+
+    def call(self, method: str, params: Any = None,
+             on_notification: Notification | None = None) -> Any:  # fmt: skip
+        msg_id = self.send(method, params)
         while True:
             line = self._file.readline()
             if not line:

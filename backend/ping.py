@@ -200,7 +200,14 @@ def _reply(run: PingRun, data: bytes, ancillary: list, address: tuple) -> None:
     run.rtts.append(rtt)
     run.notify(
         "ping.reply",
-        {"seq": seq, "ttl": ttl, "rtt_ms": round(rtt, 3), "from": address[0], "bytes": len(icmp)},
+        {
+            "seq": seq,
+            "ttl": ttl,
+            "rtt_ms": round(rtt, 3),
+            "from": address[0],
+            "bytes": len(icmp),
+            "time": time.time(),
+        },
     )
 
 
