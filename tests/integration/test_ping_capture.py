@@ -226,3 +226,36 @@ def test_a_client_gone_mid_capture_ends_it_and_frees_its_socket(helper: RunningH
 
 
 _ = base64
+
+
+def test_an_address_nobody_has_is_destination_host_unreachable(helper: RunningHelper) -> None:
+    apply(helper, "veth-namespaces")
+    # ARP gives up after its probes (~3 s); the kernel then reports host unreachable.
+    result = ping(helper, "veth-namespaces", "left", "10.10.0.99", count=1, timeout=5.0)
+    errors = [p for m, p in result["events"] if m == "ping.error"]
+    assert result["received"] == 0 and errors
+    assert errors[0]["message"] == "Destination Host Unreachable"
+    assert errors[0]["from"] == "10.10.0.1" and errors[0]["seq"] == 1
+
+
+def test_cli_ping_prints_like_ping_and_exits_by_replies(helper: RunningHelper) -> None:
+    apply(helper, "veth-namespaces")
+    env = {**os.environ, "NSTOPO_SOCKET": str(helper.socket)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [NSTOPO, "ping", "veth-namespaces", *args], capture_output=True, text=True, env=env
+        )
+
+    ok = cli("left", "right", "-c", "2", "-i", "0.1")
+    assert ok.returncode == 0
+    lines = ok.stdout.splitlines()
+    assert lines[0].startswith("PING right (10.10.0.2) from left: 56 data bytes")
+    assert lines[1].startswith("64 bytes from 10.10.0.2: icmp_seq=1 ttl=64 time=")
+    assert "2 packets transmitted, 2 received, 0% packet loss" in ok.stdout
+    assert "rtt min/avg/max/mdev = " in ok.stdout
+    lost = cli("left", "10.20.0.1", "-c", "1", "-W", "0.3")  # no route at all
+    assert lost.returncode == 1
+    assert lost.stderr == "nstopo: ping: connect: Network is unreachable\n"
+    wrong = cli("nobody", "right")
+    assert wrong.returncode == 1 and 'has no node "nobody"' in wrong.stderr
