@@ -39,7 +39,7 @@ class HelperClient:
             self._sock.close()
             raise HelperUnavailable(
                 f"no nstopo helper is running at {self.path}; start one with "
-                f"'sudo nstopo helper' (or 'sudo systemctl start nstopo.socket')"
+                f"'sudo nstopo helper' (or 'sudo systemctl start nstopo-helper.socket')"
             ) from None
         except PermissionError:
             self._sock.close()

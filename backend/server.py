@@ -86,6 +86,7 @@ class Helper:
         self.service: LabService | None = None
         self.hub: EventHub | None = None
         self._lock_fd: int | None = None
+        self._activated = False  # the socket came from systemd: not ours to remove
 
     # -- start and stop --------------------------------------------------------------------
     def start(self) -> None:
@@ -109,19 +110,25 @@ class Helper:
         self._register_methods()
 
     async def serve(self, ready: asyncio.Event | None = None) -> None:
-        self.socket_path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        if self.socket_path.exists():
-            self.socket_path.unlink()  # stale: the lock proves no other helper owns it
         assert self.service is not None
-        self.hub = EventHub(
-            self.service.realizer, self.service.registry, asyncio.get_running_loop()
-        )
-        server = await asyncio.start_unix_server(
-            self._connection, path=str(self.socket_path), limit=rpc.MAX_MESSAGE_BYTES
-        )
-        os.chmod(self.socket_path, 0o660)
-        if self.group_id is not None:
-            os.chown(self.socket_path, 0, self.group_id)
+        loop = asyncio.get_running_loop()
+        self.hub = EventHub(self.service.realizer, self.service.registry, loop)
+        inherited = _activation_socket()
+        if inherited is not None:  # systemd socket activation: mode and group are the unit's
+            self._activated = True
+            server = await asyncio.start_unix_server(
+                self._connection, sock=inherited, limit=rpc.MAX_MESSAGE_BYTES
+            )
+        else:
+            self.socket_path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+            if self.socket_path.exists():
+                self.socket_path.unlink()  # stale: the lock proves no other helper owns it
+            server = await asyncio.start_unix_server(
+                self._connection, path=str(self.socket_path), limit=rpc.MAX_MESSAGE_BYTES
+            )
+            os.chmod(self.socket_path, 0o660)
+            if self.group_id is not None:
+                os.chown(self.socket_path, 0, self.group_id)
         log.info("listening on %s", self.socket_path)
         if ready is not None:
             ready.set()
@@ -131,7 +138,8 @@ class Helper:
     def close(self) -> None:
         if self.service is not None:
             self.service.realizer.close()
-        self.socket_path.unlink(missing_ok=True)
+        if not self._activated:
+            self.socket_path.unlink(missing_ok=True)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
 
@@ -345,6 +353,15 @@ class Helper:
             "rss_kib": _rss_kib(),
             "labs": sorted(self.service.registry.labs),
         }
+
+
+def _activation_socket() -> socket.socket | None:
+    """The listening socket systemd passed us (sd_listen_fds protocol), if any."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
+        return None
+    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        os.environ.pop(name, None)  # not for our children
+    return socket.socket(fileno=3)
 
 
 def _process_groups(pid: int) -> set[int]:

@@ -23,8 +23,8 @@ FACTS = str(Path(__file__).parent / "kernel_facts.py")
 
 
 class RunningHelper:
-    def __init__(self, sandbox: Sandbox, base: Path) -> None:
-        self.sandbox, self.base = sandbox, base
+    def __init__(self, sandbox: Sandbox, base: Path, group: str = "nstopo-test-nogroup") -> None:
+        self.sandbox, self.base, self.group = sandbox, base, group
         self.socket = base / "helper.sock"
         self.state = base / "state"
         self.log = base / "helper.log"
@@ -34,7 +34,7 @@ class RunningHelper:
         with open(self.log, "a") as log:
             self.proc = self.sandbox.popen(NSTOPO, "helper", "--socket", str(self.socket),
                                            "--state-dir", str(self.state), "--group",
-                                           "nstopo-test-nogroup", stdout=log,
+                                           self.group, stdout=log,
                                            stderr=subprocess.STDOUT)  # fmt: skip
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
