@@ -106,11 +106,28 @@ class Topology:
     def node_names(self) -> list[str]:
         return list(self._graph.nodes)
 
-    def add_node(self, name: str, value: Node) -> None:
+    def node_index(self, name: str) -> int:
+        return self.node_names().index(name)
+
+    def link_index(self, link_id: str) -> int:
+        return list(self._links).index(link_id)
+
+    def add_node(self, name: str, value: Node, index: int | None = None) -> None:
+        """Add a node (at position `index` of the node order, for undo; default last)."""
         if name in self._graph:
             raise TopologyError(f'a node named "{name}" already exists')
         self._graph.add_node(name, value=value)
+        if index is not None and index < len(self._graph) - 1:
+            order = [n for n in self._graph.nodes if n != name]
+            order.insert(index, name)
+            self._reorder(order)
         self._notify(Change("node-added", name))
+
+    def _reorder(self, order: list[str]) -> None:
+        graph = nx.MultiGraph()
+        graph.add_nodes_from((n, self._graph.nodes[n]) for n in order)
+        graph.add_edges_from(self._graph.edges(keys=True, data=True))
+        self._graph = graph
 
     def set_node(self, name: str, value: Node) -> None:
         old = self.node(name)
@@ -176,8 +193,9 @@ class Topology:
             if lid not in self._links:
                 return lid
 
-    def add_link(self, link: Link, link_id: str | None = None) -> str:
-        """Add a veth pair; both end nodes must exist. Returns its id."""
+    def add_link(self, link: Link, link_id: str | None = None, index: int | None = None) -> str:
+        """Add a veth pair; both end nodes must exist. Returns its id. `index` puts it at
+        that position of the link order (for undo); default last."""
         a, b = (ep.node for ep in link.endpoints)
         for end in (a, b):
             if end not in self._graph:
@@ -187,6 +205,10 @@ class Topology:
             raise TopologyError(f'a link with id "{link_id}" already exists')
         self._graph.add_edge(a, b, key=link_id, value=link)
         self._links[link_id] = (a, b)
+        if index is not None and index < len(self._links) - 1:
+            items = [(k, v) for k, v in self._links.items() if k != link_id]
+            items.insert(index, (link_id, (a, b)))
+            self._links = dict(items)
         self._notify(Change("link-added", link_id))
         return link_id
 

@@ -101,3 +101,17 @@ def test_endpoints_on_and_graph_view(topo: Topology) -> None:
     view = topo.graph_view()
     assert sorted(view.nodes) == ["a", "br0", "hub"]
     assert view.number_of_edges() == 1
+
+
+def test_reinserting_at_an_index_restores_the_exact_order(topo: Topology) -> None:
+    topo.add_link(veth("a", "eth1", "br0", "p-a2"), "l2")
+    before = topo.copy()
+    index, value = topo.node_index("br0"), topo.node("br0")
+    positions = {lid: topo.link_index(lid) for lid in topo.link_ids_of("br0")}
+    removed = [(positions[lid], lid, link) for lid, link in topo.remove_node("br0")]
+    assert topo != before
+    topo.add_node("br0", value, index)
+    for position, lid, link in sorted(removed):
+        topo.add_link(link, lid, position)
+    assert topo == before
+    assert topo.node_names() == ["hub", "br0", "a"] and topo.link_ids() == ["l1", "l2"]

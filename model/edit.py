@@ -1,0 +1,137 @@
+"""Editing helpers the editor calls: names and addresses for a new link, and whether a
+link may be drawn at all. Pure: the GUI only shows what these decide."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .names import interface_name_problem
+from .placement import namespace_of_node
+from .reach import interface_names, interfaces_in
+from .topology import Topology
+from .types import BridgeNode, Endpoint, HostNode, Link, NetnsNode, TapNode, TunNode
+
+
+class IllegalLink(ValueError):
+    """Why the link cannot be drawn, in one sentence."""
+
+
+def link_problem(topology: Topology, a: str, b: str) -> str | None:
+    for name in (a, b):
+        node = topology.node(name)
+        if isinstance(node, TapNode | TunNode):
+            return (
+                f"a veth cannot end on {node.kind} {name}; attach a tap to a bridge "
+                "with its bridge setting instead"
+            )
+    if a == b and isinstance(topology.node(a), BridgeNode):
+        return f"a veth from {a} back to {a} would loop the bridge onto itself"
+    return None
+
+
+def next_interface(topology: Topology, ns: str | None, stem: str, taken: set[str]) -> str:
+    """`eth0`, `eth1`, ... (or stem0...) not yet used in namespace `ns`."""
+    used = interface_names(topology, ns) | taken
+    for i in range(10_000):
+        candidate = f"{stem}{i}"
+        if candidate not in used:
+            return candidate
+    raise IllegalLink(f"no free interface name like {stem}N in that namespace")
+
+
+def port_name(topology: Topology, bridge: str, other: str, taken: set[str]) -> str:
+    """A readable bridge port: `p-<other node>` when it fits and is free."""
+    ns = namespace_of_node(topology.get_node, bridge)
+    used = interface_names(topology, ns) | taken
+    readable = f"p-{other}"
+    if interface_name_problem(readable) is None and readable not in used:
+        return readable
+    return next_interface(topology, ns, f"{bridge[:10]}p", taken)
+
+
+def new_link(topology: Topology, a: str, b: str) -> Link:
+    """The veth pair drawn from node a to node b, with names and (when they can be
+    chosen) addresses; raises IllegalLink with the reason otherwise."""
+    problem = link_problem(topology, a, b)
+    if problem:
+        raise IllegalLink(problem)
+    taken: dict[str | None, set[str]] = {}
+    ends = []
+    for this, other in ((a, b), (b, a)):
+        ns = namespace_of_node(topology.get_node, this)
+        used = taken.setdefault(ns, set())
+        node = topology.node(this)
+        name = (
+            port_name(topology, this, other, used)
+            if isinstance(node, BridgeNode)
+            else next_interface(topology, ns, "veth" if isinstance(node, HostNode) else "eth", used)
+        )
+        used.add(name)
+        ends.append(Endpoint(this, name))
+    first, second = _addressed(topology, ends[0], ends[1])
+    return Link((first, second))
+
+
+def _addressed(topology: Topology, a: Endpoint, b: Endpoint) -> list[Endpoint]:
+    """Addresses for the two ends: a namespace end facing a bridge with an address gets
+    the next free one in that subnet; two namespace ends get a fresh /24 from the lab's
+    pool (its `subnet`). Bridge ports get none (the seed's pitfall)."""
+    nodes = [topology.node(a.node), topology.node(b.node)]
+    bridged = [isinstance(n, BridgeNode) for n in nodes]
+    if all(bridged):
+        return [a, b]
+    if any(bridged):
+        bridge_end, far = (a, b) if bridged[0] else (b, a)
+        bridge = topology.node(bridge_end.node)
+        assert isinstance(bridge, BridgeNode)
+        if not bridge.addresses:
+            return [a, b]
+        net = ipaddress.ip_interface(bridge.addresses[0]).network
+        free = _free_hosts(topology, net, 1)
+        if not free:
+            return [a, b]
+        addressed = Endpoint(far.node, far.interface, (f"{free[0]}/{net.prefixlen}",))
+        return [addressed, b] if far is a else [a, addressed]
+    if topology.subnet is None or not all(isinstance(n, NetnsNode | HostNode) for n in nodes):
+        return [a, b]
+    net = _free_subnet(topology, ipaddress.ip_network(topology.subnet))
+    if net is None:
+        return [a, b]
+    hosts = list(net.hosts())[:2]
+    return [
+        Endpoint(a.node, a.interface, (f"{hosts[0]}/{net.prefixlen}",)),
+        Endpoint(b.node, b.interface, (f"{hosts[1]}/{net.prefixlen}",)),
+    ]
+
+
+def _used_ips(topology: Topology) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    used = set()
+    for name, _ in topology.nodes():
+        ns = namespace_of_node(topology.get_node, name)
+        used.update(iface.ip for _, iface in interfaces_in(topology, ns))
+    return used
+
+
+def _free_hosts(topology: Topology, net, count: int) -> list:
+    used = _used_ips(topology)
+    out = []
+    for host in net.hosts():
+        if host not in used:
+            out.append(host)
+            if len(out) == count:
+                break
+    return out
+
+
+def _free_subnet(topology: Topology, pool):
+    """The first /24 (or /64 for IPv6) of the pool that no address of the lab uses."""
+    size = 24 if pool.version == 4 else 64
+    if pool.prefixlen > size:
+        return pool if not (_used_ips(topology) & set(pool.hosts())) else None
+    used = _used_ips(topology)
+    for i, net in enumerate(pool.subnets(new_prefix=size)):
+        if i > 4096:
+            return None
+        if not any(ip in net for ip in used):
+            return net
+    return None
