@@ -121,8 +121,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         text = export_script(loaded.topology, Path(args.file).name)
         _write_output(args.script, text, executable=True)
         return 0
-    wanted = "--png" if args.png else "--svg" if args.svg else "--containerlab"
-    raise CliError(f"export {wanted} comes with the editor, which this version does not include")
+    if args.containerlab:
+        from nstopo.model.containerlab import export_containerlab
+
+        _write_output(args.containerlab, export_containerlab(loaded.topology))
+        return 0
+    from nstopo.gui.export import export_picture  # Qt only when a picture is asked for
+
+    target, kind = (args.png, "png") if args.png else (args.svg, "svg")
+    try:
+        export_picture(Path(args.file), Path(target), kind)
+    except OSError as exc:
+        raise CliError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return 0
 
 
 def _write_output(target: str, text: str, executable: bool = False) -> None:
@@ -395,11 +406,12 @@ class _CaptureEnded(Exception):
     pass
 
 
-def _needs_editor(args: argparse.Namespace) -> int:
-    raise CliError(
-        "the editor is not part of this version yet; 'nstopo validate FILE' and "
-        "'nstopo plan FILE' work without it"
-    )
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from nstopo.gui.app import main as gui_main
+    except ImportError as exc:
+        raise CliError(f"the editor cannot start: {exc}; run scripts/bootstrap") from None
+    return gui_main(args.file)
 
 
 # -- argument parsing ---------------------------------------------------------------------
@@ -412,12 +424,12 @@ def _parser() -> argparse.ArgumentParser:
         "and make them real.",
     )
     parser.add_argument("--version", action="version", version=f"nstopo {__version__}")
-    parser.set_defaults(handler=_needs_editor, command="gui", file=None)
+    parser.set_defaults(handler=cmd_gui, command="gui", file=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("gui", help="open the editor (the default)")
     p.add_argument("file", nargs="?", metavar="FILE")
-    p.set_defaults(handler=_needs_editor)
+    p.set_defaults(handler=cmd_gui)
 
     p = sub.add_parser("helper", help="run the privileged helper (root) in the foreground")
     p.add_argument("--socket", metavar="P")

@@ -149,8 +149,11 @@ class _Differ:
         for device in self.created.values():
             if device.kind == "veth" and device.first and device.peer:
                 peer = a.devices[device.peer]
-                steps.append(AddVeth(device.ns, device.name, peer.ns, peer.name, device.mtu,
-                                     device.mac, peer.mac))  # fmt: skip
+                steps.append(
+                    AddVeth(
+                        device.ns, device.name, peer.ns, peer.name, device.mtu, device.mac, peer.mac
+                    )
+                )
         for key, device in a.devices.items():
             old = None if key in self.created else b.devices[key]
             inline = old is None and device.kind in ("veth", "bridge")  # set by the add step

@@ -127,8 +127,13 @@ def _problem(err: Any) -> Problem:
 
 
 # pydantic's words for "not a mapping" name our Python classes: say it in YAML's terms.
-_MAPPING_ERRORS = {"dataclass_type", "dataclass_exact_type", "dict_type", "model_type",
-                   "model_attributes_type"}  # fmt: skip
+_MAPPING_ERRORS = {
+    "dataclass_type",
+    "dataclass_exact_type",
+    "dict_type",
+    "model_type",
+    "model_attributes_type",
+}
 
 
 def _shown(value: Any) -> str:

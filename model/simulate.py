@@ -15,8 +15,13 @@ from .state import Device, KernelState
 
 
 def copy_state(state: KernelState) -> KernelState:
-    return KernelState(dict(state.namespaces), dict(state.devices), dict(state.addresses),
-                       dict(state.routes), dict(state.sysctls))  # fmt: skip
+    return KernelState(
+        dict(state.namespaces),
+        dict(state.devices),
+        dict(state.addresses),
+        dict(state.routes),
+        dict(state.sysctls),
+    )
 
 
 def advance(state: KernelState, step: s.Step) -> None:
@@ -31,10 +36,12 @@ def advance(state: KernelState, step: s.Step) -> None:
             state.routes = {r: None for r in state.routes if r[0] != name}
             state.sysctls = {k: v for k, v in state.sysctls.items() if k[0] != name}
         case s.AddVeth(ns, name, peer_ns, peer, mtu, mac, peer_mac):
-            state.devices[(ns, name)] = Device(ns, name, "veth", False, mtu, mac, None,
-                                               (peer_ns, peer), True)  # fmt: skip
-            state.devices[(peer_ns, peer)] = Device(peer_ns, peer, "veth", False, mtu, peer_mac,
-                                                    None, (ns, name), False)  # fmt: skip
+            state.devices[(ns, name)] = Device(
+                ns, name, "veth", False, mtu, mac, None, (peer_ns, peer), True
+            )
+            state.devices[(peer_ns, peer)] = Device(
+                peer_ns, peer, "veth", False, mtu, peer_mac, None, (ns, name), False
+            )
         case s.AddBridge(ns, name, mtu, mac):
             state.devices[(ns, name)] = Device(ns, name, "bridge", False, mtu, mac)
         case s.AddTuntap(ns, name, mode):

@@ -67,8 +67,17 @@ def kernel_state(topology: Topology) -> KernelState:
             peer_ns, peer_ep = ends[1 - index]
             bridge = topology.get_node(ep.node)
             master = ep.node if isinstance(bridge, BridgeNode) else None
-            device = Device(ns, ep.interface, "veth", link.state == "up", link.mtu, ep.mac,
-                            master, (peer_ns, peer_ep.interface), index == first)  # fmt: skip
+            device = Device(
+                ns,
+                ep.interface,
+                "veth",
+                link.state == "up",
+                link.mtu,
+                ep.mac,
+                master,
+                (peer_ns, peer_ep.interface),
+                index == first,
+            )
             state.devices[device.key] = device
             for address in ep.addresses:
                 state.addresses[(ns, ep.interface, address)] = None

@@ -74,9 +74,21 @@ class AddVeth(Step):
 
     def command(self) -> str:
         peer_place = [] if self.peer_ns == self.ns else ["netns", self.peer_ns or "1"]
-        return ip(self.ns, "link", "add", "name", self.name, *_attrs(self.mac, self.mtu),
-                  "type", "veth", "peer", "name", self.peer,
-                  *_attrs(self.peer_mac, self.mtu), *peer_place)  # fmt: skip
+        return ip(
+            self.ns,
+            "link",
+            "add",
+            "name",
+            self.name,
+            *_attrs(self.mac, self.mtu),
+            "type",
+            "veth",
+            "peer",
+            "name",
+            self.peer,
+            *_attrs(self.peer_mac, self.mtu),
+            *peer_place,
+        )
 
 
 @dataclass(frozen=True)
@@ -88,8 +100,9 @@ class AddBridge(Step):
     mac: str | None = None
 
     def command(self) -> str:
-        return ip(self.ns, "link", "add", "name", self.name, *_attrs(self.mac, self.mtu),
-                  "type", "bridge")  # fmt: skip
+        return ip(
+            self.ns, "link", "add", "name", self.name, *_attrs(self.mac, self.mtu), "type", "bridge"
+        )
 
 
 @dataclass(frozen=True)
@@ -239,5 +252,6 @@ class SetSysctl(Step):
     value: str
 
     def command(self) -> str:
-        return shlex.join(["ip", "netns", "exec", self.ns, "sysctl", "-qw",
-                           f"{self.key}={self.value}"])  # fmt: skip
+        return shlex.join(
+            ["ip", "netns", "exec", self.ns, "sysctl", "-qw", f"{self.key}={self.value}"]
+        )

@@ -1,0 +1,34 @@
+"""`nstopo gui [FILE]`: open the editor."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from .document import Document
+from .mainwindow import MainWindow, recoverable
+
+
+def main(path: str | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("nstopo")
+    app.setDesktopFileName("org.nstopo.nstopo")
+    window = MainWindow()
+    for saved in recoverable():
+        answer = QMessageBox.question(
+            window,
+            "Recover unsaved work?",
+            f"nstopo did not close normally. Open the autosave {saved.name}?",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            window._attach(Document.open(saved))
+            window.doc.path = None
+            saved.unlink()
+            break
+        saved.unlink()
+    if path:
+        window.open_path(Path(path))
+    window.show()
+    return app.exec()

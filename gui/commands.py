@@ -1,0 +1,163 @@
+"""Undo commands. Each changes only the model; the scene follows the model's signals.
+Undo returns the exact previous document, node and link order included."""
+
+from __future__ import annotations
+
+from nstopo.model.topology import Topology
+from nstopo.model.types import Link, Node, replace
+from PySide6.QtGui import QUndoCommand
+
+from .document import Document
+
+Position = tuple[float, float]
+
+
+class AddNode(QUndoCommand):
+    def __init__(self, doc: Document, name: str, value: Node) -> None:
+        super().__init__(f"Add {value.kind} {name}")
+        self.doc, self.name, self.value = doc, name, value
+
+    def redo(self) -> None:
+        self.doc.topology.add_node(self.name, self.value)
+
+    def undo(self) -> None:
+        self.doc.topology.remove_node(self.name)
+
+
+class AddLink(QUndoCommand):
+    def __init__(self, doc: Document, link: Link) -> None:
+        a, b = link.endpoints
+        super().__init__(f"Link {a.short} to {b.short}")
+        self.doc, self.link = doc, link
+        self.link_id = doc.topology.new_link_id()
+
+    def redo(self) -> None:
+        self.doc.topology.add_link(self.link, self.link_id)
+
+    def undo(self) -> None:
+        self.doc.topology.remove_link(self.link_id)
+
+
+class Remove(QUndoCommand):
+    """Delete nodes (with their links) and links; undo puts each back in its place."""
+
+    def __init__(self, doc: Document, nodes: list[str], links: list[str]) -> None:
+        what = ", ".join(nodes) or f"{len(links)} link(s)"
+        super().__init__(f"Delete {what}")
+        topo = doc.topology
+        self.doc = doc
+        doomed_links = set(links) | {lid for n in nodes for lid in topo.link_ids_of(n)}
+        self.links = sorted((topo.link_index(lid), lid, topo.link(lid)) for lid in doomed_links)
+        self.nodes = sorted((topo.node_index(n), n, topo.node(n)) for n in nodes)
+
+    def redo(self) -> None:
+        topo = self.doc.topology
+        for _, lid, _ in self.links:
+            topo.remove_link(lid)
+        for _, name, _ in self.nodes:
+            topo.remove_node(name)
+
+    def undo(self) -> None:
+        topo = self.doc.topology
+        for index, name, value in self.nodes:
+            topo.add_node(name, value, index)
+        for index, lid, link in self.links:
+            topo.add_link(link, lid, index)
+
+
+class SetNode(QUndoCommand):
+    def __init__(self, doc: Document, name: str, new: Node, text: str = "") -> None:
+        super().__init__(text or f"Edit {name}")
+        self.doc, self.name, self.old, self.new = doc, name, doc.topology.node(name), new
+
+    def redo(self) -> None:
+        self.doc.topology.set_node(self.name, self.new)
+
+    def undo(self) -> None:
+        self.doc.topology.set_node(self.name, self.old)
+
+
+class SetLink(QUndoCommand):
+    def __init__(self, doc: Document, link_id: str, new: Link) -> None:
+        super().__init__("Edit link")
+        self.doc, self.link_id, self.old, self.new = doc, link_id, doc.topology.link(link_id), new
+
+    def redo(self) -> None:
+        self.doc.topology.set_link(self.link_id, self.new)
+
+    def undo(self) -> None:
+        self.doc.topology.set_link(self.link_id, self.old)
+
+
+class RenameNode(QUndoCommand):
+    def __init__(self, doc: Document, old: str, new: str) -> None:
+        super().__init__(f"Rename {old} to {new}")
+        self.doc, self.old, self.new = doc, old, new
+        self.order = doc.topology.node_index(old)
+
+    def redo(self) -> None:
+        self.doc.topology.rename_node(self.old, self.new)
+
+    def undo(self) -> None:
+        self.doc.topology.rename_node(self.new, self.old)
+
+
+class SetLab(QUndoCommand):
+    def __init__(self, doc: Document, name: str, subnet: str | None) -> None:
+        super().__init__("Edit lab settings")
+        topo = doc.topology
+        self.doc, self.old, self.new = doc, (topo.name, topo.subnet), (name, subnet)
+
+    def redo(self) -> None:
+        self.doc.topology.set_lab(name=self.new[0], subnet=self.new[1])
+
+    def undo(self) -> None:
+        self.doc.topology.set_lab(name=self.old[0], subnet=self.old[1])
+
+
+class MoveNodes(QUndoCommand):
+    """One drag (or one auto-layout) is one step, however many nodes it moved."""
+
+    def __init__(
+        self, doc: Document, moves: dict[str, tuple[Position | None, Position]], text: str = ""
+    ) -> None:
+        super().__init__(
+            text or (f"Move {next(iter(moves))}" if len(moves) == 1 else f"Move {len(moves)} nodes")
+        )
+        self.doc, self.moves = doc, moves
+
+    def _apply(self, which: int) -> None:
+        topo: Topology = self.doc.topology
+        for name, positions in self.moves.items():
+            topo.set_node(name, replace(topo.node(name), position=positions[which]))
+
+    def redo(self) -> None:
+        self._apply(1)
+
+    def undo(self) -> None:
+        self._apply(0)
+
+
+class Paste(QUndoCommand):
+    """Add copied nodes and the links among them, under fresh names."""
+
+    def __init__(self, doc: Document, nodes: list[tuple[str, Node]], links: list[Link]) -> None:
+        super().__init__(f"Paste {len(nodes)} node(s)")
+        self.doc, self.nodes, self.links = doc, nodes, links
+        self.link_ids: list[str] = []
+
+    def redo(self) -> None:
+        topo = self.doc.topology
+        for name, value in self.nodes:
+            topo.add_node(name, value)
+        self.link_ids = [
+            topo.add_link(link, lid or None)
+            for lid, link in zip(self.link_ids or [""] * len(self.links), self.links, strict=True)
+        ]
+
+    def undo(self) -> None:
+        topo = self.doc.topology
+        for lid in self.link_ids:
+            topo.remove_link(lid)
+        for name, _ in self.nodes:
+            topo.remove_node(name)

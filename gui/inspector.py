@@ -1,0 +1,311 @@
+"""The inspector: edits every field of the selected node or link (or of the lab when
+nothing is selected). An edit is checked against the model's own types and rules
+first; an invalid one shows its message and leaves the model unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from nstopo.model.names import interface_name_problem, namespace_name_problem
+from nstopo.model.types import (
+    BridgeNode,
+    Endpoint,
+    HostNode,
+    Link,
+    NetnsNode,
+    Route,
+    TapNode,
+    TunNode,
+)
+from nstopo.model.validate import validate
+from pydantic import TypeAdapter, ValidationError
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .commands import RenameNode, SetLab, SetLink, SetNode
+from .document import Document
+
+NONE = "(none)"
+HOST = "(host)"
+
+
+def parse_list(text: str) -> tuple[str, ...]:
+    return tuple(part for part in re.split(r"[,\s]+", text.strip()) if part)
+
+
+def parse_sysctls(text: str) -> dict[str, int | str]:
+    out: dict[str, int | str] = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f'"{item}" is not key=value')
+        out[key.strip()] = int(value) if value.strip().isdigit() else value.strip()
+    return out
+
+
+def format_sysctls(sysctls: Any) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sysctls.items())
+
+
+def parse_routes(text: str) -> tuple[Route, ...]:
+    routes = []
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        words = item.split()
+        fields: dict[str, Any] = {"to": words[0]}
+        for key, value in zip(words[1::2], words[2::2], strict=False):
+            if key not in ("via", "dev", "metric"):
+                raise ValueError(f'"{key}" in route "{item}"; use: TO [via GW] [dev IF] [metric N]')
+            fields[key] = int(value) if key == "metric" else value
+        routes.append(Route(**fields))
+    return tuple(routes)
+
+
+def format_routes(routes: tuple[Route, ...]) -> str:
+    def one(r: Route) -> str:
+        words = [r.to, *(["via", r.via] if r.via else []), *(["dev", r.dev] if r.dev else [])]
+        return " ".join(words + (["metric", str(r.metric)] if r.metric is not None else []))
+
+    return ", ".join(one(r) for r in routes)
+
+
+class Inspector(QWidget):
+    def __init__(self, doc: Document) -> None:
+        super().__init__()
+        self.doc = doc
+        self.subject: tuple[str, str] | None = None  # ("node", name) | ("link", id) | None
+        self.fields: dict[str, QWidget] = {}
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d93025;")
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold; font-size: 11pt;")
+        self.form = QFormLayout()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+        self.show_subject(None)
+
+    # -- building the form ----------------------------------------------------------------
+    def show_subject(self, subject: tuple[str, str] | None) -> None:
+        self.subject = subject
+        self.error.clear()
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields = {}
+        topo = self.doc.topology
+        if subject is None:
+            self.title.setText("Lab")
+            self._line("name", topo.name, self._apply_lab)
+            self._line("subnet", topo.subnet or "", self._apply_lab)
+        elif subject[0] == "node" and subject[1] in topo:
+            self._node_form(subject[1])
+        elif subject[0] == "link" and subject[1] in topo.link_ids():
+            self._link_form(subject[1])
+        else:
+            self.show_subject(None)
+
+    def _line(self, key: str, text: str, apply: Any, label: str | None = None) -> QLineEdit:
+        edit = QLineEdit(text)
+        edit.setObjectName(key)
+        edit.editingFinished.connect(apply)
+        self.form.addRow(label or key, edit)
+        self.fields[key] = edit
+        return edit
+
+    def _combo(self, key: str, options: list[str], current: str, apply: Any) -> QComboBox:
+        box = QComboBox()
+        box.setObjectName(key)
+        box.addItems(options)
+        box.setCurrentText(current)
+        box.currentTextChanged.connect(lambda _: apply())
+        self.form.addRow(key, box)
+        self.fields[key] = box
+        return box
+
+    def _spin(self, key: str, value: int | None, apply: Any) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setObjectName(key)
+        spin.setRange(0, 65535)
+        spin.setSpecialValueText("default")
+        spin.setValue(value or 0)
+        spin.editingFinished.connect(apply)
+        self.form.addRow(key, spin)
+        self.fields[key] = spin
+        return spin
+
+    def _node_form(self, name: str) -> None:
+        value = self.doc.topology.node(name)
+        self.title.setText(f"{value.kind} {name}")
+        apply = self._apply_node
+        self._line("name", name, apply)
+        if isinstance(value, NetnsNode):
+            self._combo("loopback", ["up", "down"], value.loopback, apply)
+            self._line("sysctls", format_sysctls(value.sysctls), apply)
+        if isinstance(value, NetnsNode | HostNode):
+            self._line("routes", format_routes(value.routes), apply)
+        if isinstance(value, BridgeNode | TapNode | TunNode):
+            spaces = [HOST, *(n for n, v in self.doc.topology.nodes() if isinstance(v, NetnsNode))]
+            self._combo("namespace", spaces, value.namespace or HOST, apply)
+            self._line("addresses", ", ".join(value.addresses), apply)
+            if not isinstance(value, TunNode):
+                self._line("mac", value.mac or "", apply)
+            self._spin("mtu", value.mtu, apply)
+            self._combo("state", ["up", "down"], value.state, apply)
+        if isinstance(value, TapNode):
+            bridges = [
+                NONE,
+                *(n for n, v in self.doc.topology.nodes() if isinstance(v, BridgeNode)),
+            ]
+            self._combo("bridge", bridges, value.bridge or NONE, apply)
+
+    def _link_form(self, lid: str) -> None:
+        link = self.doc.topology.link(lid)
+        a, b = link.endpoints
+        self.title.setText(f"veth {a.short} ↔ {b.short}")
+        apply = self._apply_link
+        for tag, ep in (("a", a), ("b", b)):
+            self._line(f"{tag}.interface", ep.interface, apply, f"{ep.node} interface")
+            self._line(f"{tag}.addresses", ", ".join(ep.addresses), apply, f"{ep.node} addresses")
+            self._line(f"{tag}.mac", ep.mac or "", apply, f"{ep.node} mac")
+        self._spin("mtu", link.mtu, apply)
+        self._combo("state", ["up", "down"], link.state, apply)
+
+    def _text(self, key: str) -> str:
+        widget = self.fields[key]
+        if isinstance(widget, QLineEdit):
+            return widget.text().strip()
+        if isinstance(widget, QComboBox):
+            return widget.currentText()
+        assert isinstance(widget, QSpinBox)
+        return str(widget.value())
+
+    # -- applying -------------------------------------------------------------------------
+    def _apply_lab(self) -> None:
+        name, subnet = self._text("name"), self._text("subnet") or None
+        topo = self.doc.topology
+        if (name, subnet) == (topo.name, topo.subnet):
+            return
+        candidate = topo.copy()
+        candidate.set_lab(name=name, subnet=subnet)
+        if self._refused(candidate, ("name",), ("subnet",)):
+            return
+        self.doc.push(SetLab(self.doc, name, subnet))
+
+    def _apply_node(self) -> None:
+        assert self.subject is not None
+        name = self.subject[1]
+        old = self.doc.topology.node(name)
+        new_name = self._text("name")
+        try:
+            changes: dict[str, Any] = {}
+            if isinstance(old, NetnsNode):
+                changes["loopback"] = self._text("loopback")
+                changes["sysctls"] = parse_sysctls(self._text("sysctls"))
+            if isinstance(old, NetnsNode | HostNode):
+                changes["routes"] = parse_routes(self._text("routes"))
+            if isinstance(old, BridgeNode | TapNode | TunNode):
+                namespace = self._text("namespace")
+                changes["namespace"] = None if namespace == HOST else namespace
+                changes["addresses"] = parse_list(self._text("addresses"))
+                if not isinstance(old, TunNode):
+                    changes["mac"] = self._text("mac") or None
+                changes["mtu"] = int(self._text("mtu")) or None
+                changes["state"] = self._text("state")
+            if isinstance(old, TapNode):
+                bridge = self._text("bridge")
+                changes["bridge"] = None if bridge == NONE else bridge
+            new = _checked(type(old), {**dataclasses.asdict(old), **changes})
+        except (ValueError, TypeError) as exc:
+            self.error.setText(str(exc))
+            return
+        if new_name != name:
+            self._rename(name, new_name, old)
+            return
+        if new == old:
+            self.error.clear()
+            return
+        candidate = self.doc.topology.copy()
+        candidate.set_node(name, new)
+        if self._refused(candidate, ("nodes", name)):
+            return
+        self.doc.push(SetNode(self.doc, name, new))
+
+    def _rename(self, old: str, new: str, value: Any) -> None:
+        device = isinstance(value, BridgeNode | TapNode | TunNode)
+        problem = (interface_name_problem if device else namespace_name_problem)(new)
+        if problem or new in self.doc.topology:
+            self.error.setText(f'"{new}" {problem or "is already the name of another node"}')
+            return
+        self.doc.push(RenameNode(self.doc, old, new))
+        self.show_subject(("node", new))
+
+    def _apply_link(self) -> None:
+        assert self.subject is not None
+        lid = self.subject[1]
+        old = self.doc.topology.link(lid)
+        try:
+            ends = []
+            for tag, ep in zip(("a", "b"), old.endpoints, strict=True):
+                ends.append(
+                    Endpoint(
+                        ep.node,
+                        self._text(f"{tag}.interface"),
+                        parse_list(self._text(f"{tag}.addresses")),
+                        self._text(f"{tag}.mac") or None,
+                    )
+                )
+            new = _checked(
+                Link,
+                {
+                    "endpoints": [dataclasses.asdict(e) for e in ends],
+                    "mtu": int(self._text("mtu")) or None,
+                    "state": self._text("state"),
+                },
+            )
+        except (ValueError, TypeError) as exc:
+            self.error.setText(str(exc))
+            return
+        if new == old:
+            self.error.clear()
+            return
+        candidate = self.doc.topology.copy()
+        candidate.set_link(lid, new)
+        index = self.doc.topology.link_index(lid)
+        if self._refused(candidate, ("links", index)):
+            return
+        self.doc.push(SetLink(self.doc, lid, new))
+
+    def _refused(self, candidate: Any, *paths: tuple) -> bool:
+        """Refuse an edit that adds an error about this item; show why."""
+        before = {p.message for p in self.doc.problems() if p.is_error}
+        for problem in validate(candidate):
+            if (
+                problem.is_error
+                and problem.message not in before
+                and any(problem.path[: len(path)] == path for path in paths)
+            ):
+                self.error.setText(problem.message)
+                return True
+        self.error.clear()
+        return False
+
+
+def _checked(kind: type, data: dict[str, Any]) -> Any:
+    """A model value built through the same checks as a file (types, ranges, keys)."""
+    try:
+        return TypeAdapter(kind).validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ValueError(f"{where}: {first['msg']}") from None

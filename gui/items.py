@@ -1,0 +1,221 @@
+"""Canvas items: they draw what the scene tells them and report drags; no business logic."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
+
+from .theme import KIND_COLORS, Theme, icon_renderer
+
+NODE_WIDTH = {"netns": 190.0, "host": 190.0, "bridge": 200.0, "tap": 160.0, "tun": 160.0}
+HEADER, LINE = 26.0, 16.0
+
+
+def _font(family: str, pixels: int, bold: bool = False) -> QFont:
+    """Sized in pixels, i.e. in scene units: pictures at any scale or DPI look the same."""
+    font = QFont(family)
+    font.setPixelSize(pixels)
+    font.setBold(bold)
+    return font
+
+
+_NAME_FONT = _font("DejaVu Sans", 13, bold=True)
+_TEXT_FONT = _font("DejaVu Sans Mono", 11)
+_LABEL_FONT = _font("DejaVu Sans", 10)
+
+
+def _elide(text: str, font: QFont, width: float) -> str:
+    return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideMiddle, width)
+
+
+class NodeItem(QGraphicsObject):
+    """A node: a namespace box listing its interfaces, a bridge drawn as a switch, a
+    small tap/tun device, or the host."""
+
+    def __init__(self, name: str, kind: str, theme: Theme) -> None:
+        super().__init__()
+        self.name, self.kind, self.theme = name, kind, theme
+        self.lines: list[str] = []
+        self.subtitle = ""
+        self.problem: str | None = None
+        self.links: list[LinkItem] = []
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+
+    def show_state(self, lines: list[str], subtitle: str, problem: str | None) -> None:
+        self.prepareGeometryChange()
+        self.lines, self.subtitle, self.problem = lines, subtitle, problem
+        self.setToolTip(problem or "")
+        self.update()
+
+    def size(self) -> tuple[float, float]:
+        width = NODE_WIDTH.get(self.kind, 150.0)
+        if self.kind in ("netns", "host"):
+            return width, HEADER + max(1, len(self.lines)) * LINE + 6
+        return width, HEADER + (LINE if self.subtitle else 4) + 4
+
+    def boundingRect(self) -> QRectF:
+        width, height = self.size()
+        return QRectF(-width / 2, -height / 2, width, height).adjusted(-3, -3, 3, 3)
+
+    def shape_rect(self) -> QRectF:
+        width, height = self.size()
+        return QRectF(-width / 2, -height / 2, width, height)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        t, rect = self.theme, self.shape_rect()
+        color = QColor(KIND_COLORS.get(self.kind, "#888"))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        border = t.error if self.problem else (t.selection if self.isSelected() else color)
+        painter.setPen(QPen(border, 2.2 if self.isSelected() or self.problem else 1.4))
+        fill = QColor(color) if self.kind == "bridge" else t.box
+        if self.kind == "bridge":
+            fill.setAlpha(60 if t.dark else 40)
+        painter.setBrush(fill)
+        radius = 10.0 if self.kind in ("tap", "tun") else 6.0
+        painter.drawRoundedRect(rect, radius, radius)
+        header = QRectF(rect.left(), rect.top(), rect.width(), HEADER)
+        if self.kind in ("netns", "host"):
+            band = QColor(color)
+            band.setAlpha(55 if t.dark else 30)
+            path = QPainterPath()
+            path.addRoundedRect(header, radius, radius)
+            painter.fillPath(path, band)
+        icon_renderer(self.kind).render(painter, QRectF(rect.left() + 6, rect.top() + 5, 16, 16))
+        painter.setPen(t.text)
+        painter.setFont(_NAME_FONT)
+        painter.drawText(
+            header.adjusted(28, 0, -6, 0),
+            Qt.AlignmentFlag.AlignVCenter,
+            _elide(self.name, _NAME_FONT, header.width() - 34),
+        )
+        painter.setFont(_TEXT_FONT)
+        painter.setPen(t.muted)
+        texts = self.lines if self.kind in ("netns", "host") else [self.subtitle]
+        for i, text in enumerate(texts):
+            if text:
+                line = QRectF(
+                    rect.left() + 8, rect.top() + HEADER + i * LINE, rect.width() - 16, LINE
+                )
+                painter.drawText(
+                    line, Qt.AlignmentFlag.AlignVCenter, _elide(text, _TEXT_FONT, line.width())
+                )
+        if self.problem:
+            painter.setBrush(t.error)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawEllipse(QPointF(rect.right() - 8, rect.top() + 8), 4, 4)
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for link in self.links:
+                link.follow()
+        return super().itemChange(change, value)
+
+    def edge_point(self, toward: QPointF) -> QPointF:
+        """Where a line from the center toward `toward` leaves the box."""
+        rect = self.shape_rect().translated(self.pos())
+        center = rect.center()
+        dx, dy = toward.x() - center.x(), toward.y() - center.y()
+        if dx == 0 and dy == 0:
+            return center
+        scale = min(
+            rect.width() / 2 / abs(dx) if dx else math.inf,
+            rect.height() / 2 / abs(dy) if dy else math.inf,
+        )
+        return QPointF(center.x() + dx * scale, center.y() + dy * scale)
+
+
+class LinkItem(QGraphicsObject):
+    """A veth pair between two node items, with its interface names at its ends. Pairs
+    between the same two nodes bend apart (`lane`)."""
+
+    def __init__(self, link_id: str, a: NodeItem, b: NodeItem, theme: Theme) -> None:
+        super().__init__()
+        self.link_id, self.a, self.b, self.theme = link_id, a, b, theme
+        self.labels = ("", "")
+        self.down = False
+        self.lane = 0
+        self.problem: str | None = None
+        self._path = QPainterPath()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(0)
+        a.links.append(self)
+        b.links.append(self)
+        self.follow()
+
+    def detach(self) -> None:
+        for end in (self.a, self.b):
+            if self in end.links:
+                end.links.remove(self)
+
+    def show_state(self, labels: tuple[str, str], down: bool, problem: str | None) -> None:
+        self.labels, self.down, self.problem = labels, down, problem
+        self.setToolTip(problem or f"{labels[0]} ↔ {labels[1]}")
+        self.update()
+
+    def follow(self) -> None:
+        self.prepareGeometryChange()
+        start, end = self.a.pos(), self.b.pos()
+        path = QPainterPath()
+        if self.a is self.b:  # both ends on one node: a loop above it
+            top = self.a.shape_rect().translated(start).top()
+            path.moveTo(start.x() - 20, top)
+            path.cubicTo(start.x() - 40, top - 60, start.x() + 40, top - 60, start.x() + 20, top)
+        else:
+            mid = (start + end) / 2
+            normal = QPointF(-(end.y() - start.y()), end.x() - start.x())
+            length = math.hypot(normal.x(), normal.y()) or 1.0
+            control = mid + normal / length * 28.0 * self.lane
+            p1, p2 = self.a.edge_point(control), self.b.edge_point(control)
+            path.moveTo(p1)
+            path.quadTo(control, p2)
+        self._path = path
+
+    def boundingRect(self) -> QRectF:
+        return self._path.boundingRect().adjusted(-60, -20, 60, 20)
+
+    def shape(self) -> QPainterPath:
+        from PySide6.QtGui import QPainterPathStroker
+
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self._path)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        t = self.theme
+        color = t.error if self.problem else (t.selection if self.isSelected() else t.link)
+        pen = QPen(color, 2.4 if self.isSelected() else 1.8)
+        if self.down:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        painter.setFont(_LABEL_FONT)
+        painter.setPen(t.muted)
+        for fraction, label in ((0.16, self.labels[0]), (0.84, self.labels[1])):
+            if not label:
+                continue
+            point = self._path.pointAtPercent(fraction)
+            angle = self._path.angleAtPercent(fraction)
+            offset = QLineF.fromPolar(9, angle + 90).p2()
+            width = QFontMetricsF(_LABEL_FONT).horizontalAdvance(label)
+            box = QRectF(
+                point.x() + offset.x() - width / 2 - 2, point.y() + offset.y() - 7, width + 4, 13
+            )
+            background = QColor(t.background)
+            background.setAlpha(220)
+            painter.fillRect(box, background)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)

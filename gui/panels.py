@@ -1,0 +1,109 @@
+"""Docked panels: the palette, problems (click selects), and the ip commands."""
+
+from __future__ import annotations
+
+from nstopo.model.plan import plan_up
+from nstopo.model.validate import has_errors
+from nstopo.resources import ICONS
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QDrag, QFont, QIcon, QPixmap
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPlainTextEdit
+
+from .document import Document
+from .view import KIND_MIME
+
+KINDS = [
+    ("netns", "Namespace"),
+    ("bridge", "Bridge"),
+    ("tap", "Tap"),
+    ("tun", "Tun"),
+    ("host", "Host"),
+]
+
+
+class Palette(QListWidget):
+    """Drag a kind onto the canvas (or double-click to add one at the center)."""
+
+    add_requested = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDragEnabled(True)
+        self.setIconSize(QPixmap(28, 28).size())
+        for kind, label in KINDS:
+            item = QListWidgetItem(QIcon(str(ICONS / f"{kind}.svg")), label)
+            item.setData(Qt.ItemDataRole.UserRole, kind)
+            self.addItem(item)
+        self.itemDoubleClicked.connect(
+            lambda item: self.add_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
+
+    def startDrag(self, actions) -> None:
+        item = self.currentItem()
+        if item is None:
+            return
+        mime = QMimeData()
+        mime.setData(KIND_MIME, item.data(Qt.ItemDataRole.UserRole).encode())
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.setPixmap(item.icon().pixmap(32, 32))
+        drag.exec(Qt.DropAction.CopyAction)
+
+
+class ProblemsPanel(QListWidget):
+    """Errors and warnings of the document; activating one selects what it is about."""
+
+    select_requested = Signal(str, str)  # ("node", name) or ("link", id)
+
+    def __init__(self, doc: Document) -> None:
+        super().__init__()
+        self.doc = doc
+        doc.changed.connect(self.refresh)
+        self.itemActivated.connect(self._activate)
+        self.itemClicked.connect(self._activate)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.clear()
+        ids = self.doc.topology.link_ids()
+        for problem in sorted(self.doc.problems(), key=lambda p: not p.is_error):
+            item = QListWidgetItem(
+                f"{'✖' if problem.is_error else '⚠'}  {problem.message}  [{problem.rule}]"
+            )
+            target = ("", "")
+            if problem.path[:1] == ("nodes",) and len(problem.path) > 1:
+                target = ("node", str(problem.path[1]))
+            elif problem.path[:1] == ("links",) and len(problem.path) > 1:
+                index = int(problem.path[1])
+                target = ("link", ids[index]) if index < len(ids) else ("", "")
+            item.setData(Qt.ItemDataRole.UserRole, target)
+            item.setToolTip(problem.message)
+            self.addItem(item)
+        if not self.count():
+            self.addItem("No problems: this lab can be deployed.")
+
+    def _activate(self, item: QListWidgetItem) -> None:
+        target = item.data(Qt.ItemDataRole.UserRole)
+        if target and target[0]:
+            self.select_requested.emit(*target)
+
+
+class CommandsPanel(QPlainTextEdit):
+    """The `ip` commands that build the document, updated as it changes."""
+
+    def __init__(self, doc: Document) -> None:
+        super().__init__()
+        self.doc = doc
+        self.setReadOnly(True)
+        self.setFont(QFont("DejaVu Sans Mono", 9))
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        doc.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        problems = self.doc.problems()
+        if has_errors(problems):
+            self.setPlainText("# Fix the problems first: the lab cannot be built as it is.")
+            return
+        commands = plan_up(self.doc.topology).commands()
+        self.setPlainText("\n".join(commands) if commands else "# Nothing to build yet.")

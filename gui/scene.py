@@ -1,0 +1,252 @@
+"""The canvas model-view: item <-> node/link maps, kept in step with the document's
+signals. Interactions become undo commands; items never change the model."""
+
+from __future__ import annotations
+
+from nstopo.model.edit import IllegalLink, new_link
+from nstopo.model.placement import namespace_of_node
+from nstopo.model.types import HostNode, NetnsNode, TapNode, TunNode, new_node
+from PySide6.QtCore import QLineF, QPointF, Qt, Signal
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene, QGraphicsSceneMouseEvent
+
+from .commands import AddLink, AddNode, MoveNodes
+from .document import Document
+from .items import LinkItem, NodeItem
+from .theme import GRID, current_theme
+
+NAME_STEMS = {"netns": "ns", "bridge": "br", "tap": "tap", "tun": "tun", "host": "host"}
+
+
+def snap(point: QPointF) -> tuple[float, float]:
+    return (round(point.x() / GRID) * GRID, round(point.y() / GRID) * GRID)
+
+
+class EditorScene(QGraphicsScene):
+    message = Signal(str, QPointF)  # something to tell the user, at a place
+
+    def __init__(self, doc: Document) -> None:
+        super().__init__()
+        self.doc = doc
+        self.theme = current_theme()
+        self.nodes: dict[str, NodeItem] = {}
+        self.links: dict[str, LinkItem] = {}
+        self.link_mode = False
+        self._drawing: tuple[NodeItem, QGraphicsLineItem] | None = None
+        self._press_positions: dict[str, QPointF] = {}
+        self.setBackgroundBrush(self.theme.background)
+        doc.nodeAdded.connect(self._node_added)
+        doc.nodeRemoved.connect(self._node_removed)
+        doc.nodeChanged.connect(self._node_changed)
+        doc.nodeRenamed.connect(lambda new, old: self.rebuild())
+        doc.linkAdded.connect(self._link_added)
+        doc.linkRemoved.connect(self._link_removed)
+        doc.linkChanged.connect(self._link_changed)
+        doc.changed.connect(self.refresh_text)
+        self.rebuild()
+
+    # -- following the model --------------------------------------------------------------
+    def rebuild(self) -> None:
+        self.clear()
+        self.nodes.clear()
+        self.links.clear()
+        for index, (name, _) in enumerate(self.doc.topology.nodes()):
+            self._node_added(name, index)
+        for lid in self.doc.topology.link_ids():
+            self._link_added(lid)
+        self.refresh_text()
+
+    def _node_added(self, name: str, index: int | None = None) -> None:
+        value = self.doc.topology.node(name)
+        item = self.nodes.get(name)
+        if item is None:
+            item = self.nodes[name] = NodeItem(name, value.kind, self.theme)
+            self.addItem(item)
+        if value.position is not None:
+            item.setPos(QPointF(*value.position))
+        else:  # files without positions: a tidy grid until auto-layout
+            slot = len(self.nodes) - 1 if index is None else index
+            item.setPos(QPointF((slot % 6) * 240.0, (slot // 6) * 180.0))
+
+    def _node_removed(self, name: str) -> None:
+        item = self.nodes.pop(name, None)
+        if item is not None:
+            for link in list(item.links):
+                self._link_removed(link.link_id)
+            self.removeItem(item)
+
+    def _node_changed(self, name: str) -> None:
+        item, value = self.nodes.get(name), self.doc.topology.node(name)
+        if item is None:
+            return self._node_added(name)
+        if value.position is not None and (item.pos().x(), item.pos().y()) != value.position:
+            item.setPos(QPointF(*value.position))
+        return None
+
+    def _link_added(self, lid: str) -> None:
+        if lid in self.links:
+            return
+        a, b = (ep.node for ep in self.doc.topology.link(lid).endpoints)
+        item = self.links[lid] = LinkItem(lid, self.nodes[a], self.nodes[b], self.theme)
+        self.addItem(item)
+        self._spread(a, b)
+
+    def _link_removed(self, lid: str) -> None:
+        item = self.links.pop(lid, None)
+        if item is not None:
+            item.detach()
+            self.removeItem(item)
+            self._spread(item.a.name, item.b.name)
+
+    def _link_changed(self, lid: str) -> None:
+        self._link_removed(lid)
+        self._link_added(lid)
+
+    def _spread(self, a: str, b: str) -> None:
+        """Links between the same two nodes bend apart, so none hides another."""
+        pair = {a, b}
+        same = [item for item in self.links.values() if {item.a.name, item.b.name} == pair]
+        for i, item in enumerate(same):
+            item.lane = 0 if len(same) == 1 else (i - (len(same) - 1) / 2)
+            item.follow()
+
+    def refresh_text(self) -> None:
+        """Interface lists, subtitles and problem marks, from the model."""
+        topo = self.doc.topology
+        node_problems: dict[str, str] = {}
+        link_problems: dict[str, str] = {}
+        ids = topo.link_ids()
+        for problem in self.doc.problems():
+            if not problem.is_error or len(problem.path) < 2:
+                continue
+            if problem.path[0] == "nodes":
+                node_problems.setdefault(str(problem.path[1]), problem.message)
+            elif problem.path[0] == "links" and int(problem.path[1]) < len(ids):
+                link_problems.setdefault(ids[int(problem.path[1])], problem.message)
+        for name, item in self.nodes.items():
+            if name in topo:
+                item.show_state(*self._describe(name), node_problems.get(name))
+        for lid, item in self.links.items():
+            link = topo.link(lid)
+            a, b = link.endpoints
+            item.show_state(
+                (a.interface, b.interface), link.state == "down", link_problems.get(lid)
+            )
+
+    def _describe(self, name: str) -> tuple[list[str], str]:
+        topo = self.doc.topology
+        value = topo.node(name)
+        if isinstance(value, NetnsNode | HostNode):
+            lines = []
+            for _, _, ep in topo.endpoints_on(name):
+                lines.append(f"{ep.interface:<7} {', '.join(ep.addresses) or '—'}")
+            if isinstance(value, NetnsNode):
+                if value.loopback == "down":
+                    lines.append("lo      down")
+                if str(value.sysctls.get("net.ipv4.ip_forward", "0")) == "1":
+                    lines.append("forwarding on")
+            return lines, ""
+        parts = list(value.addresses)
+        if isinstance(value, TapNode | TunNode) and value.bridge:
+            parts.append(f"on {value.bridge}")
+        ns = namespace_of_node(topo.get_node, name)
+        if ns is not None:
+            parts.append(f"in {ns}")
+        return [], " · ".join(parts)
+
+    # -- creating -------------------------------------------------------------------------
+    def fresh_name(self, kind: str) -> str:
+        if kind == "host":
+            return "host"
+        stem, taken = NAME_STEMS[kind], set(self.doc.topology.node_names())
+        first = 1 if kind == "netns" else 0  # ns1, ns2...; br0, tap0, tun0 like the kernel
+        i = first
+        while f"{stem}{i}" in taken:
+            i += 1
+        return f"{stem}{i}"
+
+    def add_node_at(self, kind: str, point: QPointF) -> str | None:
+        if kind == "host" and any(isinstance(v, HostNode) for _, v in self.doc.topology.nodes()):
+            self.message.emit("there is one host namespace, and it is already drawn", point)
+            return None
+        name = self.fresh_name(kind)
+        self.doc.push(AddNode(self.doc, name, new_node(kind, position=snap(point))))
+        return name
+
+    def connect_nodes(self, a: str, b: str, where: QPointF) -> str | None:
+        try:
+            link = new_link(self.doc.topology, a, b)
+        except IllegalLink as exc:
+            self.message.emit(str(exc), where)
+            return None
+        command = AddLink(self.doc, link)
+        self.doc.push(command)
+        return command.link_id
+
+    # -- mouse: drawing links and one-step drags --------------------------------------------
+    def node_at(self, point: QPointF) -> NodeItem | None:
+        for item in self.items(point):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        node = self.node_at(event.scenePos())
+        wants_link = self.link_mode or event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        if node is not None and wants_link and event.button() == Qt.MouseButton.LeftButton:
+            line = QGraphicsLineItem(QLineF(node.pos(), event.scenePos()))
+            line.setPen(QPen(self.theme.selection, 1.5, Qt.PenStyle.DashLine))
+            self.addItem(line)
+            self._drawing = (node, line)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+        self._press_positions = {
+            item.name: item.pos() for item in self.selectedItems() if isinstance(item, NodeItem)
+        }
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drawing is not None:
+            start, line = self._drawing
+            line.setLine(QLineF(start.pos(), event.scenePos()))
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drawing is not None:
+            start, line = self._drawing
+            self._drawing = None
+            self.removeItem(line)
+            target = self.node_at(event.scenePos())
+            if target is not None:
+                self.connect_nodes(start.name, target.name, event.scenePos())
+            return
+        super().mouseReleaseEvent(event)
+        self.finish_drag()
+
+    def finish_drag(self) -> None:
+        """The drag that just ended becomes one undo step (positions snapped to the grid)."""
+        moves = {}
+        for name, before in self._press_positions.items():
+            item = self.nodes.get(name)
+            if item is None or item.pos() == before:
+                continue
+            old = self.doc.topology.node(name).position
+            moves[name] = (old, snap(item.pos()))
+        self._press_positions = {}
+        if moves:
+            self.doc.push(MoveNodes(self.doc, moves))
+
+    def selected_names(self) -> tuple[list[str], list[str]]:
+        nodes = [i.name for i in self.selectedItems() if isinstance(i, NodeItem)]
+        links = [i.link_id for i in self.selectedItems() if isinstance(i, LinkItem)]
+        return nodes, links
+
+    def select(self, nodes: list[str], links: list[str] = ()) -> None:  # type: ignore[assignment]
+        self.clearSelection()
+        for name in nodes:
+            if name in self.nodes:
+                self.nodes[name].setSelected(True)
+        for lid in links:
+            if lid in self.links:
+                self.links[lid].setSelected(True)

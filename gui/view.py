@@ -1,0 +1,118 @@
+"""The canvas widget: zoom (wheel, keys), pan, rubber band, grid, fit, palette drops."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView, QToolTip
+
+from .scene import EditorScene
+from .theme import GRID
+
+KIND_MIME = "application/x-nstopo-kind"
+
+
+class CanvasView(QGraphicsView):
+    def __init__(self, scene: EditorScene) -> None:
+        super().__init__(scene)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setAcceptDrops(True)
+        self._panning: QPointF | None = None
+        scene.message.connect(self.say)
+
+    @property
+    def editor(self) -> EditorScene:
+        scene = self.scene()
+        assert isinstance(scene, EditorScene)
+        return scene
+
+    def say(self, text: str, where: QPointF) -> None:
+        """A message at the cursor (an illegal link, a second host...)."""
+        QToolTip.showText(self.mapToGlobal(self.mapFromScene(where)), text, self)
+        self.window().statusBar().showMessage(text, 6000)  # type: ignore[attr-defined]
+
+    # -- zoom and pan ---------------------------------------------------------------------
+    def zoom(self, factor: float) -> None:
+        current = self.transform().m11()
+        factor = max(0.1 / current, min(factor, 4.0 / current))
+        self.scale(factor, factor)
+
+    def fit(self) -> None:
+        rect = self.editor.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        if not rect.isEmpty():
+            self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.transform().m11() > 1.5:
+                self.resetTransform()
+                self.scale(1.5, 1.5)
+                self.centerOn(rect.center())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom(1.2)
+        elif key == Qt.Key.Key_Minus:
+            self.zoom(1 / 1.2)
+        elif key == Qt.Key.Key_F and not event.modifiers():
+            self.fit()
+        else:
+            super().keyPressEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._panning = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._panning is not None:
+            delta = event.position() - self._panning
+            self._panning = event.position()
+            self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - delta.x()))
+            self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - delta.y()))
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._panning is not None and event.button() == Qt.MouseButton.MiddleButton:
+            self._panning = None
+            self.unsetCursor()
+            return
+        super().mouseReleaseEvent(event)
+
+    # -- grid -------------------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawBackground(painter, rect)
+        if self.transform().m11() < 0.5:
+            return  # too dense to help
+        painter.setPen(QPen(self.editor.theme.grid, 0))
+        left = int(rect.left() // GRID) * GRID
+        top = int(rect.top() // GRID) * GRID
+        x = left
+        while x < rect.right():
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            x += GRID
+        y = top
+        while y < rect.bottom():
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            y += GRID
+
+    # -- palette drops ----------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(KIND_MIME):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(KIND_MIME):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        kind = bytes(event.mimeData().data(KIND_MIME)).decode()
+        self.editor.add_node_at(kind, self.mapToScene(event.position().toPoint()))
+        event.acceptProposedAction()
