@@ -37,7 +37,7 @@ class Document(QObject):
         self.topology = topology if topology is not None else Topology("lab", "10.77.0.0/16")
         self.loaded, self.path = loaded, path
         self.undo = QUndoStack(self)
-        self.undo.cleanChanged.connect(lambda _: self.changed.emit())
+        self.undo.cleanChanged.connect(self._clean_changed)  # a method: Qt disconnects it
         self._stop = self.topology.observe(self._relay)
 
     @classmethod
@@ -45,6 +45,9 @@ class Document(QObject):
         """Raises TopologyFileError (file:line:col) for a file that cannot be read."""
         loaded = load(path)
         return cls(loaded.topology, loaded, Path(path))
+
+    def _clean_changed(self, _clean: bool) -> None:
+        self.changed.emit()
 
     def _relay(self, change: Change) -> None:
         signal = {

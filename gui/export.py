@@ -4,12 +4,14 @@ self-contained (vector drawing only, no external files or URLs). Works headless.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QApplication, QGraphicsScene
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene
 
 MARGIN = 30.0
 
@@ -23,6 +25,19 @@ def ensure_app() -> QApplication:
         app = QApplication([])
     assert isinstance(app, QApplication)
     return app
+
+
+@contextmanager
+def _vector(scene: QGraphicsScene) -> Iterator[None]:
+    """Draw items afresh, not from their pixmap caches: an SVG gets vectors, not PNGs."""
+    cached = [(item, item.cacheMode()) for item in scene.items()]
+    for item, _ in cached:
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    try:
+        yield
+    finally:
+        for item, mode in cached:
+            item.setCacheMode(mode)
 
 
 def _area(scene: QGraphicsScene) -> QRectF:
@@ -44,7 +59,8 @@ def render_png(
     brush = scene.backgroundBrush()
     if transparent:
         scene.setBackgroundBrush(Qt.BrushStyle.NoBrush)
-    scene.render(painter, QRectF(0, 0, size.width(), size.height()), area)
+    with _vector(scene):  # crisp at any scale
+        scene.render(painter, QRectF(0, 0, size.width(), size.height()), area)
     scene.setBackgroundBrush(brush)
     painter.end()
     if not image.save(str(path), "PNG"):
@@ -63,7 +79,8 @@ def svg_bytes(scene: QGraphicsScene, title: str = "nstopo") -> bytes:
     generator.setTitle(title)
     generator.setDescription("Drawn by nstopo")
     painter = QPainter(generator)
-    scene.render(painter, QRectF(0, 0, area.width(), area.height()), area)
+    with _vector(scene):
+        scene.render(painter, QRectF(0, 0, area.width(), area.height()), area)
     painter.end()
     data = QByteArray(buffer.data())
     return bytes(data.data())

@@ -40,7 +40,7 @@ class NodeItem(QGraphicsObject):
         self.name, self.kind, self.theme = name, kind, theme
         self.lines: list[str] = []
         self.subtitle = ""
-        self.problem: str | None = None
+        self.problem: tuple[str, bool] | None = None
         self.links: list[LinkItem] = []
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -50,10 +50,11 @@ class NodeItem(QGraphicsObject):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
 
-    def show_state(self, lines: list[str], subtitle: str, problem: str | None) -> None:
+    def show_state(self, lines: list[str], subtitle: str, problem: tuple[str, bool] | None) -> None:
+        """`problem`: (message, is_error) shown as a red (error) or amber (warning) mark."""
         self.prepareGeometryChange()
         self.lines, self.subtitle, self.problem = lines, subtitle, problem
-        self.setToolTip(problem or "")
+        self.setToolTip(problem[0] if problem else "")
         self.update()
 
     def size(self) -> tuple[float, float]:
@@ -76,7 +77,7 @@ class NodeItem(QGraphicsObject):
         t, rect = self.theme, self.shape_rect()
         color = QColor(KIND_COLORS.get(self.kind, "#888"))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        border = t.error if self.problem else (t.selection if self.isSelected() else color)
+        border = _mark(t, self.problem) or (t.selection if self.isSelected() else color)
         painter.setPen(QPen(border, 2.2 if self.isSelected() or self.problem else 1.4))
         fill = QColor(color) if self.kind == "bridge" else t.box
         if self.kind == "bridge":
@@ -111,7 +112,7 @@ class NodeItem(QGraphicsObject):
                     line, Qt.AlignmentFlag.AlignVCenter, _elide(text, _TEXT_FONT, line.width())
                 )
         if self.problem:
-            painter.setBrush(t.error)
+            painter.setBrush(_mark(t, self.problem))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawEllipse(QPointF(rect.right() - 8, rect.top() + 8), 4, 4)
 
@@ -145,9 +146,10 @@ class LinkItem(QGraphicsObject):
         self.labels = ("", "")
         self.down = False
         self.lane = 0
-        self.problem: str | None = None
+        self.problem: tuple[str, bool] | None = None
         self._path = QPainterPath()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
         self.setZValue(0)
         a.links.append(self)
         b.links.append(self)
@@ -158,9 +160,12 @@ class LinkItem(QGraphicsObject):
             if self in end.links:
                 end.links.remove(self)
 
-    def show_state(self, labels: tuple[str, str], down: bool, problem: str | None) -> None:
+    def show_state(
+        self, labels: tuple[str, str], down: bool, problem: tuple[str, bool] | None
+    ) -> None:
+        self.prepareGeometryChange()
         self.labels, self.down, self.problem = labels, down, problem
-        self.setToolTip(problem or f"{labels[0]} ↔ {labels[1]}")
+        self.setToolTip(problem[0] if problem else f"{labels[0]} ↔ {labels[1]}")
         self.update()
 
     def follow(self) -> None:
@@ -195,27 +200,61 @@ class LinkItem(QGraphicsObject):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         t = self.theme
-        color = t.error if self.problem else (t.selection if self.isSelected() else t.link)
+        color = _mark(t, self.problem) or (t.selection if self.isSelected() else t.link)
         pen = QPen(color, 2.4 if self.isSelected() else 1.8)
         if self.down:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self._path)
+        if self.lane == 0 and self.a is not self.b:  # a straight line: far cheaper to draw
+            painter.drawLine(self._path.pointAtPercent(0), self._path.pointAtPercent(1))
+        else:
+            painter.drawPath(self._path)
         painter.setFont(_LABEL_FONT)
         painter.setPen(t.muted)
-        for fraction, label in ((0.16, self.labels[0]), (0.84, self.labels[1])):
+        metrics = QFontMetricsF(_LABEL_FONT)
+        length = self._path.length() or 1.0
+        # Each end's label sits just outside its node, on opposite sides of the line,
+        # so two labels on a short link never cover each other.
+        for end, label, side in ((self.a, self.labels[0], 1), (self.b, self.labels[1], -1)):
             if not label:
                 continue
+            width = metrics.horizontalAdvance(label)
+            gap = (14 + width / 2) / length
+            fraction = gap if end is self.a else 1 - gap
+            fraction = min(max(fraction, 0.0), 1.0)
             point = self._path.pointAtPercent(fraction)
             angle = self._path.angleAtPercent(fraction)
-            offset = QLineF.fromPolar(9, angle + 90).p2()
-            width = QFontMetricsF(_LABEL_FONT).horizontalAdvance(label)
+            offset = QLineF.fromPolar(10, angle + 90 * side).p2()
             box = QRectF(
-                point.x() + offset.x() - width / 2 - 2, point.y() + offset.y() - 7, width + 4, 13
+                point.x() + offset.x() - width / 2 - 2, point.y() + offset.y() - 7, width + 4, 14
             )
+            if not option.exposedRect.intersects(box):
+                continue  # only what this repaint shows
             background = QColor(t.background)
-            background.setAlpha(220)
+            background.setAlpha(225)
             painter.fillRect(box, background)
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+
+
+def _mark(theme: Theme, problem: tuple[str, bool] | None) -> QColor | None:
+    if problem is None:
+        return None
+    return theme.error if problem[1] else theme.warning
+
+
+class MemberItem(LinkItem):
+    """Dotted: a bridge, tap or tun and the namespace it lives in (not a veth)."""
+
+    def __init__(self, device: NodeItem, home: NodeItem, theme: Theme) -> None:
+        super().__init__("", device, home, theme)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
+        self.setZValue(-1)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.theme.muted, 1.2, Qt.PenStyle.DotLine))
+        painter.drawLine(self._path.pointAtPercent(0), self._path.pointAtPercent(1))

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QUndoView,
     QWidget,
 )
+from shiboken6 import isValid
 
 from .commands import MoveNodes, Paste, Remove
 from .document import Document
@@ -59,8 +60,13 @@ class MainWindow(QMainWindow):
     # -- the document ------------------------------------------------------------------------
     def _attach(self, doc: Document) -> None:
         """Show a document: a new scene and view, panels following it."""
+        old_scene = getattr(self, "scene", None)
         self.doc = doc
         self.scene = EditorScene(doc)
+        self.scene.setParent(self)  # the window owns its scene
+        if old_scene is not None:
+            old_scene.selectionChanged.disconnect(self._selection_changed)
+            old_scene.deleteLater()
         self.view = CanvasView(self.scene)
         self.setCentralWidget(self.view)
         self.inspector = Inspector(doc)
@@ -79,6 +85,12 @@ class MainWindow(QMainWindow):
         self._dock("Commands", self.commands, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self._docks["Problems"], self._docks["Commands"])
         self._docks["Problems"].raise_()
+        self.resizeDocks([self._docks["Problems"]], [150], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self._docks["Palette"], self._docks["Inspector"]],
+            [150, 300],
+            Qt.Orientation.Horizontal,
+        )
         self.scene.selectionChanged.connect(self._selection_changed)
         self.problems.select_requested.connect(self._select)
         doc.changed.connect(self._update_title)
@@ -103,6 +115,8 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.doc.dirty)
 
     def _selection_changed(self) -> None:
+        if not isValid(self.scene):  # a scene being destroyed clears its selection last
+            return
         nodes, links = self.scene.selected_names()
         if len(nodes) + len(links) == 1:
             self.inspector.show_subject(("node", nodes[0]) if nodes else ("link", links[0]))
@@ -244,17 +258,21 @@ class MainWindow(QMainWindow):
             self.view.fit()
 
     # -- files -------------------------------------------------------------------------------
+    def ask_unsaved(self, name: str) -> QMessageBox.StandardButton:
+        """Save, Discard or Cancel? (a dialog; tests answer it themselves)."""
+        buttons = (
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        return QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {name}?", buttons
+        )
+
     def confirm_discard(self) -> bool:
         if not self.doc.dirty:
             return True
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            f"Save the changes to {self.doc.display_name()}?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-        )
+        answer = self.ask_unsaved(self.doc.display_name())
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard

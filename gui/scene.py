@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene, QGraphicsSceneM
 
 from .commands import AddLink, AddNode, MoveNodes
 from .document import Document
-from .items import LinkItem, NodeItem
+from .items import LinkItem, MemberItem, NodeItem
 from .theme import GRID, current_theme
 
 NAME_STEMS = {"netns": "ns", "bridge": "br", "tap": "tap", "tun": "tun", "host": "host"}
@@ -34,6 +34,7 @@ class EditorScene(QGraphicsScene):
         self.link_mode = False
         self._drawing: tuple[NodeItem, QGraphicsLineItem] | None = None
         self._press_positions: dict[str, QPointF] = {}
+        self._members: list[MemberItem] = []
         self.setBackgroundBrush(self.theme.background)
         doc.nodeAdded.connect(self._node_added)
         doc.nodeRemoved.connect(self._node_removed)
@@ -47,9 +48,10 @@ class EditorScene(QGraphicsScene):
 
     # -- following the model --------------------------------------------------------------
     def rebuild(self) -> None:
-        self.clear()
+        self.clear()  # deletes every item, membership lines included
         self.nodes.clear()
         self.links.clear()
+        self._members = []
         for index, (name, _) in enumerate(self.doc.topology.nodes()):
             self._node_added(name, index)
         for lid in self.doc.topology.link_ids():
@@ -113,25 +115,44 @@ class EditorScene(QGraphicsScene):
     def refresh_text(self) -> None:
         """Interface lists, subtitles and problem marks, from the model."""
         topo = self.doc.topology
-        node_problems: dict[str, str] = {}
-        link_problems: dict[str, str] = {}
+        node_problems: dict[str, tuple[str, bool]] = {}
+        link_problems: dict[str, tuple[str, bool]] = {}
         ids = topo.link_ids()
-        for problem in self.doc.problems():
-            if not problem.is_error or len(problem.path) < 2:
+        # Errors first, so an error wins over a warning on the same item.
+        for problem in sorted(self.doc.problems(), key=lambda p: not p.is_error):
+            if len(problem.path) < 2:
                 continue
+            mark = (problem.message, problem.is_error)
             if problem.path[0] == "nodes":
-                node_problems.setdefault(str(problem.path[1]), problem.message)
+                node_problems.setdefault(str(problem.path[1]), mark)
             elif problem.path[0] == "links" and int(problem.path[1]) < len(ids):
-                link_problems.setdefault(ids[int(problem.path[1])], problem.message)
+                link_problems.setdefault(ids[int(problem.path[1])], mark)
         for name, item in self.nodes.items():
             if name in topo:
                 item.show_state(*self._describe(name), node_problems.get(name))
         for lid, item in self.links.items():
             link = topo.link(lid)
-            a, b = link.endpoints
-            item.show_state(
-                (a.interface, b.interface), link.state == "down", link_problems.get(lid)
-            )
+            labels = tuple(self._end_label(ep) for ep in link.endpoints)
+            item.show_state(labels, link.state == "down", link_problems.get(lid))  # type: ignore[arg-type]
+        self._draw_membership()
+
+    def _end_label(self, ep) -> str:
+        """An end's interface name; its address too when no namespace box lists it."""
+        on_box = isinstance(self.doc.topology.node(ep.node), NetnsNode | HostNode)
+        return ep.interface if on_box or not ep.addresses else f"{ep.interface} {ep.addresses[0]}"
+
+    def _draw_membership(self) -> None:
+        """A dotted line from each bridge/tap/tun to the namespace it lives in."""
+        for line in self._members:
+            line.detach()
+            self.removeItem(line)
+        self._members = []
+        for name, value in self.doc.topology.nodes():
+            home = getattr(value, "namespace", None)
+            if home and home in self.nodes and name in self.nodes:
+                line = MemberItem(self.nodes[name], self.nodes[home], self.theme)
+                self.addItem(line)
+                self._members.append(line)
 
     def _describe(self, name: str) -> tuple[list[str], str]:
         topo = self.doc.topology
@@ -140,6 +161,14 @@ class EditorScene(QGraphicsScene):
             lines = []
             for _, _, ep in topo.endpoints_on(name):
                 lines.append(f"{ep.interface:<7} {', '.join(ep.addresses) or '—'}")
+            ns = namespace_of_node(topo.get_node, name)
+            for other, device in topo.nodes():  # bridges and taps living here
+                if (
+                    other != name
+                    and getattr(device, "namespace", None) is not None
+                    and namespace_of_node(topo.get_node, other) == ns
+                ):
+                    lines.append(f"{other:<7} {device.kind}")
             if isinstance(value, NetnsNode):
                 if value.loopback == "down":
                     lines.append("lo      down")

@@ -31,6 +31,7 @@ class Theme:
     link: QColor
     selection: QColor
     error: QColor
+    warning: QColor
 
 
 def current_theme() -> Theme:
@@ -47,6 +48,7 @@ def current_theme() -> Theme:
             QColor("#8fa3bf"),
             QColor("#4fa3ff"),
             QColor("#ff6b6b"),
+            QColor("#f0b429"),
         )
     return Theme(
         False,
@@ -58,6 +60,7 @@ def current_theme() -> Theme:
         QColor("#6b7d96"),
         QColor("#1a73e8"),
         QColor("#d93025"),
+        QColor("#d98a00"),
     )
 
 

@@ -7,6 +7,7 @@ import networkx as nx
 from .topology import Topology
 
 SPACING = 260.0  # roughly a node's width plus room for link labels
+MIN_GAP = 240.0  # no two nodes closer than this (center to center): boxes never overlap
 
 
 def auto_layout(topology: Topology, only_missing: bool = False) -> dict[str, tuple[float, float]]:
@@ -30,7 +31,7 @@ def auto_layout(topology: Topology, only_missing: bool = False) -> dict[str, tup
             layout = nx.spring_layout(sub, seed=1, iterations=200, k=1.6 / len(sub) ** 0.5)
         else:
             layout = _grid(sub)
-        scale = SPACING * max(1.0, len(sub) ** 0.5) / 2
+        scale = _scale_apart(layout, SPACING * max(1.0, len(sub) ** 0.5) / 2)
         xs = [p[0] * scale for p in layout.values()]
         left = min(xs)
         for name, (x, y) in layout.items():
@@ -39,6 +40,21 @@ def auto_layout(topology: Topology, only_missing: bool = False) -> dict[str, tup
     if only_missing:
         positions = {n: p for n, p in positions.items() if topology.node(n).position is None}
     return positions
+
+
+def _scale_apart(layout: dict, scale: float) -> float:
+    """Grow `scale` until the closest two nodes are MIN_GAP apart."""
+    points = list(layout.values())
+    if len(points) < 2:
+        return scale
+    import numpy as np
+
+    xy = np.array(points, dtype=float)
+    diff = xy[:, None, :] - xy[None, :, :]
+    dist = np.sqrt((diff**2).sum(-1))
+    np.fill_diagonal(dist, np.inf)
+    closest = float(dist.min())
+    return max(scale, MIN_GAP / closest) if closest > 0 else scale
 
 
 def _grid(graph: nx.Graph) -> dict[str, tuple[float, float]]:

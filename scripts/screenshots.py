@@ -1,0 +1,69 @@
+"""Screenshots of the editor for the README (offscreen; no display needed).
+
+.venv/bin/python scripts/screenshots.py [OUT_DIR]     (default: docs/screenshots)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from nstopo.gui.document import Document
+from nstopo.gui.mainwindow import MainWindow
+from nstopo.model.topology import Topology
+from nstopo.model.types import BridgeNode, Endpoint, Link, NetnsNode
+from nstopo.resources import EXAMPLES
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QApplication
+
+
+def hundred_nodes() -> Topology:
+    """Ten bridges in a core namespace, each with nine namespaces: 100 nodes, 99 links."""
+    topo = Topology("campus", "10.60.0.0/16")
+    topo.add_node("core", NetnsNode(sysctls={"net.ipv4.ip_forward": 1}))
+    for b in range(9):
+        bridge = f"br{b}"
+        topo.add_node(bridge, BridgeNode(namespace="core", addresses=(f"10.60.{b}.1/24",)))
+        for h in range(10):
+            name = f"h{b}-{h}"
+            topo.add_node(name, NetnsNode())
+            topo.add_link(
+                Link(
+                    (Endpoint(name, "eth0", (f"10.60.{b}.{h + 2}/24",)), Endpoint(bridge, f"p{b}-{h}"))
+                )
+            )
+    return topo
+
+
+def shoot(window: MainWindow, path: Path) -> None:
+    window.resize(1500, 920)
+    window.show()
+    app = QApplication.instance()
+    assert app is not None
+    for _ in range(5):
+        app.processEvents()
+    window.view.fit()
+    app.processEvents()
+    window.grab().save(str(path))
+    print(f"wrote {path}")
+
+
+def main(out: Path) -> None:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    out.mkdir(parents=True, exist_ok=True)
+    bridge = MainWindow(Document.open(EXAMPLES / "bridge-pitfall.yaml"))
+    bridge.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    bridge.scene.select(["br0"])
+    shoot(bridge, out / "editor-bridge-lab.png")
+    big = MainWindow(Document(hundred_nodes()))
+    big.layout_all()
+    big.scene.select([], [])
+    shoot(big, out / "editor-100-nodes.png")
+    _ = (app, QPointF)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/screenshots"))

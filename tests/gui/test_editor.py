@@ -1,0 +1,255 @@
+"""The editor driven like a user would, offscreen (pytest-qt)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+from nstopo.gui.commands import Remove
+from nstopo.gui.document import Document
+from nstopo.gui.mainwindow import MainWindow
+from nstopo.gui.view import KIND_MIME
+from nstopo.model.types import BridgeNode, NetnsNode
+from nstopo.model.yamlfile import load
+from nstopo.resources import EXAMPLES
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox
+
+
+def window_for(qtbot, doc: Document | None = None) -> MainWindow:
+    window = MainWindow(doc)
+    window.ask_unsaved = lambda name: QMessageBox.StandardButton.Discard  # type: ignore[method-assign]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def opened(qtbot, name: str) -> MainWindow:
+    return window_for(qtbot, Document.open(EXAMPLES / f"{name}.yaml"))
+
+
+def drop(window: MainWindow, kind: str, at: QPoint) -> None:
+    mime = QMimeData()
+    mime.setData(KIND_MIME, kind.encode())
+    event = QDropEvent(
+        QPointF(at),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.view.dropEvent(event)
+
+
+def snapshot(doc: Document):
+    return doc.topology.copy()
+
+
+def test_palette_drop_creates_a_node_where_it_falls(qtbot) -> None:
+    window = window_for(qtbot)
+    target = window.view.viewport().rect().center()
+    drop(window, "netns", target)
+    drop(window, "bridge", target + QPoint(200, 0))
+    topo = window.doc.topology
+    assert topo.node_names() == ["ns1", "br0"]
+    assert isinstance(topo.node("ns1"), NetnsNode) and isinstance(topo.node("br0"), BridgeNode)
+    where = window.view.mapToScene(target)
+    x, y = topo.node("ns1").position
+    assert abs(x - where.x()) <= 10 and abs(y - where.y()) <= 10 and x % 20 == 0
+    assert set(window.scene.nodes) == {"ns1", "br0"}
+    window.doc.undo.undo()
+    assert topo.node_names() == ["ns1"] and set(window.scene.nodes) == {"ns1"}
+
+
+def test_drawing_a_link_makes_the_pair_with_names_and_addresses(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    window.scene.add_node_at("netns", QPointF(400, 400))
+    a, br0 = window.scene.nodes["ns1"], window.scene.nodes["br0"]
+    viewport = window.view.viewport()
+    start = window.view.mapFromScene(a.pos())
+    end = window.view.mapFromScene(br0.pos())
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, start)
+    qtbot.mouseMove(viewport, end)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, end)
+    links = [link for _, link in window.doc.topology.links()]
+    assert len(links) == 2
+    ns_end, port = links[1].endpoints
+    assert (ns_end.node, ns_end.interface, ns_end.addresses) == ("ns1", "eth0", ("10.77.0.3/24",))
+    assert (port.node, port.interface, port.addresses) == ("br0", "p-ns1", ())
+    assert len(window.scene.links) == 2
+
+
+def test_an_illegal_link_is_refused_with_a_message(qtbot) -> None:
+    window = opened(qtbot, "tap-bridge")
+    before = snapshot(window.doc)
+    messages: list[str] = []
+    window.scene.message.connect(lambda text, _: messages.append(text))
+    assert window.scene.connect_nodes("vm-peer", "tap0", QPointF(0, 0)) is None
+    assert window.doc.topology == before
+    assert messages and "a veth cannot end on tap tap0" in messages[0]
+    assert "a veth cannot end on tap tap0" in window.statusBar().currentMessage()
+
+
+def test_inspector_edit_changes_the_model_and_undo_restores_it(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    before = snapshot(window.doc)
+    window.scene.select(["br0"])
+    edit = window.inspector.findChild(QLineEdit, "addresses")
+    edit.setText("10.77.0.1/24, fd00:77::1/64")
+    edit.editingFinished.emit()
+    assert window.doc.topology.node("br0").addresses == ("10.77.0.1/24", "fd00:77::1/64")
+    state = window.inspector.findChild(QComboBox, "state")
+    state.setCurrentText("down")
+    assert window.doc.topology.node("br0").state == "down"
+    assert window.doc.dirty and window.windowTitle().startswith("bridge-fixed.yaml*")
+    window.doc.undo.undo()
+    window.doc.undo.undo()
+    assert window.doc.topology == before and not window.doc.dirty
+
+
+def test_an_invalid_inspector_edit_shows_why_and_changes_nothing(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    before = snapshot(window.doc)
+    window.scene.select(["br0"])
+    edit = window.inspector.findChild(QLineEdit, "addresses")
+    edit.setText("10.77.0.2/24")  # a's address: a duplicate in the namespace? no: br0 is in hub
+    edit.setText("10.77.0.999/24")
+    edit.editingFinished.emit()
+    assert window.doc.topology == before
+    assert "is not an address with a prefix length" in window.inspector.error.text()
+    mtu = window.inspector.fields["mtu"]
+    mtu.setValue(20)
+    mtu.editingFinished.emit()
+    assert window.doc.topology == before
+    assert "greater than or equal to 68" in window.inspector.error.text()
+    assert window.doc.undo.count() == 0
+
+
+def test_undo_redo_of_each_operation_returns_the_exact_document(qtbot) -> None:
+    window = opened(qtbot, "container-bridge")
+    doc = window.doc
+    states = [snapshot(doc)]
+    window.scene.add_node_at("netns", QPointF(600, 600))
+    states.append(snapshot(doc))
+    window.scene.connect_nodes("ns1", "cbr0", QPointF(0, 0))
+    states.append(snapshot(doc))
+    doc.push(Remove(doc, ["c1"], []))  # a node with a link: both go, both come back
+    states.append(snapshot(doc))
+    window.scene.select(["far", "c2"])
+    window.layout_all()
+    states.append(snapshot(doc))
+    window.scene.select(["router"])
+    window.duplicate()
+    states.append(snapshot(doc))
+    window.inspector.show_subject(("node", "router"))
+    name = window.inspector.findChild(QLineEdit, "name")
+    name.setText("gateway")
+    name.editingFinished.emit()
+    states.append(snapshot(doc))
+    assert "gateway" in doc.topology and doc.topology.node("cbr0").namespace == "gateway"
+    for expected in reversed(states[:-1]):
+        doc.undo.undo()
+        assert doc.topology == expected
+        assert set(window.scene.nodes) == set(expected.node_names())
+        assert set(window.scene.links) == set(expected.link_ids())
+    for expected in states[1:]:
+        doc.undo.redo()
+        assert doc.topology == expected
+
+
+def test_one_drag_is_one_undo_step(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    window.scene.select(["hub", "a"])
+    for name in ("hub", "a"):
+        item = window.scene.nodes[name]
+        window.scene._press_positions[name] = item.pos()
+        item.setPos(item.pos() + QPointF(100, 60))
+    window.scene.finish_drag()
+    assert window.doc.undo.count() == 1
+    assert window.doc.topology.node("hub").position == (100.0, 60.0)
+    window.doc.undo.undo()
+    assert window.doc.topology.node("hub").position == (0.0, 0.0)
+    assert window.scene.nodes["hub"].pos() == QPointF(0, 0)
+
+
+def test_save_then_open_round_trip_keeps_comments(qtbot, tmp_path: Path) -> None:
+    source = tmp_path / "lab.yaml"
+    source.write_text((EXAMPLES / "bridge-pitfall.yaml").read_text())
+    window = window_for(qtbot, Document.open(source))
+    window.scene.select(["a"])
+    window.scene.add_node_at("netns", QPointF(300, 300))
+    assert window.save()
+    assert not window.doc.dirty and "*" not in window.windowTitle()
+    text = source.read_text()
+    assert "# Experiment 3, the pitfall" in text and "# the mistake" in text
+    again = load(source).topology
+    assert again == window.doc.topology
+
+
+def test_png_and_svg_export(qtbot, tmp_path: Path) -> None:
+    window = opened(qtbot, "container-bridge")
+    png, svg = tmp_path / "lab.png", tmp_path / "lab.svg"
+    window.export_to("png", png)
+    window.export_to("svg", svg)
+    image = QImage(str(png))
+    area = window.scene.itemsBoundingRect().adjusted(-30, -30, 30, 30)
+    assert (image.width(), image.height()) == (int(area.width() * 2), int(area.height() * 2))
+    root = ElementTree.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    text = svg.read_text()
+    assert not re.search(r'(xlink:href|href)="(?!#)', text)  # nothing external
+    assert "http://" not in text.replace("http://www.w3.org", "")
+    assert "router" in text and "10.80.1.2/24" in text
+
+
+def test_containerlab_and_script_export(qtbot, tmp_path: Path) -> None:
+    window = opened(qtbot, "container-bridge")
+    clab, script = tmp_path / "lab.clab.yml", tmp_path / "lab.sh"
+    window.export_to("clab", clab)
+    window.export_to("sh", script)
+    assert "router:veth-c1" in clab.read_text() and "kind: linux" in clab.read_text()
+    assert script.read_text().startswith("#!/usr/bin/env bash") and script.stat().st_mode & 0o111
+
+
+def test_autosave_writes_only_unsaved_work(qtbot) -> None:
+    from nstopo.gui.mainwindow import recoverable
+
+    window = opened(qtbot, "veth-namespaces")
+    window.write_autosave()
+    assert recoverable() == []
+    window.scene.add_node_at("netns", QPointF(0, 300))
+    window.write_autosave()
+    [saved] = recoverable()
+    assert "ns1:" in saved.read_text()
+    window.drop_autosave()
+    assert recoverable() == []
+
+
+def test_problems_panel_lists_and_selects(qtbot) -> None:
+    window = opened(qtbot, "bridge-pitfall")
+    item = window.problems.item(0)
+    assert "enslaved to bridge" in item.text()
+    window.problems._activate(item)
+    assert window.scene.selected_names() == ([], [window.doc.topology.link_ids()[0]])
+    assert "ip -n hub addr add 10.77.0.1/24 dev p0" in window.commands.toPlainText()
+
+
+def test_closing_with_unsaved_changes_asks_first(qtbot, tmp_path: Path) -> None:
+    source = tmp_path / "lab.yaml"
+    source.write_text((EXAMPLES / "veth-namespaces.yaml").read_text())
+    window = window_for(qtbot, Document.open(source))
+    window.scene.add_node_at("netns", QPointF(0, 300))
+    asked: list[str] = []
+
+    def answer(button: QMessageBox.StandardButton):
+        return lambda name: asked.append(name) or button
+
+    window.ask_unsaved = answer(QMessageBox.StandardButton.Cancel)  # type: ignore[method-assign]
+    assert window.close() is False and window.isVisible()
+    window.ask_unsaved = answer(QMessageBox.StandardButton.Save)  # type: ignore[method-assign]
+    assert window.close() is True
+    assert asked == ["lab.yaml", "lab.yaml"]
+    assert "ns1:" in source.read_text()
