@@ -30,11 +30,8 @@ def hundred_nodes() -> Topology:
         for h in range(10):
             name = f"h{b}-{h}"
             topo.add_node(name, NetnsNode())
-            topo.add_link(
-                Link(
-                    (Endpoint(name, "eth0", (f"10.60.{b}.{h + 2}/24",)), Endpoint(bridge, f"p{b}-{h}"))
-                )
-            )
+            port = Endpoint(bridge, f"p{b}-{h}")
+            topo.add_link(Link((Endpoint(name, "eth0", (f"10.60.{b}.{h + 2}/24",)), port)))
     return topo
 
 
