@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QUndoView,
+    QVBoxLayout,
     QWidget,
 )
 from shiboken6 import isValid
@@ -28,6 +29,7 @@ from shiboken6 import isValid
 from .commands import MoveNodes, Paste, Remove
 from .document import Document
 from .export import render_png, render_svg, svg_bytes
+from .helperbar import HelperBar
 from .inspector import Inspector
 from .panels import CommandsPanel, Palette, ProblemsPanel
 from .scene import EditorScene
@@ -43,8 +45,15 @@ def autosave_dir() -> Path:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, doc: Document | None = None) -> None:
+    def __init__(
+        self,
+        doc: Document | None = None,
+        helper_socket: str | None = None,
+        helper_state_dir: str | None = None,
+    ) -> None:
         super().__init__()
+        self.helper_socket, self.helper_state_dir = helper_socket, helper_state_dir
+        self.helper_bar: HelperBar | None = None
         self.setWindowIcon(QIcon(str(ICONS / "org.nstopo.nstopo.svg")))
         self.settings = QSettings("nstopo", "nstopo")
         self.resize(1360, 860)
@@ -68,7 +77,15 @@ class MainWindow(QMainWindow):
             old_scene.selectionChanged.disconnect(self._selection_changed)
             old_scene.deleteLater()
         self.view = CanvasView(self.scene)
-        self.setCentralWidget(self.view)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        if getattr(self, "helper_bar", None) is None:
+            self.helper_bar = HelperBar(self.helper_socket, self.helper_state_dir)
+        column.addWidget(self.helper_bar)
+        column.addWidget(self.view, 1)
+        self.setCentralWidget(central)
         self.inspector = Inspector(doc)
         self.problems = ProblemsPanel(doc)
         self.commands = CommandsPanel(doc)
@@ -399,6 +416,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.confirm_discard():
             self.drop_autosave()
+            if self.helper_bar is not None:
+                self.helper_bar.stop_session_helper()
             event.accept()
         else:
             event.ignore()

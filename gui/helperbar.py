@@ -1,0 +1,123 @@
+"""The helper's status above the canvas: connected, or how to get one running.
+
+Checked with Qt's own local socket (asynchronous: the UI never waits) every few
+seconds, so a helper started meanwhile is noticed. Without one: as root the app can
+start a helper for this session; otherwise it offers pkexec (which asks for consent)
+where that is installed, and always says the plain commands.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from nstopo.backend.paths import socket_path
+from PySide6.QtCore import QProcess, QTimer, Signal
+from PySide6.QtNetwork import QLocalSocket
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+
+CHECK_MS = 4000
+
+
+class HelperBar(QFrame):
+    status_changed = Signal(bool)  # connected?
+
+    def __init__(self, socket: str | None = None, state_dir: str | None = None) -> None:
+        super().__init__()
+        self.socket = socket or socket_path()
+        self.state_dir = state_dir
+        self.connected = False
+        self.session_helper: QProcess | None = None
+        self.setObjectName("helperBar")
+        self.dot = QLabel("●")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.button = QPushButton()
+        self.button.clicked.connect(self.start_helper)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 4)
+        layout.addWidget(self.dot)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.button)
+        self._probe = QLocalSocket(self)
+        self._probe.connected.connect(self._reachable)
+        self._probe.errorOccurred.connect(self._unreachable)
+        self._timer = QTimer(self)
+        self._timer.setInterval(CHECK_MS)
+        self._timer.timeout.connect(self.check)
+        self._timer.start()
+        self.check()
+
+    def check(self) -> None:
+        if self._probe.state() == QLocalSocket.LocalSocketState.UnconnectedState:
+            self._probe.connectToServer(self.socket)
+
+    def _reachable(self) -> None:
+        self._probe.abort()
+        self._show(True, f"Helper running at {self.socket}: labs can be deployed.", None)
+
+    def _unreachable(self, error: QLocalSocket.LocalSocketError) -> None:
+        self._probe.abort()
+        if error == QLocalSocket.LocalSocketError.SocketAccessError:
+            self._show(
+                False,
+                f"The helper at {self.socket} refuses you: you are not in the "
+                "nstopo group. Ask an administrator to add you, then log in again.",
+                None,
+            )
+            return
+        if os.geteuid() == 0:
+            action = "Start a helper for this session"
+        elif shutil.which("pkexec"):
+            action = "Start the helper (asks for your password)"
+        else:
+            action = None
+        self._show(
+            False,
+            f"No helper is running at {self.socket}: you can design labs, but "
+            "not deploy them. Start it with: sudo systemctl start nstopo-helper.socket "
+            "(or sudo nstopo helper).",
+            action,
+        )
+
+    def _show(self, connected: bool, text: str, action: str | None) -> None:
+        changed = connected != self.connected
+        self.connected = connected
+        self.dot.setStyleSheet(f"color: {'#1e8e3e' if connected else '#d98a00'};")
+        self.text.setText(text)
+        self.button.setVisible(action is not None)
+        if action:
+            self.button.setText(action)
+        if changed:
+            self.status_changed.emit(connected)
+
+    def helper_command(self) -> list[str]:
+        nstopo = str(Path(sys.executable).parent / "nstopo")
+        args = [nstopo, "helper", "--socket", self.socket]
+        if self.state_dir:
+            args += ["--state-dir", self.state_dir]
+        return args if os.geteuid() == 0 else ["pkexec", *args]
+
+    def start_helper(self) -> None:
+        """As root: a helper for this session (it ends with the app). Otherwise through
+        pkexec, whose authentication dialog is the user's consent."""
+        if self.session_helper is not None:
+            return
+        command = self.helper_command()
+        self.session_helper = QProcess(self)
+        self.session_helper.finished.connect(self._helper_ended)
+        self.session_helper.start(command[0], command[1:])
+        self.text.setText("Starting the helper…")
+        QTimer.singleShot(700, self.check)
+
+    def _helper_ended(self) -> None:
+        self.session_helper = None
+        self.check()
+
+    def stop_session_helper(self) -> None:
+        if self.session_helper is not None:
+            self.session_helper.terminate()
+            self.session_helper.waitForFinished(5000)
+            self.session_helper = None
