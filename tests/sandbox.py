@@ -19,18 +19,15 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (real kern
 
 # A killed test run must not leave sandboxes or helpers behind (setpriv: util-linux).
 _DIE_WITH_PARENT = ["setpriv", "--pdeathsig", "KILL", "--"]
+# A new network stack (standing in for the host) and a private mount namespace.
+_UNSHARE = ["unshare", "--net", "--mount", "--propagation", "private", "--"]
 _PRELUDE = "mount -t tmpfs nstopo-sandbox /run && mkdir -p /run/netns && ip link set lo up"
 
 
 def run_sandboxed(script: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a bash script inside a new sandbox; raise with its output if it fails."""
     command = [
-        "unshare",
-        "--net",
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
+        *_UNSHARE,
         "bash",
         "-euo",
         "pipefail",
@@ -65,12 +62,7 @@ class Sandbox:
         self.holder = subprocess.Popen(
             [
                 *_DIE_WITH_PARENT,
-                "unshare",
-                "--net",
-                "--mount",
-                "--propagation",
-                "private",
-                "--",
+                *_UNSHARE,
                 "bash",
                 "-c",
                 script,
