@@ -36,6 +36,7 @@ class Document(QObject):
         super().__init__()
         self.topology = topology if topology is not None else Topology("lab", "10.77.0.0/16")
         self.loaded, self.path = loaded, path
+        self._problems: list[Problem] | None = None
         self.undo = QUndoStack(self)
         self.undo.cleanChanged.connect(self._clean_changed)  # a method: Qt disconnects it
         self._stop = self.topology.observe(self._relay)
@@ -50,6 +51,7 @@ class Document(QObject):
         self.changed.emit()
 
     def _relay(self, change: Change) -> None:
+        self._problems = None  # computed again on first use after a change
         signal = {
             "node-added": self.nodeAdded,
             "node-removed": self.nodeRemoved,
@@ -86,7 +88,11 @@ class Document(QObject):
         self.undo.setClean()
 
     def problems(self) -> list[Problem]:
-        return validate(self.topology)
+        """Validation of the current document, computed once per change (the scene and
+        the panels all ask)."""
+        if self._problems is None:
+            self._problems = validate(self.topology)
+        return self._problems
 
     def display_name(self) -> str:
         return self.path.name if self.path else f"{self.topology.name} (unsaved)"

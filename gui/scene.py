@@ -127,6 +127,7 @@ class EditorScene(QGraphicsScene):
                 node_problems.setdefault(str(problem.path[1]), mark)
             elif problem.path[0] == "links" and int(problem.path[1]) < len(ids):
                 link_problems.setdefault(ids[int(problem.path[1])], mark)
+        self._index_topology()
         for name, item in self.nodes.items():
             if name in topo:
                 item.show_state(*self._describe(name), node_problems.get(name))
@@ -154,21 +155,30 @@ class EditorScene(QGraphicsScene):
                 self.addItem(line)
                 self._members.append(line)
 
+    def _index_topology(self) -> None:
+        """One pass over the links and nodes, so describing each node is cheap."""
+        topo = self.doc.topology
+        self._ends: dict[str, list] = {}
+        for _, link in topo.links():
+            for ep in link.endpoints:
+                self._ends.setdefault(ep.node, []).append(ep)
+        self._residents: dict[str | None, list[tuple[str, str]]] = {}
+        for other, device in topo.nodes():
+            if getattr(device, "namespace", None) is not None:
+                home = namespace_of_node(topo.get_node, other)
+                self._residents.setdefault(home, []).append((other, device.kind))
+
     def _describe(self, name: str) -> tuple[list[str], str]:
         topo = self.doc.topology
         value = topo.node(name)
         if isinstance(value, NetnsNode | HostNode):
-            lines = []
-            for _, _, ep in topo.endpoints_on(name):
-                lines.append(f"{ep.interface:<7} {', '.join(ep.addresses) or '—'}")
+            lines = [
+                f"{ep.interface:<7} {', '.join(ep.addresses) or '—'}"
+                for ep in self._ends.get(name, [])
+            ]
             ns = namespace_of_node(topo.get_node, name)
-            for other, device in topo.nodes():  # bridges and taps living here
-                if (
-                    other != name
-                    and getattr(device, "namespace", None) is not None
-                    and namespace_of_node(topo.get_node, other) == ns
-                ):
-                    lines.append(f"{other:<7} {device.kind}")
+            # Bridges and taps living here.
+            lines += [f"{other:<7} {kind}" for other, kind in self._residents.get(ns, [])]
             if isinstance(value, NetnsNode):
                 if value.loopback == "down":
                     lines.append("lo      down")
