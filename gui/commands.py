@@ -93,7 +93,6 @@ class RenameNode(QUndoCommand):
     def __init__(self, doc: Document, old: str, new: str) -> None:
         super().__init__(f"Rename {old} to {new}")
         self.doc, self.old, self.new = doc, old, new
-        self.order = doc.topology.node_index(old)
 
     def redo(self) -> None:
         self.doc.topology.rename_node(self.old, self.new)
@@ -150,9 +149,10 @@ class Paste(QUndoCommand):
         topo = self.doc.topology
         for name, value in self.nodes:
             topo.add_node(name, value)
+        # The first redo picks fresh link ids; later redos reuse them (undo history).
+        ids = self.link_ids or [topo.new_link_id() for _ in self.links]
         self.link_ids = [
-            topo.add_link(link, lid or None)
-            for lid, link in zip(self.link_ids or [""] * len(self.links), self.links, strict=True)
+            topo.add_link(link, lid) for lid, link in zip(ids, self.links, strict=True)
         ]
 
     def undo(self) -> None:

@@ -13,7 +13,7 @@ from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.script import export_script
 from nstopo.model.types import replace
 from nstopo.resources import ICONS
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
         if data is not None:
             import json
 
-            mime = QGuiApplication.clipboard().mimeData().__class__()
+            mime = QMimeData()
             mime.setData(CLIP_MIME, json.dumps(data).encode())
             QGuiApplication.clipboard().setMimeData(mime)
 
@@ -386,8 +386,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported {path}", 5000)
 
     def copy_picture(self) -> None:
-        from PySide6.QtCore import QMimeData
-
         mime = QMimeData()
         mime.setData("image/svg+xml", svg_bytes(self.scene, self.doc.topology.name))
         import tempfile

@@ -253,3 +253,24 @@ def test_closing_with_unsaved_changes_asks_first(qtbot, tmp_path: Path) -> None:
     assert window.close() is True
     assert asked == ["lab.yaml", "lab.yaml"]
     assert "ns1:" in source.read_text()
+
+
+def test_copy_paste_through_the_clipboard_renames_and_keeps_inner_links(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    before = snapshot(window.doc)
+    window.scene.select(["hub", "br0", "a"])
+    window.copy()
+    window.paste()
+    topo = window.doc.topology
+    assert {"hub-2", "br0-2", "a-2"} <= set(topo.node_names())
+    assert topo.node("br0-2").namespace == "hub-2"  # references follow the new names
+    pasted = [
+        link
+        for _, link in topo.links()
+        if link.endpoints[0].node.endswith("-2") or link.endpoints[1].node.endswith("-2")
+    ]
+    assert len(pasted) == 1
+    assert {ep.node for ep in pasted[0].endpoints} == {"br0-2", "a-2"}
+    assert sorted(window.scene.selected_names()[0]) == ["a-2", "br0-2", "hub-2"]
+    window.doc.undo.undo()
+    assert window.doc.topology == before
