@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from .problems import Path, Problem, TopologyFileError, error
 from .schema import FORMAT_VERSION, parse_lab, topology_from_lab
@@ -309,7 +310,8 @@ def _set(tree: CommentedMap, key: str, value: Any, position: int | None = None) 
 def to_yaml(value: Any) -> Any:
     """A model value as YAML nodes in the file's shortest readable form."""
     if isinstance(value, Endpoint) and not value.addresses and value.mac is None:
-        return value.short
+        # Quoted: YAML 1.1 readers (libyaml, PyYAML, yq) reject `[a:eth0]` in flow style.
+        return DoubleQuotedScalarString(value.short)
     if dataclasses.is_dataclass(value):
         out = CommentedMap()
         for f in dataclasses.fields(value):

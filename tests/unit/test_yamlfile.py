@@ -104,3 +104,16 @@ def test_json_schema_accepts_the_examples_and_rejects_unknown_keys(example_file:
         assert "colour" in exc.message
     else:
         raise AssertionError("an unknown key passed the JSON Schema")
+
+
+def test_written_short_endpoints_are_quoted_for_yaml_1_1_readers() -> None:
+    from nstopo.model.topology import Topology
+    from nstopo.model.types import Link
+
+    topo = Topology("t")
+    topo.add_node("a", NetnsNode())
+    topo.add_node("b", NetnsNode())
+    topo.add_link(Link((Endpoint("a", "eth0"), Endpoint("b", "eth0"))))
+    text = dumps(topo)
+    assert '- endpoints: ["a:eth0", "b:eth0"]' in text
+    assert parse_text(text).topology == topo
