@@ -16,7 +16,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -54,7 +53,6 @@ class NamespaceWorker:
         self.run_dir = run_dir
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netns")
         self._home = self._pool.submit(lambda: os.open("/proc/thread-self/ns/net", os.O_RDONLY))
-        self._lock = threading.Lock()
         self._prepared = False
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 IP_RECVERR, IPV6_RECVERR = 11, 25
 IPV6_RECVHOPLIMIT, IPV6_HOPLIMIT = 51, 52
 SO_BINDTODEVICE = 25
-SO_EE_ORIGIN_LOCAL, SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6 = 1, 2, 3
+SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6 = 2, 3
 PAYLOAD = 56  # like ping: 64 bytes of ICMP on the wire
 
 # ICMP destination unreachable codes in ping's words (iputils).

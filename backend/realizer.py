@@ -71,11 +71,6 @@ class Realizer:
         failure unless `keep_going`; returns the failures."""
         return self.worker.run(self._realize, steps, lab, done, keep_going)
 
-    def execute(self, step: Step, lab: str) -> None:
-        failures = self.realize([step], lab, lambda _: None)
-        if failures:
-            raise failures[0]
-
     def _realize(
         self, steps: list[Step], lab: str, done: Callable[[int], None], keep_going: bool
     ) -> list[StepFailed]:
@@ -287,9 +282,6 @@ class Realizer:
             return self.tag_of_device(name, "lo")
         except OSError:
             return None  # an empty file: a namespace whose creation never finished
-
-    def forget_namespace(self, name: str) -> None:
-        self.worker.run(self._forget, name)
 
 
 def _namespace_of(step: Step) -> Namespace:

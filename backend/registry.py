@@ -17,8 +17,6 @@ from typing import Any
 REGISTRY_FILE = "registry.json"
 REGISTRY_VERSION = 1
 
-DeviceRef = tuple[str | None, str]  # (namespace or None for the host, interface name)
-
 
 @dataclass
 class LabRecord:

@@ -39,7 +39,7 @@ class Document(QObject):
         self._problems: list[Problem] | None = None
         self.undo = QUndoStack(self)
         self.undo.cleanChanged.connect(self._clean_changed)  # a method: Qt disconnects it
-        self._stop = self.topology.observe(self._relay)
+        self.topology.observe(self._relay)
 
     @classmethod
     def open(cls, path: Path) -> Document:

@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        if getattr(self, "helper_bar", None) is None:
+        if self.helper_bar is None:
             self.helper_bar = HelperBar(self.helper_socket, self.helper_state_dir)
         column.addWidget(self.helper_bar)
         column.addWidget(self.view, 1)
@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
         self._action("&File", "Export shell &script…", lambda: self.export("sh"))
         self._action("&File", "Copy picture to clipboard", self.copy_picture)
         self._action("&File", "&Quit", self.close, sk.Quit)
-        self.undo_action = self._action("&Edit", "&Undo", lambda: self.doc.undo.undo(), sk.Undo)
+        self._action("&Edit", "&Undo", lambda: self.doc.undo.undo(), sk.Undo)
         self._action("&Edit", "&Redo", lambda: self.doc.undo.redo(), "Ctrl+Y")
         self._action("&Edit", "Cu&t", self.cut, sk.Cut)
         self._action("&Edit", "&Copy", self.copy, sk.Copy)

@@ -3,6 +3,8 @@ signals. Interactions become undo commands; items never change the model."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nstopo.model.edit import IllegalLink, new_link
 from nstopo.model.placement import namespace_of_node
 from nstopo.model.types import HostNode, NetnsNode, TapNode, TunNode, new_node
@@ -281,7 +283,7 @@ class EditorScene(QGraphicsScene):
         links = [i.link_id for i in self.selectedItems() if isinstance(i, LinkItem)]
         return nodes, links
 
-    def select(self, nodes: list[str], links: list[str] = ()) -> None:  # type: ignore[assignment]
+    def select(self, nodes: Sequence[str], links: Sequence[str] = ()) -> None:
         self.clearSelection()
         for name in nodes:
             if name in self.nodes:

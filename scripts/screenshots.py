@@ -16,7 +16,6 @@ from nstopo.gui.mainwindow import MainWindow
 from nstopo.model.topology import Topology
 from nstopo.model.types import BridgeNode, Endpoint, Link, NetnsNode
 from nstopo.resources import EXAMPLES
-from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
 
@@ -49,7 +48,7 @@ def shoot(window: MainWindow, path: Path) -> None:
 
 
 def main(out: Path) -> None:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QApplication.instance() or QApplication(sys.argv[:1])
     out.mkdir(parents=True, exist_ok=True)
     bridge = MainWindow(Document.open(EXAMPLES / "bridge-pitfall.yaml"))
     bridge.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
@@ -59,7 +58,6 @@ def main(out: Path) -> None:
     big.layout_all()
     big.scene.select([], [])
     shoot(big, out / "editor-100-nodes.png")
-    _ = (app, QPointF)
 
 
 if __name__ == "__main__":

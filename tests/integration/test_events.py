@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 from helper_process import NSTOPO, Listener, RunningHelper
-from nstopo.backend.client import HelperClient
 from nstopo.resources import EXAMPLES
 from sandbox import needs_root, quote, run_sandboxed
 
@@ -176,6 +175,3 @@ def test_lost_events_trigger_a_full_resync() -> None:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"resyncs": result["resyncs"], "seen_d150": True, "seen_e1": True}
     assert result["resyncs"] >= 1
-
-
-_ = HelperClient

@@ -18,7 +18,7 @@ from nstopo.backend import jsonrpc as rpc
 from nstopo.backend.client import HelperClient, HelperError
 from nstopo.model.plan import plan_up
 from nstopo.model.state import kernel_state
-from nstopo.model.types import Endpoint, HostNode, Link, NetnsNode
+from nstopo.model.types import Endpoint, HostNode, NetnsNode
 from nstopo.model.yamlfile import dumps, load
 from nstopo.resources import EXAMPLES
 from sandbox import needs_root
@@ -385,9 +385,6 @@ def test_host_node_lab_keeps_the_hosts_addresses(helper: RunningHelper) -> None:
         assert facts["devices"]["/eth0"]["up"] is True
         client.call("lab.destroy", {"lab": topo.name})
     assert helper.sandbox.run("ip", "-br", "addr").stdout == addr_before
-
-
-_ = Link  # re-exported types used by readers of these tests
 
 
 def test_cli_apply_dry_run_status_and_destroy(helper: RunningHelper) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import subprocess
 import time
@@ -223,9 +222,6 @@ def test_a_client_gone_mid_capture_ends_it_and_frees_its_socket(helper: RunningH
     assert fds() == connected - 1  # the connection and the capture's socket are both gone
     with helper.client() as again:
         assert again.call("helper.info")["pid"] == helper.pid
-
-
-_ = base64
 
 
 def test_an_address_nobody_has_is_destination_host_unreachable(helper: RunningHelper) -> None:
