@@ -35,6 +35,7 @@ class PingParams:
     count: Annotated[int, Field(ge=1, le=100_000)] = 4
     interval: Annotated[float, Field(ge=0.001, le=60)] = 1.0
     timeout: Annotated[float, Field(ge=0.01, le=60)] = 1.0
+    tag: str | None = None  # echoed in every notification: tells concurrent pings apart
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ class CaptureParams:
     count: Annotated[int, Field(ge=1)] | None = None
     duration: Annotated[float, Field(gt=0, le=86_400)] | None = None
     raw: bool = False  # include each frame (base64) for writing a pcap
+
+
+@dataclass(frozen=True)
+class FdbParams:
+    __pydantic_config__ = STRICT
+    lab: str
+    node: str  # a bridge of the lab
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,11 @@ async def run_ping(service: LabService, params: PingParams, session: rpc.Session
         sock = await asyncio.to_thread(worker.call_in, ns, opener)
     except ping.PingError as exc:
         raise rpc.RpcError(PING_FAILED, str(exc)) from None
-    session.notify(
+
+    def notify(method: str, fields: dict[str, Any]) -> bool:
+        return session.notify(method, {**fields, "tag": params.tag})
+
+    notify(
         "ping.started",
         {
             "lab": params.lab,
@@ -107,7 +119,7 @@ async def run_ping(service: LabService, params: PingParams, session: rpc.Session
         },
     )
     run = ping.PingRun(
-        address, params.count, params.interval, params.timeout, params.interface, session.notify
+        address, params.count, params.interval, params.timeout, params.interface, notify
     )
     try:
         summary = await ping.run_ping(sock, run)
@@ -188,3 +200,19 @@ def stop_all(session: rpc.Session) -> None:
     """The client went away: end its captures and free their sockets."""
     for capture in session.data.pop("captures", {}).values():
         capture.stop("client gone")
+
+
+async def bridge_fdb(service: LabService, params: FdbParams, session: rpc.Session) -> dict:
+    """Which MAC the bridge has seen behind which port (on demand, read-only)."""
+    topology = _topology(service, params.lab)
+    _node(topology, params.node)
+    if not isinstance(topology.node(params.node), BridgeNode):
+        raise rpc.RpcError(rpc.INVALID_PARAMS, f'"{params.node}" is not a bridge')
+    ns = namespace_of_node(topology.get_node, params.node)
+    try:
+        rows = await asyncio.to_thread(service.realizer.fdb_of, ns, params.node)
+    except (LookupError, OSError) as exc:
+        raise rpc.RpcError(
+            rpc.INVALID_PARAMS, f'bridge "{params.node}" is not in the kernel ({exc})'
+        ) from None
+    return {"lab": params.lab, "bridge": params.node, "namespace": ns, "entries": rows}

@@ -17,13 +17,14 @@ import os
 import struct
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from nstopo.model import steps as s
 from nstopo.model.steps import Step
 
 from . import rtnl
 from .netns import NETNS_RUN_DIR, NamespaceWorker
-from .rtnl import AddrInfo, LinkInfo, Request, Rtnl
+from .rtnl import AddrInfo, FdbEntry, LinkInfo, Request, Rtnl
 
 TAG_PREFIX = "nstopo:"
 GONE = frozenset({errno.ENODEV, errno.ENOENT, errno.EADDRNOTAVAIL, errno.ESRCH})
@@ -266,6 +267,32 @@ class Realizer:
 
     def addresses_in(self, ns: Namespace) -> list[AddrInfo]:
         return self.worker.run(lambda: self._socket(ns).addresses())
+
+    def fdb_of(self, ns: Namespace, bridge: str) -> list[dict[str, Any]]:
+        """The forwarding database of one bridge, ports by name, as `bridge fdb` shows it."""
+
+        def read() -> tuple[list[LinkInfo], list[FdbEntry]]:
+            sock = self._socket(ns)
+            return sock.links(), sock.fdb()
+
+        links, entries = self.worker.run(read)
+        names = {link.index: link.name for link in links}
+        index = next((link.index for link in links if link.name == bridge), None)
+        if index is None:
+            raise LookupError(bridge)
+        rows = [
+            {
+                "mac": entry.mac,
+                "port": names.get(entry.port, str(entry.port)),
+                "vlan": entry.vlan,
+                "local": entry.local,
+                "static": entry.static,
+                "age_s": entry.age_s,
+            }
+            for entry in entries
+            if entry.master == index or (entry.port == index and entry.master is None)
+        ]
+        return sorted(rows, key=lambda r: (r["local"], r["port"], r["mac"]))
 
     def tag_of_device(self, ns: Namespace, name: str) -> str | None:
         """The ifalias of a device, or None if it does not exist or has none."""

@@ -22,6 +22,7 @@ from pyroute2.netlink.rtnl import (
     RTM_DELROUTE,
     RTM_GETADDR,
     RTM_GETLINK,
+    RTM_GETNEIGH,
     RTM_GETNSID,
     RTM_GETROUTE,
     RTM_NEWADDR,
@@ -30,6 +31,7 @@ from pyroute2.netlink.rtnl import (
 )
 from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD, ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import IFF_UP, ifinfmsg
+from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
@@ -38,6 +40,7 @@ NETLINK_CAP_ACK = 10
 SO_RCVBUFFORCE = 33
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 CHUNK = 64  # requests per send: their acks must fit the receive buffer
+NUD_NOARP, NUD_PERMANENT = 0x40, 0x80  # ndm_state bits (linux/neighbour.h)
 _HEADER = struct.Struct("=IHHII")
 AF_INET, AF_INET6 = 2, 10
 RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 254, 3, 0, 253, 255
@@ -84,6 +87,19 @@ class LinkInfo:
             "master": self.master,
             "tag": self.alias,
         }
+
+
+@dataclass(frozen=True)
+class FdbEntry:
+    """One line of a bridge's forwarding database (`bridge fdb show br BR`)."""
+
+    mac: str
+    port: int  # ifindex of the bridge port (or of the bridge itself)
+    master: int | None
+    vlan: int | None
+    local: bool  # the bridge's own address (NUD_PERMANENT)
+    static: bool  # added by hand (NUD_NOARP)
+    age_s: float | None  # seconds since the bridge last saw this MAC (learned entries)
 
 
 @dataclass(frozen=True)
@@ -181,6 +197,30 @@ class Rtnl:
                     msg.decode()
                     out.append(msg)
                 offset += (length + 3) & ~3 or len(data)
+
+    def fdb(self) -> list[FdbEntry]:
+        """Every bridge forwarding entry in this namespace (family AF_BRIDGE)."""
+        out = []
+        for msg in self.dump(ndmsg, RTM_GETNEIGH, {"family": socket.AF_BRIDGE}):
+            mac = msg.get_attr("NDA_LLADDR")
+            if mac is None:
+                continue
+            cache = msg.get_attr("NDA_CACHEINFO")
+            state = msg["state"]
+            out.append(
+                FdbEntry(
+                    mac=mac,
+                    port=msg["ifindex"],
+                    master=msg.get_attr("NDA_MASTER"),
+                    vlan=msg.get_attr("NDA_VLAN"),
+                    local=bool(state & NUD_PERMANENT),
+                    static=bool(state & NUD_NOARP),
+                    age_s=cache["ndm_updated"] / 100
+                    if cache and not state & NUD_PERMANENT
+                    else None,
+                )
+            )
+        return out
 
     def routes(self) -> list[RouteInfo]:
         """Routes of the main table that someone added (not the kernel's own)."""

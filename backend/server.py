@@ -73,6 +73,12 @@ class CountersParams:
 
 
 @dataclass(frozen=True)
+class LabNameParams:
+    __pydantic_config__ = STRICT
+    lab: str
+
+
+@dataclass(frozen=True)
 class StatusParams:
     __pydantic_config__ = STRICT
     lab: str | None = None
@@ -238,6 +244,12 @@ class Helper:
             probes.CaptureParams,
         )
         add("capture.stop", probes.stop_capture, probes.CaptureStopParams)
+        add(
+            "bridge.fdb",
+            lambda p, sess: probes.bridge_fdb(self._service(), p, sess),
+            probes.FdbParams,
+        )
+        add("lab.topology", self._topology, LabNameParams)
         add("events.subscribe", self._subscribe, SubscribeParams)
         add("events.unsubscribe", self._unsubscribe)
         add("counters.subscribe", self._counters, CountersParams)
@@ -340,6 +352,14 @@ class Helper:
             self.hub.unsubscribe(id(session))
         for task in session.data.pop("counters", []):
             task.cancel()
+
+    async def _topology(self, params: LabNameParams, session: rpc.Session) -> dict[str, Any]:
+        """The topology a running lab was last applied with (a client re-syncs from it)."""
+        assert self.service is not None
+        record = self.service.registry.labs.get(params.lab)
+        if record is None or record.topology is None:
+            raise rpc.RpcError(rpc.NO_SUCH_LAB, f'there is no running lab "{params.lab}"')
+        return {"lab": params.lab, "topology": record.topology}
 
     async def _status(self, params: StatusParams, session: rpc.Session) -> list[dict[str, Any]]:
         assert self.service is not None

@@ -255,3 +255,58 @@ def test_cli_ping_prints_like_ping_and_exits_by_replies(helper: RunningHelper) -
     assert lost.stderr == "nstopo: ping: connect: Network is unreachable\n"
     wrong = cli("nobody", "right")
     assert wrong.returncode == 1 and 'has no node "nobody"' in wrong.stderr
+
+
+def test_concurrent_pings_are_told_apart_by_their_tag(helper: RunningHelper) -> None:
+    apply(helper, "veth-namespaces")
+    with helper.client() as client:
+        client.send("ping.start", {"lab": "veth-namespaces", "source": "left",
+                                   "target": "right", "count": 2, "interval": 0.05,
+                                   "tag": "one"})  # fmt: skip
+        client.send("ping.start", {"lab": "veth-namespaces", "source": "right",
+                                   "target": "left", "count": 3, "interval": 0.05,
+                                   "tag": "two"})  # fmt: skip
+        replies: dict[str, list[dict]] = {"one": [], "two": []}
+
+        def keep(method: str, params: Any) -> None:
+            if method == "ping.reply":
+                replies[params["tag"]].append(params)
+
+        # Both runs end with a result; read until both arrived.
+        while len(replies["one"]) < 2 or len(replies["two"]) < 3:
+            client.call("helper.info", None, keep)
+    assert [r["seq"] for r in replies["one"]] == [1, 2]
+    assert [r["seq"] for r in replies["two"]] == [1, 2, 3]
+    assert {r["from"] for r in replies["one"]} != {r["from"] for r in replies["two"]}
+
+
+def test_a_bridges_forwarding_database_names_the_port_behind_each_mac(
+    helper: RunningHelper,
+) -> None:
+    apply(helper, "bridge-fixed")
+    ping(helper, "bridge-pitfall", "a", "hub")  # the bridge learns a's MAC behind p0
+    a_mac = helper.facts()["devices"]["a/eth0"]["mac"]
+    with helper.client() as client:
+        fdb = client.call("bridge.fdb", {"lab": "bridge-pitfall", "node": "br0"})
+        with pytest.raises(HelperError) as refused:
+            client.call("bridge.fdb", {"lab": "bridge-pitfall", "node": "a"})
+    learned = [e for e in fdb["entries"] if not e["local"]]
+    assert {"mac": a_mac, "port": "p0"}.items() <= next(
+        e for e in learned if e["mac"] == a_mac
+    ).items()
+    assert all(e["port"] in ("p0", "br0") for e in fdb["entries"])
+    assert any(e["local"] for e in fdb["entries"])  # the bridge's own addresses
+    assert refused.value.message == '"a" is not a bridge'
+
+
+def test_a_running_labs_topology_can_be_read_back(helper: RunningHelper) -> None:
+    apply(helper, "bridge-fixed")
+    with helper.client() as client:
+        got = client.call("lab.topology", {"lab": "bridge-pitfall"})
+        with pytest.raises(HelperError) as missing:
+            client.call("lab.topology", {"lab": "nothing-here"})
+    expected = load(EXAMPLES / "bridge-fixed.yaml").topology
+    from nstopo.model.schema import topology_from_document
+
+    assert topology_from_document(got["topology"]) == expected
+    assert missing.value.code == rpc.NO_SUCH_LAB
