@@ -148,12 +148,14 @@ class LabService:
                     "not-owned",
                     f'namespace "{name}" belongs to lab "{owner}"; '
                     "rename the node or destroy that lab first",
+                    {"object": {"op": "netns.add", "ns": None, "name": name}},
                 )
             if (self.realizer.run_dir / name).exists():
                 raise LabError(
                     "not-owned",
                     f'namespace "{name}" already exists and was not made '
                     "by this lab; rename the node or remove that namespace",
+                    {"object": {"op": "netns.add", "ns": None, "name": name}},
                 )
         for name in sorted(created_host):
             owner = self.registry.owner_of_host_device(name)
@@ -164,6 +166,7 @@ class LabService:
                     "not-owned",
                     f'interface "{name}" already exists in the host '
                     "namespace and is not this lab's; rename the interface",
+                    {"object": {"op": "link.add", "ns": None, "name": name}},
                 )
         checked: set[str | None] = set()
         for step in plan:

@@ -68,8 +68,9 @@ class NamespaceWatcher:
     def _wanted(self, name: str) -> bool:
         return self.only is None or name in self.only()
 
-    def resync(self, initial: bool = False) -> None:
-        """Report the whole current state (after subscribing, or after lost events)."""
+    def resync(self, initial: bool = False, to: Emit | None = None) -> None:
+        """Report the whole current state (after subscribing, or after lost events);
+        `to`: only to one new listener instead of everyone."""
         if not initial:
             self.resyncs += 1
         try:
@@ -80,11 +81,11 @@ class NamespaceWatcher:
         self.names = {link.index: link.name for link in links}
         for link in links:
             if self._wanted(link.name):
-                self._link_event("new", link, resync=True)
+                self._link_event("new", link, resync=True, to=to)
         for addr in addresses:
             name = self.names.get(addr.index)
             if name is not None and self._wanted(name):
-                self._addr_event("new", name, addr.cidr, resync=True)
+                self._addr_event("new", name, addr.cidr, resync=True, to=to)
 
     def _readable(self) -> None:
         assert self.sock is not None
@@ -114,7 +115,9 @@ class NamespaceWatcher:
                 if self._wanted(link.name):
                     self._link_event("del" if kind == RTM_DELLINK else "new", link)
 
-    def _link_event(self, event: str, link: rtnl.LinkInfo, resync: bool = False) -> None:
+    def _link_event(
+        self, event: str, link: rtnl.LinkInfo, resync: bool = False, to: Emit | None = None
+    ) -> None:
         params = {
             "lab": self.lab,
             "namespace": self.ns,
@@ -124,10 +127,12 @@ class NamespaceWatcher:
             **link.to_json(),
         }
         params["master"] = self.names.get(link.master) if link.master else None
-        self.emit(self.lab, "link.changed", params)
+        (to or self.emit)(self.lab, "link.changed", params)
 
-    def _addr_event(self, event: str, name: str, cidr: str, resync: bool = False) -> None:
-        self.emit(
+    def _addr_event(
+        self, event: str, name: str, cidr: str, resync: bool = False, to: Emit | None = None
+    ) -> None:
+        (to or self.emit)(
             self.lab,
             "addr.changed",
             {
@@ -159,8 +164,15 @@ class EventHub:
                 notify(method, params)
 
     def subscribe(self, key: int, notify: Callable[[str, Any], bool], lab: str | None) -> None:
+        """A new listener gets the current state at once (`resync`), then every change."""
+        existing = set(self.watchers)
         self.listeners[key] = (notify, lab)
-        self.refresh()
+        self.refresh()  # new watchers dump their state to every listener
+        for watcher_key in existing & set(self.watchers):
+            if lab is None or watcher_key[0] == lab:
+                self.watchers[watcher_key].resync(
+                    initial=True, to=lambda _lab, method, params: notify(method, params)
+                )
 
     def unsubscribe(self, key: int) -> None:
         self.listeners.pop(key, None)

@@ -1,9 +1,9 @@
 """The helper's status above the canvas: connected, or how to get one running.
 
-Checked with Qt's own local socket (asynchronous: the UI never waits) every few
-seconds, so a helper started meanwhile is noticed. Without one: as root the app can
-start a helper for this session; otherwise it offers pkexec (which asks for consent)
-where that is installed, and always says the plain commands.
+Follows the editor's HelperConnection (asynchronous: the UI never waits; it retries
+every second, so a helper started meanwhile is noticed). Without one: as root the app
+can start a helper for this session; otherwise it offers pkexec (which asks for
+consent) where that is installed, and always says the plain commands.
 """
 
 from __future__ import annotations
@@ -13,20 +13,24 @@ import shutil
 import sys
 from pathlib import Path
 
-from nstopo.backend.paths import socket_path
 from PySide6.QtCore import QProcess, QTimer, Signal
-from PySide6.QtNetwork import QLocalSocket
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
-CHECK_MS = 4000
+from .connection import HelperConnection
 
 
 class HelperBar(QFrame):
     status_changed = Signal(bool)  # connected?
 
-    def __init__(self, socket: str | None = None, state_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        socket: str | None = None,
+        state_dir: str | None = None,
+        connection: HelperConnection | None = None,
+    ) -> None:
         super().__init__()
-        self.socket = socket or socket_path()
+        self.connection = connection or HelperConnection(socket, self)
+        self.socket = self.connection.path
         self.state_dir = state_dir
         self.connected = False
         self.session_helper: QProcess | None = None
@@ -41,33 +45,27 @@ class HelperBar(QFrame):
         layout.addWidget(self.dot)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.button)
-        self._probe = QLocalSocket(self)
-        self._probe.connected.connect(self._reachable)
-        self._probe.errorOccurred.connect(self._unreachable)
-        self._timer = QTimer(self)
-        self._timer.setInterval(CHECK_MS)
-        self._timer.timeout.connect(self.check)
-        self._timer.start()
-        self.check()
-
-    def check(self) -> None:
-        if self._probe.state() == QLocalSocket.LocalSocketState.UnconnectedState:
-            self._probe.connectToServer(self.socket)
+        self.connection.ready.connect(self._reachable)
+        self.connection.lost.connect(self._unreachable)
+        self.connection.unreachable.connect(self._unreachable)
+        self.connection.refused.connect(self._refused)
+        if self.connection.is_ready:
+            self._reachable()
+        else:
+            self._show(False, f"Looking for the helper at {self.socket}…", None)
 
     def _reachable(self) -> None:
-        self._probe.abort()
         self._show(True, f"Helper running at {self.socket}: labs can be deployed.", None)
 
-    def _unreachable(self, error: QLocalSocket.LocalSocketError) -> None:
-        self._probe.abort()
-        if error == QLocalSocket.LocalSocketError.SocketAccessError:
-            self._show(
-                False,
-                f"The helper at {self.socket} refuses you: you are not in the "
-                "nstopo group. Ask an administrator to add you, then log in again.",
-                None,
-            )
-            return
+    def _refused(self, why: str) -> None:
+        self._show(
+            False,
+            f"The helper at {self.socket} refuses you ({why}): you are not in the "
+            "nstopo group. Ask an administrator to add you, then log in again.",
+            None,
+        )
+
+    def _unreachable(self) -> None:
         if os.geteuid() == 0:
             action = "Start a helper for this session"
         elif shutil.which("pkexec"):
@@ -110,11 +108,11 @@ class HelperBar(QFrame):
         self.session_helper.finished.connect(self._helper_ended)
         self.session_helper.start(command[0], command[1:])
         self.text.setText("Starting the helper…")
-        QTimer.singleShot(700, self.check)
+        QTimer.singleShot(300, self.connection.connect_now)
 
     def _helper_ended(self) -> None:
         self.session_helper = None
-        self.check()
+        self.connection.connect_now()
 
     def stop_session_helper(self) -> None:
         if self.session_helper is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
@@ -42,6 +43,12 @@ class NodeItem(QGraphicsObject):
         self.subtitle = ""
         self.problem: tuple[str, bool] | None = None
         self.links: list[LinkItem] = []
+        # Live mode: a state dot per interface line (or for the device itself), changes
+        # not yet applied, objects that are not the lab's (greyed, read-only).
+        self.marks: list[QColor | None] = []
+        self.device_mark: QColor | None = None
+        self.pending = False
+        self.foreign = False
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -56,6 +63,13 @@ class NodeItem(QGraphicsObject):
         self.lines, self.subtitle, self.problem = lines, subtitle, problem
         self.setToolTip(problem[0] if problem else "")
         self.update()
+
+    def show_live(
+        self, marks: list[QColor | None], device_mark: QColor | None, pending: bool
+    ) -> None:
+        if (marks, device_mark, pending) != (self.marks, self.device_mark, self.pending):
+            self.marks, self.device_mark, self.pending = marks, device_mark, pending
+            self.update()
 
     def size(self) -> tuple[float, float]:
         width = NODE_WIDTH.get(self.kind, 150.0)
@@ -77,8 +91,13 @@ class NodeItem(QGraphicsObject):
         t, rect = self.theme, self.shape_rect()
         color = QColor(KIND_COLORS.get(self.kind, "#888"))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.foreign:
+            color = QColor(t.muted)
         border = _mark(t, self.problem) or (t.selection if self.isSelected() else color)
-        painter.setPen(QPen(border, 2.2 if self.isSelected() or self.problem else 1.4))
+        pen = QPen(border, 2.2 if self.isSelected() or self.problem else 1.4)
+        if self.pending and not self.isSelected():
+            pen = QPen(t.pending, 2.4, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
         fill = QColor(color) if self.kind == "bridge" else t.box
         if self.kind == "bridge":
             fill.setAlpha(60 if t.dark else 40)
@@ -103,14 +122,21 @@ class NodeItem(QGraphicsObject):
         painter.setFont(_TEXT_FONT)
         painter.setPen(t.muted)
         texts = self.lines if self.kind in ("netns", "host") else [self.subtitle]
+        indent = 18 if any(self.marks) else 8
         for i, text in enumerate(texts):
+            mark = self.marks[i] if i < len(self.marks) else None
+            top = rect.top() + HEADER + i * LINE
+            if mark is not None:
+                _state_dot(painter, QPointF(rect.left() + 10, top + LINE / 2), mark)
+                painter.setPen(t.muted)
             if text:
-                line = QRectF(
-                    rect.left() + 8, rect.top() + HEADER + i * LINE, rect.width() - 16, LINE
-                )
+                line = QRectF(rect.left() + indent, top, rect.width() - indent - 8, LINE)
                 painter.drawText(
                     line, Qt.AlignmentFlag.AlignVCenter, _elide(text, _TEXT_FONT, line.width())
                 )
+        if self.device_mark is not None:
+            dot = QPointF(rect.right() - 22, rect.top() + HEADER / 2)
+            _state_dot(painter, dot, self.device_mark)
         if self.problem:
             painter.setBrush(_mark(t, self.problem))
             painter.setPen(Qt.PenStyle.NoPen)
@@ -147,6 +173,9 @@ class LinkItem(QGraphicsObject):
         self.down = False
         self.lane = 0
         self.problem: tuple[str, bool] | None = None
+        self.end_marks: tuple[EndMark | None, EndMark | None] = (None, None)
+        self.pending = False
+        self.foreign = False
         self._path = QPainterPath()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
@@ -167,6 +196,20 @@ class LinkItem(QGraphicsObject):
         self.labels, self.down, self.problem = labels, down, problem
         self.setToolTip(problem[0] if problem else f"{labels[0]} ↔ {labels[1]}")
         self.update()
+
+    def show_live(self, end_marks: tuple[EndMark | None, EndMark | None], pending: bool) -> None:
+        if (end_marks, pending) != (self.end_marks, self.pending):
+            self.end_marks, self.pending = end_marks, pending
+            self.update()
+
+    def end_point(self, end: int, inset: float = 7.0) -> QPointF:
+        """A point on the line `inset` units from end 0 or 1 (where its state dot sits)."""
+        length = self._path.length() or 1.0
+        fraction = min(inset / length, 0.5)
+        return self._path.pointAtPercent(fraction if end == 0 else 1 - fraction)
+
+    def point_at(self, fraction: float) -> QPointF:
+        return self._path.pointAtPercent(min(max(fraction, 0.0), 1.0))
 
     def follow(self) -> None:
         self.prepareGeometryChange()
@@ -201,10 +244,18 @@ class LinkItem(QGraphicsObject):
     ) -> None:
         t = self.theme
         color = _mark(t, self.problem) or (t.selection if self.isSelected() else t.link)
+        if self.foreign:
+            color = QColor(t.muted)
+            color.setAlpha(150)
         pen = QPen(color, 2.4 if self.isSelected() else 1.8)
         if self.down:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.pending:  # not applied yet: a wide translucent band under the line
+            band = QColor(t.pending)
+            band.setAlpha(90)
+            painter.setPen(QPen(band, 7.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            painter.drawPath(self._path)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         if self.lane == 0 and self.a is not self.b:  # a straight line: far cheaper to draw
@@ -236,6 +287,29 @@ class LinkItem(QGraphicsObject):
             background.setAlpha(225)
             painter.fillRect(box, background)
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+        for end, mark in enumerate(self.end_marks):
+            if mark is not None:
+                _state_dot(painter, self.end_point(end), mark.color, mark.drift and t.drift)
+
+
+@dataclass(frozen=True)
+class EndMark:
+    """A link end's live state: its color, and whether it drifted from the document."""
+
+    color: QColor
+    drift: bool = False
+
+
+def _state_dot(
+    painter: QPainter, center: QPointF, color: QColor, ring: QColor | None = None
+) -> None:
+    painter.setPen(QPen(QColor(0, 0, 0, 90), 1.0))
+    painter.setBrush(color)
+    painter.drawEllipse(center, 4.5, 4.5)
+    if ring:
+        painter.setPen(QPen(ring, 2.2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(center, 7.5, 7.5)
 
 
 def _mark(theme: Theme, problem: tuple[str, bool] | None) -> QColor | None:

@@ -27,10 +27,14 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from .commands import MoveNodes, Paste, Remove
+from .connection import HelperConnection
 from .document import Document
 from .export import render_png, render_svg, svg_bytes
 from .helperbar import HelperBar
 from .inspector import Inspector
+from .live import LiveSession
+from .liveoverlay import LiveOverlay
+from .livepanel import LivePanel
 from .panels import CommandsPanel, Palette, ProblemsPanel
 from .scene import EditorScene
 from .view import CanvasView
@@ -53,7 +57,9 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.helper_socket, self.helper_state_dir = helper_socket, helper_state_dir
-        self.helper_bar: HelperBar | None = None
+        self.connection = HelperConnection(helper_socket, self)
+        self.helper_bar = HelperBar(helper_socket, helper_state_dir, self.connection)
+        self.live: LiveSession | None = None
         self.setWindowIcon(QIcon(str(ICONS / "org.nstopo.nstopo.svg")))
         self.settings = QSettings("nstopo", "nstopo")
         self.resize(1360, 860)
@@ -76,13 +82,17 @@ class MainWindow(QMainWindow):
         if old_scene is not None:
             old_scene.selectionChanged.disconnect(self._selection_changed)
             old_scene.deleteLater()
+        if self.live is not None:
+            self.live.detach()
+            self.live.deleteLater()
+        self.live = LiveSession(doc, self.connection)
+        self.live.setParent(self)
+        self.overlay = LiveOverlay(self.scene, self.live)
         self.view = CanvasView(self.scene)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        if self.helper_bar is None:
-            self.helper_bar = HelperBar(self.helper_socket, self.helper_state_dir)
         column.addWidget(self.helper_bar)
         column.addWidget(self.view, 1)
         self.setCentralWidget(central)
@@ -98,6 +108,8 @@ class MainWindow(QMainWindow):
         self._dock("Palette", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("History", QUndoView(doc.undo), Qt.DockWidgetArea.RightDockWidgetArea)
+        self.live_panel = LivePanel(self.live)
+        self._dock("Live", self.live_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("Commands", self.commands, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self._docks["Problems"], self._docks["Commands"])
@@ -414,8 +426,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.confirm_discard():
             self.drop_autosave()
-            if self.helper_bar is not None:
-                self.helper_bar.stop_session_helper()
+            self.helper_bar.stop_session_helper()
+            self.connection.close()
             event.accept()
         else:
             event.ignore()

@@ -3,9 +3,10 @@ signals. Interactions become undo commands; items never change the model."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from nstopo.model.edit import IllegalLink, new_link
+from nstopo.model.live import InterfaceKey
 from nstopo.model.placement import namespace_of_node
 from nstopo.model.types import HostNode, NetnsNode, TapNode, TunNode, new_node
 from PySide6.QtCore import QLineF, QPointF, Qt, Signal
@@ -37,6 +38,8 @@ class EditorScene(QGraphicsScene):
         self._drawing: tuple[NodeItem, QGraphicsLineItem] | None = None
         self._press_positions: dict[str, QPointF] = {}
         self._members: list[MemberItem] = []
+        # Live mode: the kernel's addresses of an interface (None: not known/not running).
+        self.live_addresses: Callable[[InterfaceKey], tuple[str, ...] | None] | None = None
         self.setBackgroundBrush(self.theme.background)
         doc.nodeAdded.connect(self._node_added)
         doc.nodeRemoved.connect(self._node_removed)
@@ -139,6 +142,12 @@ class EditorScene(QGraphicsScene):
             item.show_state(labels, link.state == "down", link_problems.get(lid))  # type: ignore[arg-type]
         self._draw_membership()
 
+    def refresh_node_text(self, name: str) -> None:
+        """One namespace box's lines again (live addresses changed)."""
+        item = self.nodes.get(name)
+        if item is not None and name in self.doc.topology:
+            item.show_state(*self._describe(name), item.problem)
+
     def _end_label(self, ep) -> str:
         """An end's interface name; its address too when no namespace box lists it."""
         on_box = isinstance(self.doc.topology.node(ep.node), NetnsNode | HostNode)
@@ -170,15 +179,29 @@ class EditorScene(QGraphicsScene):
                 home = namespace_of_node(topo.get_node, other)
                 self._residents.setdefault(home, []).append((other, device.kind))
 
+    def line_keys(self, name: str) -> list[InterfaceKey | None]:
+        """The interface each line of a namespace box stands for (as `_describe` lists
+        them), so live mode can put a state dot on each."""
+        topo = self.doc.topology
+        ns = namespace_of_node(topo.get_node, name)
+        keys: list[InterfaceKey | None] = [(ns, ep.interface) for ep in self._ends.get(name, [])]
+        keys += [(ns, other) for other, _ in self._residents.get(ns, [])]
+        return keys
+
+    def _addresses(self, ns: str | None, ep) -> tuple[str, ...]:
+        """The document's addresses, or the kernel's while a running lab is shown."""
+        live = self.live_addresses((ns, ep.interface)) if self.live_addresses else None
+        return ep.addresses if live is None else live
+
     def _describe(self, name: str) -> tuple[list[str], str]:
         topo = self.doc.topology
         value = topo.node(name)
         if isinstance(value, NetnsNode | HostNode):
+            ns = namespace_of_node(topo.get_node, name)
             lines = [
-                f"{ep.interface:<7} {', '.join(ep.addresses) or '—'}"
+                f"{ep.interface:<7} {', '.join(self._addresses(ns, ep)) or '—'}"
                 for ep in self._ends.get(name, [])
             ]
-            ns = namespace_of_node(topo.get_node, name)
             # Bridges and taps living here.
             lines += [f"{other:<7} {kind}" for other, kind in self._residents.get(ns, [])]
             if isinstance(value, NetnsNode):

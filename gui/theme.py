@@ -32,6 +32,8 @@ class Theme:
     selection: QColor
     error: QColor
     warning: QColor
+    pending: QColor  # edits not yet applied to the running lab
+    drift: QColor  # the kernel differs from the document
 
 
 def current_theme() -> Theme:
@@ -49,6 +51,8 @@ def current_theme() -> Theme:
             QColor("#4fa3ff"),
             QColor("#ff6b6b"),
             QColor("#f0b429"),
+            QColor("#b388ff"),
+            QColor("#ff4fd8"),
         )
     return Theme(
         False,
@@ -61,9 +65,24 @@ def current_theme() -> Theme:
         QColor("#1a73e8"),
         QColor("#d93025"),
         QColor("#d98a00"),
+        QColor("#7c4dff"),
+        QColor("#c2185b"),
     )
 
 
 @cache
 def icon_renderer(kind: str) -> QSvgRenderer:
     return QSvgRenderer(QByteArray((ICONS / f"{kind}.svg").read_bytes()))
+
+
+# Interface states (IFLA_OPERSTATE words) as dot colors.
+OPER_COLORS = {
+    "UP": "#1e8e3e",
+    "DOWN": "#d93025",
+    "LOWERLAYERDOWN": "#e37400",
+    "NOTPRESENT": "#d93025",
+    "DORMANT": "#e37400",
+    "TESTING": "#e37400",
+    "UNKNOWN": "#5f8dd3",  # tun/tap and lo report UNKNOWN while up
+}
+MISSING_COLOR = "#9aa0a6"

@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from helper_fixtures import helper, sandbox
+
+__all__ = ["helper", "sandbox"]  # live-mode tests run a real helper
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

@@ -1,35 +1,5 @@
-"""A real helper in a sandbox (tests/sandbox.py), reached over a temporary socket."""
+"""A real helper in a sandbox for every integration test that asks for one."""
 
-from __future__ import annotations
+from helper_fixtures import helper, sandbox
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from helper_process import RunningHelper
-from sandbox import Sandbox
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    box = Sandbox()
-    try:
-        yield box
-    finally:
-        box.close()
-
-
-@pytest.fixture
-def helper(sandbox: Sandbox) -> Iterator[RunningHelper]:
-    base = Path(tempfile.mkdtemp(prefix="nstopo-test-"))
-    os.chmod(base, 0o755)  # the socket must be reachable for the unprivileged-peer test
-    running = RunningHelper(sandbox, base)
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
-        shutil.rmtree(base, ignore_errors=True)
+__all__ = ["helper", "sandbox"]

@@ -1,0 +1,146 @@
+"""The editor's connection to the helper: JSON-RPC over Qt's own local socket.
+
+Every call is asynchronous (a callback gets the result or the error), so the UI
+thread never waits on the helper. When the helper goes away the connection says so,
+fails what was pending, and tries again every second; once it is back, `ready` fires
+and whoever depends on the helper re-syncs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from nstopo import __version__
+from nstopo.backend import jsonrpc as rpc
+from nstopo.backend.paths import socket_path
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtNetwork import QLocalSocket
+
+RETRY_MS = 1000
+NOT_CONNECTED = -32099  # a client-side code: the call never reached a helper
+
+OnResult = Callable[[Any], None]
+OnError = Callable[["CallError"], None]
+
+
+class CallError(Exception):
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.data = code, message, data
+
+
+class HelperConnection(QObject):
+    ready = Signal()  # connected and greeted: calls can be made
+    lost = Signal()  # was ready, is not any more
+    refused = Signal(str)  # the socket exists but will not have us (why)
+    unreachable = Signal()  # no helper listens at the socket
+    notification = Signal(str, object)  # method, params
+
+    def __init__(self, path: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path = path or socket_path()
+        self.is_ready = False
+        self.server: dict[str, Any] = {}
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[OnResult | None, OnError | None]] = {}
+        self._socket = QLocalSocket(self)
+        self._socket.connected.connect(self._greet)
+        self._socket.readyRead.connect(self._read)
+        self._socket.disconnected.connect(self._closed)
+        self._socket.errorOccurred.connect(self._failed)
+        self._retry = QTimer(self)
+        self._retry.setInterval(RETRY_MS)
+        self._retry.timeout.connect(self.connect_now)
+        self._retry.start()
+        self.connect_now()
+
+    # -- connecting ---------------------------------------------------------------------------
+    def connect_now(self) -> None:
+        if self._socket.state() == QLocalSocket.LocalSocketState.UnconnectedState:
+            self._socket.connectToServer(self.path)
+
+    def _greet(self) -> None:
+        hello = {"protocol": [rpc.PROTOCOL_VERSION], "client": f"nstopo-editor {__version__}"}
+        self.call("hello", hello, self._greeted, self._hello_failed, before_ready=True)
+
+    def _greeted(self, result: dict[str, Any]) -> None:
+        self.server = result
+        self.is_ready = True
+        self.ready.emit()
+
+    def _hello_failed(self, error: CallError) -> None:
+        self.refused.emit(error.message)
+        self._socket.abort()
+
+    def _failed(self, error: QLocalSocket.LocalSocketError) -> None:
+        if error == QLocalSocket.LocalSocketError.SocketAccessError:
+            self.refused.emit("permission denied")
+        elif not self.is_ready:
+            self.unreachable.emit()
+        if self._socket.state() != QLocalSocket.LocalSocketState.ConnectedState:
+            self._closed()
+
+    def _closed(self) -> None:
+        pending, self._pending = self._pending, {}
+        for _, on_error in pending.values():
+            if on_error is not None:
+                on_error(CallError(NOT_CONNECTED, "the helper closed the connection"))
+        if self.is_ready:
+            self.is_ready = False
+            self.lost.emit()
+        self._socket.abort()
+
+    def close(self) -> None:
+        self._retry.stop()
+        self._socket.abort()
+
+    # -- calls ---------------------------------------------------------------------------------
+    def call(
+        self,
+        method: str,
+        params: Any = None,
+        on_result: OnResult | None = None,
+        on_error: OnError | None = None,
+        before_ready: bool = False,
+    ) -> int | None:
+        """Send a request; exactly one of the callbacks runs later (never inside this
+        call). Returns the request's id, or None if there is no helper to send to."""
+        if not (self.is_ready or before_ready):
+            if on_error is not None:
+                error = CallError(NOT_CONNECTED, f"no helper is connected at {self.path}")
+                QTimer.singleShot(0, lambda: on_error(error))
+            return None
+        msg_id = next(self._ids)
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        self._pending[msg_id] = (on_result, on_error)
+        self._socket.write(rpc.encode(message))
+        return msg_id
+
+    def _read(self) -> None:
+        while self._socket.canReadLine():
+            line = bytes(self._socket.readLine().data())
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if "method" in message:
+                self.notification.emit(message["method"], message.get("params"))
+                continue
+            if message.get("id") is None and "error" in message:
+                self.refused.emit(message["error"]["message"])  # e.g. not in the group
+                continue
+            callbacks = self._pending.pop(message.get("id"), None)
+            if callbacks is None:
+                continue
+            on_result, on_error = callbacks
+            if "error" in message:
+                error = message["error"]
+                if on_error is not None:
+                    on_error(CallError(error["code"], error["message"], error.get("data")))
+            elif on_result is not None:
+                on_result(message.get("result"))

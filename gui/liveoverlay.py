@@ -1,0 +1,187 @@
+"""Live state drawn on the canvas: a state dot on every interface end (colored by the
+kernel's oper state, ringed when it drifted from the document), the kernel's addresses
+in the namespace boxes, pending changes highlighted, and the helper's errors next to
+the item they concern. Only the items an event is about are touched."""
+
+from __future__ import annotations
+
+from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice, Owner, drift, interface_owners
+from nstopo.model.placement import namespace_of_node
+from PySide6.QtCore import QObject, QPointF, QRectF
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
+
+from .items import EndMark, LinkItem, NodeItem
+from .live import LiveSession
+from .scene import EditorScene
+from .theme import MISSING_COLOR, OPER_COLORS
+
+
+def state_color(live: dict | None) -> QColor:
+    if live is None:
+        return QColor(MISSING_COLOR)
+    if not live.get("up"):
+        return QColor(OPER_COLORS["DOWN"])
+    return QColor(OPER_COLORS.get(str(live.get("oper")), MISSING_COLOR))
+
+
+def describe_state(live: dict | None, drifted: list[str]) -> str:
+    if live is None:
+        return "not in the kernel"
+    words = f"{live.get('oper')}, admin {'up' if live.get('up') else 'down'}, mtu {live.get('mtu')}"
+    return words + ("; drift: " + "; ".join(drifted) if drifted else "")
+
+
+class ErrorNote(QGraphicsSimpleTextItem):
+    """The helper's error, in red, next to the item it concerns."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        font = QFont("DejaVu Sans")
+        font.setPixelSize(11)
+        self.setFont(font)
+        self.setBrush(QColor("white"))
+        self.setZValue(20)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor("#8c1d18"), 1))
+        painter.setBrush(QColor("#d93025"))
+        painter.drawRoundedRect(self.boundingRect().adjusted(-5, -3, 5, 3), 4, 4)
+        super().paint(painter, option, widget)
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().adjusted(-6, -4, 6, 4)
+
+
+class LiveOverlay(QObject):
+    def __init__(self, scene: EditorScene, session: LiveSession) -> None:
+        super().__init__(scene)
+        self.scene, self.session = scene, session
+        self.note: ErrorNote | None = None
+        self._deployed_owners: dict[InterfaceKey, Owner] = {}
+        scene.live_addresses = self._live_addresses
+        session.interface_changed.connect(self._interface_changed)
+        session.changed.connect(self.refresh)
+        session.error.connect(self._show_error)
+        scene.doc.changed.connect(self.refresh)
+        self.refresh()
+
+    @property
+    def showing(self) -> bool:
+        return self.session.running and self.session.connected
+
+    def _live_addresses(self, key: InterfaceKey) -> tuple[str, ...] | None:
+        if not self.showing or key not in self.session.links:
+            return None
+        found = self.session.addresses.get(key, set())
+        return tuple(sorted(a for a in found if not a.startswith("fe80:")))
+
+    def mark(self, key: InterfaceKey) -> EndMark | None:
+        """The dot for one interface (None: nothing to show, e.g. not deployed yet)."""
+        if not self.showing:
+            return None
+        deployed_owner = self._deployed_owners.get(key)
+        live = self.session.links.get(key)
+        if deployed_owner is None and live is None:
+            return None  # a pending new interface: the highlight says it
+        drifted = self.drift_of(key)
+        return EndMark(state_color(live), bool(drifted))
+
+    def drift_of(self, key: InterfaceKey) -> list[str]:
+        owner = self._deployed_owners.get(key)
+        deployed = self.session.deployed
+        if owner is None or deployed is None:
+            return []
+        live = self.session.links.get(key)
+        return drift(deployed, owner, live, self.session.addresses.get(key, set()))
+
+    # -- updates -------------------------------------------------------------------------------
+    def _pending(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(nodes, links) changed since the deploy: drawn highlighted until applied."""
+        changes = self.session.changes() if self.showing else None
+        if changes is None:
+            return frozenset(), frozenset()
+        return changes.nodes, changes.links
+
+    def refresh(self) -> None:
+        """Everything again (after a deploy, a re-sync, an edit)."""
+        deployed = self.session.deployed
+        self._deployed_owners = interface_owners(deployed) if deployed is not None else {}
+        nodes, links = self._pending()
+        for lid, item in self.scene.links.items():
+            self._update_link(lid, item, lid in links)
+        for name, item in self.scene.nodes.items():
+            self._update_node(name, item, name in nodes)
+        if self.session.last_error is None:
+            self._drop_note()
+
+    def _interface_changed(self, ns: str | None, name: str) -> None:
+        owner = self.session.owners.get((ns, name))
+        nodes, links = self._pending()
+        if isinstance(owner, LinkEnd):
+            item = self.scene.links.get(owner.link_id)
+            if item is not None:
+                self._update_link(owner.link_id, item, owner.link_id in links)
+                for node in (item.a, item.b):
+                    self._update_node(node.name, node, node.name in nodes, text=True)
+        elif isinstance(owner, NodeDevice):
+            node_item = self.scene.nodes.get(owner.node)
+            if node_item is not None:
+                self._update_node(owner.node, node_item, owner.node in nodes)
+
+    def _update_link(self, lid: str, item: LinkItem, pending: bool) -> None:
+        topo = self.scene.doc.topology
+        if lid not in topo.link_ids():
+            return
+        link = topo.link(lid)
+        keys = [self._key_of(ep.node, ep.interface) for ep in link.endpoints]
+        item.show_live((self.mark(keys[0]), self.mark(keys[1])), pending)
+        if self.showing:
+            tips = [
+                f"{ep.short}: {describe_state(self.session.links.get(k), self.drift_of(k))}"
+                for ep, k in zip(link.endpoints, keys, strict=True)
+            ]
+            item.setToolTip("\n".join(tips))
+
+    def _update_node(self, name: str, item: NodeItem, pending: bool, text: bool = False) -> None:
+        if name not in self.scene.doc.topology:
+            return
+        marks: list[QColor | None] = []
+        device = None
+        if item.kind in ("netns", "host"):
+            if text:  # the kernel's addresses in the box
+                self.scene.refresh_node_text(name)
+            for key in self.scene.line_keys(name):
+                mark = self.mark(key) if key is not None else None
+                marks.append(mark.color if mark else None)
+        else:
+            device_mark = self.mark(self._key_of(name, name))
+            device = device_mark.color if device_mark else None
+        item.show_live(marks, device, pending)
+
+    def _key_of(self, node: str, interface: str) -> InterfaceKey:
+        return (namespace_of_node(self.scene.doc.topology.get_node, node), interface)
+
+    # -- errors --------------------------------------------------------------------------------
+    def _show_error(self, message: str, owner: Owner | None) -> None:
+        self._drop_note()
+        item: QGraphicsItem | None = None
+        if isinstance(owner, LinkEnd):
+            item = self.scene.links.get(owner.link_id)
+        elif isinstance(owner, NodeDevice):
+            item = self.scene.nodes.get(owner.node)
+        if item is None:
+            return  # the live panel shows it
+        self.note = ErrorNote(message)
+        self.scene.addItem(self.note)
+        rect = item.sceneBoundingRect()
+        self.note.setPos(QPointF(rect.right() + 8, rect.top()))
+        self.note.setToolTip(message)
+        item.setSelected(True)
+
+    def _drop_note(self) -> None:
+        if self.note is not None:
+            if self.note.scene() is self.scene:
+                self.scene.removeItem(self.note)
+            self.note = None

@@ -1,0 +1,93 @@
+"""The Live dock: deploy, apply the pending changes, destroy; progress per step; the
+pending changes as the exact `ip` commands Apply will run; the helper's last error."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .live import LiveSession
+
+
+class LivePanel(QWidget):
+    def __init__(self, session: LiveSession) -> None:
+        super().__init__()
+        self.session = session
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.deploy_button = QPushButton("Deploy")
+        self.deploy_button.setToolTip("Make the drawing real (or apply the pending changes)")
+        self.deploy_button.clicked.connect(session.deploy)
+        self.destroy_button = QPushButton("Destroy")
+        self.destroy_button.setToolTip("Remove everything of this lab from the kernel")
+        self.destroy_button.clicked.connect(lambda: session.destroy())
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.step = QLabel()
+        self.step.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d93025;")
+        self.pending = QPlainTextEdit()
+        self.pending.setReadOnly(True)
+        self.pending.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        mono = QFont("DejaVu Sans Mono")
+        mono.setPixelSize(11)
+        self.pending.setFont(mono)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.deploy_button)
+        buttons.addWidget(self.destroy_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.step)
+        layout.addWidget(self.error)
+        layout.addWidget(QLabel("Pending changes (what Apply runs):"))
+        layout.addWidget(self.pending, 1)
+        session.changed.connect(self.refresh)
+        session.progress.connect(self._progress)
+        self.refresh()
+
+    def _progress(self, index: int, total: int, command: str) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(index + 1)
+        self.step.setText(command)
+
+    def refresh(self) -> None:
+        s = self.session
+        lab = s.lab
+        steps = s.pending_steps if s.running else []
+        if not s.connected:
+            text = f"Lab “{lab}”: no helper connected, so nothing can be deployed."
+        elif s.busy:
+            text = f"{s.busy} lab “{lab}”…"
+        elif not s.running:
+            text = f"Lab “{lab}” is not deployed."
+        elif s.pending_problem:
+            text = f"Lab “{lab}” is running. The document cannot be applied: {s.pending_problem}"
+        elif steps:
+            text = f"Lab “{lab}” is running; {len(steps)} change(s) pending."
+        else:
+            text = f"Lab “{lab}” is running and matches the drawing."
+        self.status.setText(text)
+        self.deploy_button.setText(f"Apply {len(steps)} change(s)" if s.running else "Deploy")
+        self.deploy_button.setEnabled(s.connected and not s.busy and (not s.running or bool(steps)))
+        self.destroy_button.setEnabled(s.connected and not s.busy and s.running)
+        self.pending.setPlainText("\n".join(step["command"] for step in steps))
+        self.error.setText(s.last_error[0] if s.last_error else "")
+        self.error.setVisible(s.last_error is not None)
+        if not s.busy:
+            self.step.setText("")
+            if self.progress.maximum() == 0:
+                self.progress.setRange(0, 1)
