@@ -14,6 +14,7 @@ from typing import Any
 
 from nstopo import __version__
 from nstopo.model.plan import plan_up
+from nstopo.model.probetext import ping_line, ping_summary
 from nstopo.model.problems import Problem, TopologyFileError
 from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.script import export_script
@@ -302,21 +303,9 @@ def cmd_ping(args: argparse.Namespace) -> int:
     """Ping's own lines and summary; exit 0 if any reply came, 1 if none."""
 
     def show(method: str, params: Any) -> None:
-        if method == "ping.started":
-            print(
-                f"PING {params['target']} ({params['address']}) from {args.source}: "
-                f"56 data bytes ({params['reason']})",
-                flush=True,
-            )
-        elif method == "ping.reply":
-            print(
-                f"{params['bytes']} bytes from {params['from']}: icmp_seq={params['seq']} "
-                f"ttl={params['ttl']} time={params['rtt_ms']:.3f} ms",
-                flush=True,
-            )
-        elif method == "ping.error":
-            where = f"From {params['from']} " if params["from"] else ""
-            print(f"{where}icmp_seq={params['seq']} {params['message']}", flush=True)
+        line = ping_line(method, params, args.source)
+        if line is not None:
+            print(line, flush=True)
 
     params = {
         "lab": args.lab,
@@ -332,17 +321,8 @@ def cmd_ping(args: argparse.Namespace) -> int:
             done = client.call("ping.start", params, show)
         except HelperError as exc:
             raise CliError(exc.message if exc.code != -32008 else f"ping: {exc.message}") from None
-    print(f"\n--- {done['address']} ping statistics ---")
-    print(
-        f"{done['transmitted']} packets transmitted, {done['received']} received, "
-        f"{'+' + str(done['errors']) + ' errors, ' if done['errors'] else ''}"
-        f"{done['loss']:g}% packet loss, time {done['time_ms']:.0f}ms"
-    )
-    if done["received"]:
-        print(
-            f"rtt min/avg/max/mdev = {done['min']:.3f}/{done['avg']:.3f}/{done['max']:.3f}/"
-            f"{done['mdev']:.3f} ms"
-        )
+    print()
+    print("\n".join(ping_summary(done)))
     return 0 if done["received"] else 1
 
 

@@ -62,6 +62,7 @@ class PingRun:
     sent: dict[int, float] = field(default_factory=dict)
     rtts: list[float] = field(default_factory=list)
     errors: int = 0
+    stop: asyncio.Event = field(default_factory=asyncio.Event)  # ping.stop: end early
 
     @property
     def version(self) -> int:
@@ -125,7 +126,10 @@ async def run_ping(sock: socket.socket, run: PingRun) -> dict[str, Any]:
                     "ping.error", {"seq": seq, "from": None, "message": os.strerror(exc.errno)}
                 )
             if seq < run.count:
-                await asyncio.sleep(run.interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(run.stop.wait(), run.interval)
+                if run.stop.is_set():
+                    break
         # Wait for the last replies (ping -W), or stop early when all have come back.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(_all_answered(run, done), run.timeout)

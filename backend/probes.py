@@ -51,6 +51,12 @@ class CaptureParams:
 
 
 @dataclass(frozen=True)
+class PingStopParams:
+    __pydantic_config__ = STRICT
+    tag: str
+
+
+@dataclass(frozen=True)
 class FdbParams:
     __pydantic_config__ = STRICT
     lab: str
@@ -121,10 +127,16 @@ async def run_ping(service: LabService, params: PingParams, session: rpc.Session
     run = ping.PingRun(
         address, params.count, params.interval, params.timeout, params.interface, notify
     )
+    pings = session.data.setdefault("pings", {})
+    if params.tag is not None:
+        pings[params.tag] = run
     try:
         summary = await ping.run_ping(sock, run)
     except ping.PingError as exc:
         raise rpc.RpcError(PING_FAILED, str(exc), {"address": address}) from None
+    finally:
+        if params.tag is not None and pings.get(params.tag) is run:
+            del pings[params.tag]
     return {"address": address, "reason": reason, **summary}
 
 
@@ -216,3 +228,15 @@ async def bridge_fdb(service: LabService, params: FdbParams, session: rpc.Sessio
             rpc.INVALID_PARAMS, f'bridge "{params.node}" is not in the kernel ({exc})'
         ) from None
     return {"lab": params.lab, "bridge": params.node, "namespace": ns, "entries": rows}
+
+
+async def stop_ping(params: PingStopParams, session: rpc.Session) -> dict[str, Any]:
+    """End a running ping early: it sends no more echoes, waits for the last reply
+    and answers its ping.start with the summary as usual."""
+    run = session.data.get("pings", {}).get(params.tag)
+    if run is None:
+        raise rpc.RpcError(
+            rpc.INVALID_PARAMS, f'there is no ping tagged "{params.tag}" on this connection'
+        )
+    run.stop.set()
+    return {"tag": params.tag}

@@ -244,6 +244,7 @@ class Helper:
             probes.CaptureParams,
         )
         add("capture.stop", probes.stop_capture, probes.CaptureStopParams)
+        add("ping.stop", probes.stop_ping, probes.PingStopParams)
         add(
             "bridge.fdb",
             lambda p, sess: probes.bridge_fdb(self._service(), p, sess),

@@ -36,6 +36,9 @@ class Document(QObject):
         super().__init__()
         self.topology = topology if topology is not None else Topology("lab", "10.77.0.0/16")
         self.loaded, self.path = loaded, path
+        # Opened from the live system: what is not nstopo's is shown greyed and read-only.
+        self.foreign_nodes: set[str] = set()
+        self.foreign_links: set[str] = set()
         self._problems: list[Problem] | None = None
         self.undo = QUndoStack(self)
         self.undo.cleanChanged.connect(self._clean_changed)  # a method: Qt disconnects it
@@ -96,3 +99,6 @@ class Document(QObject):
 
     def display_name(self) -> str:
         return self.path.name if self.path else f"{self.topology.name} (unsaved)"
+
+    def is_foreign(self, kind: str, key: str) -> bool:
+        return key in (self.foreign_nodes if kind == "node" else self.foreign_links)

@@ -13,11 +13,12 @@ from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.script import export_script
 from nstopo.model.types import replace
 from nstopo.resources import ICONS
-from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer
+from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QMainWindow,
     QMessageBox,
     QUndoView,
@@ -26,16 +27,22 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from .animation import PacketAnimator
+from .capturepanel import CapturePanel
 from .commands import MoveNodes, Paste, Remove
 from .connection import HelperConnection
 from .document import Document
 from .export import render_png, render_svg, svg_bytes
+from .fdbdialog import FdbDialog
 from .helperbar import HelperBar
 from .inspector import Inspector
 from .live import LiveSession
+from .livemenu import live_menu
 from .liveoverlay import LiveOverlay
 from .livepanel import LivePanel
 from .panels import CommandsPanel, Palette, ProblemsPanel
+from .pingpanel import PingPanel
+from .ratespanel import RatesPanel
 from .scene import EditorScene
 from .view import CanvasView
 
@@ -110,11 +117,30 @@ class MainWindow(QMainWindow):
         self._dock("History", QUndoView(doc.undo), Qt.DockWidgetArea.RightDockWidgetArea)
         self.live_panel = LivePanel(self.live)
         self._dock("Live", self.live_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self._dock("Commands", self.commands, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self._docks["Problems"], self._docks["Commands"])
+        self.ping_panel = PingPanel(self.live, self.connection)
+        self.capture_panel = CapturePanel(self.live, self.connection)
+        self.rates_panel = RatesPanel(self.live)
+        self.animator = PacketAnimator(self.scene, self.live)
+        self.capture_panel.packet_captured.connect(self.animator.packet)
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        for title, panel in (
+            ("Problems", self.problems),
+            ("Commands", self.commands),
+            ("Ping", self.ping_panel),
+            ("Capture", self.capture_panel),
+            ("Rates", self.rates_panel),
+        ):
+            self._dock(title, panel, bottom)
+            if title != "Problems":
+                self.tabifyDockWidget(self._docks["Problems"], self._docks[title])
         self._docks["Problems"].raise_()
-        self.resizeDocks([self._docks["Problems"]], [150], Qt.Orientation.Vertical)
+        self.scene.ping_requested.connect(self.ping)
+        self.scene.ping_address_wanted.connect(self._ping_address)
+        self.scene.context_requested.connect(self._context_menu)
+        self.scene.message.connect(lambda text, _: self.statusBar().showMessage(text, 6000))
+        if hasattr(self, "ping_tool"):
+            self.ping_tool.setChecked(False)
+        self.resizeDocks([self._docks["Problems"]], [200], Qt.Orientation.Vertical)
         self.resizeDocks(
             [self._docks["Palette"], self._docks["Inspector"]],
             [150, 300],
@@ -148,9 +174,12 @@ class MainWindow(QMainWindow):
             return
         nodes, links = self.scene.selected_names()
         if len(nodes) + len(links) == 1:
-            self.inspector.show_subject(("node", nodes[0]) if nodes else ("link", links[0]))
+            subject = ("node", nodes[0]) if nodes else ("link", links[0])
+            self.inspector.show_subject(subject)
+            self.inspector.setEnabled(not self.doc.is_foreign(*subject))  # not nstopo's
         else:
             self.inspector.show_subject(None)
+            self.inspector.setEnabled(True)
 
     def _refresh_inspector(self) -> None:
         focus = QGuiApplication.focusObject()
@@ -207,14 +236,108 @@ class MainWindow(QMainWindow):
         self._action("&View", "Zoom &in", lambda: self.view.zoom(1.2), sk.ZoomIn)
         self._action("&View", "Zoom &out", lambda: self.view.zoom(1 / 1.2), sk.ZoomOut)
         self._action("&View", "&Auto layout", self.layout_all, "Ctrl+Shift+L")
+        self._action("&File", "Open &live system", self.open_live_system, "Ctrl+Shift+O")
+        self.deploy_action = self._action(
+            "&Live",
+            "&Deploy / Apply changes",
+            lambda: self.live and self.live.deploy(),
+            "Ctrl+Return",
+        )
+        self.destroy_action = self._action(
+            "&Live", "D&estroy lab", lambda: self.live and self.live.destroy()
+        )
+        self.ping_tool = self._action("&Live", "&Ping tool", self._toggle_ping, "P")
+        self.ping_tool.setCheckable(True)
+        self._action("&Live", "Stop all &captures", lambda: self.capture_panel.stop_all())
+        tools = self.addToolBar("Tools")
+        tools.setObjectName("Tools")
+        for action in (self.link_tool, self.ping_tool, self.deploy_action, self.destroy_action):
+            tools.addAction(action)
         self._refresh_recent()
 
     def _toggle_link(self) -> None:
         self.scene.link_mode = self.link_tool.isChecked()
 
+    # -- live --------------------------------------------------------------------------------
+    def _toggle_ping(self) -> None:
+        self.scene.set_ping_mode(self.ping_tool.isChecked())
+        if self.ping_tool.isChecked():
+            self.statusBar().showMessage("Ping tool: click the source node, then the target.")
+
+    def start_ping_tool(self, source: str | None = None) -> None:
+        self.ping_tool.setChecked(True)
+        self.scene.set_ping_mode(True, source)
+        if source:
+            self.statusBar().showMessage(f"Ping from {source}: click the target node or canvas.")
+
+    def ping(self, source: str, target: str) -> str:
+        self._docks["Ping"].raise_()
+        return self.ping_panel.start(source, target)
+
+    def ask_address(self, source: str) -> str | None:
+        """The address to ping when the target click was not on a node (tests replace it)."""
+        text, ok = QInputDialog.getText(self, "Ping", f"Ping from {source} to address:")
+        return text.strip() if ok and text.strip() else None
+
+    def _ping_address(self, source: str, where: object) -> None:
+        address = self.ask_address(source)
+        if address:
+            self.ping(source, address)
+
+    def capture(self, node: str, interface: str | None) -> None:
+        self._docks["Capture"].raise_()
+        self.capture_panel.start(node, interface)
+
+    def show_rates(self, key: tuple[str | None, str]) -> None:
+        self._docks["Rates"].raise_()
+        self.rates_panel.show_interface(key)
+
+    def show_fdb(self, bridge: str) -> FdbDialog:
+        dialog = FdbDialog(self.connection, self.doc.topology.name, bridge, self)
+        dialog.show()
+        return dialog
+
+    def _context_menu(self, kind: str, key: str, where: QPoint) -> None:
+        live_menu(self, kind, key).popup(where)
+
+    def open_live_system(self) -> None:
+        """What runs on this host, as the helper discovers it, as a new document."""
+        if not self.confirm_discard():
+            return
+        self.statusBar().showMessage("Reading the live system…")
+        self.connection.call(
+            "host.discover",
+            None,
+            self._show_live_system,
+            lambda error: self.statusBar().showMessage(f"Cannot read the system: {error.message}"),
+        )
+
+    def _show_live_system(self, found: dict) -> None:
+        topology = topology_from_document(found["topology"])
+        doc = Document(topology)
+        doc.foreign_nodes = {name for name, lab in found["owners"].items() if lab is None}
+        ids = topology.link_ids()
+        doc.foreign_links = {
+            ids[i]
+            for i, link in enumerate(found["links"])
+            if link["owner"] is None and i < len(ids)
+        }
+        self.drop_autosave()
+        self._attach(doc)
+        self.layout_all()
+        doc.undo.clear()
+        doc.undo.setClean()
+        unmapped = found.get("unmapped") or []
+        note = f"; not drawn: {', '.join(unmapped)}" if unmapped else ""
+        self.statusBar().showMessage(
+            f"Live system: {len(topology)} objects, greyed ones are not nstopo's{note}"
+        )
+
     # -- editing -----------------------------------------------------------------------------
     def delete_selection(self) -> None:
         nodes, links = self.scene.selected_names()
+        nodes = [n for n in nodes if n not in self.doc.foreign_nodes]
+        links = [lid for lid in links if lid not in self.doc.foreign_links]
         if nodes or links:
             self.doc.push(Remove(self.doc, nodes, links))
 

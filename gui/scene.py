@@ -9,9 +9,14 @@ from nstopo.model.edit import IllegalLink, new_link
 from nstopo.model.live import InterfaceKey
 from nstopo.model.placement import namespace_of_node
 from nstopo.model.types import HostNode, NetnsNode, TapNode, TunNode, new_node
-from PySide6.QtCore import QLineF, QPointF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import (
+    QGraphicsLineItem,
+    QGraphicsScene,
+    QGraphicsSceneContextMenuEvent,
+    QGraphicsSceneMouseEvent,
+)
 
 from .commands import AddLink, AddNode, MoveNodes
 from .document import Document
@@ -27,6 +32,9 @@ def snap(point: QPointF) -> tuple[float, float]:
 
 class EditorScene(QGraphicsScene):
     message = Signal(str, QPointF)  # something to tell the user, at a place
+    ping_requested = Signal(str, str)  # source node, target node (the ping tool)
+    ping_address_wanted = Signal(str, QPointF)  # source node; the target is not a node
+    context_requested = Signal(str, str, QPoint)  # "node"/"link", its key, screen position
 
     def __init__(self, doc: Document) -> None:
         super().__init__()
@@ -35,6 +43,8 @@ class EditorScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.links: dict[str, LinkItem] = {}
         self.link_mode = False
+        self.ping_mode = False
+        self.ping_source: str | None = None
         self._drawing: tuple[NodeItem, QGraphicsLineItem] | None = None
         self._press_positions: dict[str, QPointF] = {}
         self._members: list[MemberItem] = []
@@ -68,6 +78,7 @@ class EditorScene(QGraphicsScene):
         item = self.nodes.get(name)
         if item is None:
             item = self.nodes[name] = NodeItem(name, value.kind, self.theme)
+            item.foreign = name in self.doc.foreign_nodes
             self.addItem(item)
         if value.position is not None:
             item.setPos(QPointF(*value.position))
@@ -95,6 +106,7 @@ class EditorScene(QGraphicsScene):
             return
         a, b = (ep.node for ep in self.doc.topology.link(lid).endpoints)
         item = self.links[lid] = LinkItem(lid, self.nodes[a], self.nodes[b], self.theme)
+        item.foreign = lid in self.doc.foreign_links
         self.addItem(item)
         self._spread(a, b)
 
@@ -254,8 +266,41 @@ class EditorScene(QGraphicsScene):
                 return item
         return None
 
+    def set_ping_mode(self, on: bool, source: str | None = None) -> None:
+        self.ping_mode, self.ping_source = on, source
+
+    def _ping_click(self, node: NodeItem | None, where: QPointF) -> None:
+        """The ping tool: the first click picks the source, the second the target (a
+        node, or the canvas to type an address)."""
+        if self.ping_source is None:
+            if node is None:
+                self.message.emit("ping: click the node to ping from", where)
+            else:
+                self.ping_source = node.name
+                self.message.emit(f"ping from {node.name}: now click the target", where)
+            return
+        source, self.ping_source = self.ping_source, None
+        if node is None:
+            self.ping_address_wanted.emit(source, where)
+        else:
+            self.ping_requested.emit(source, node.name)
+
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        node = self.node_at(event.scenePos())
+        if node is not None:
+            self.context_requested.emit("node", node.name, event.screenPos())
+            return
+        for item in self.items(event.scenePos()):
+            if isinstance(item, LinkItem) and not isinstance(item, MemberItem):
+                self.context_requested.emit("link", item.link_id, event.screenPos())
+                return
+
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         node = self.node_at(event.scenePos())
+        if self.ping_mode and event.button() == Qt.MouseButton.LeftButton:
+            self._ping_click(node, event.scenePos())
+            event.accept()
+            return
         wants_link = self.link_mode or event.modifiers() & Qt.KeyboardModifier.ShiftModifier
         if node is not None and wants_link and event.button() == Qt.MouseButton.LeftButton:
             line = QGraphicsLineItem(QLineF(node.pos(), event.scenePos()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import dpkt
 from helper_process import RunningHelper
 from nstopo.gui.commands import SetLink
 from nstopo.gui.document import Document
@@ -13,6 +14,7 @@ from nstopo.gui.mainwindow import MainWindow
 from nstopo.gui.theme import OPER_COLORS
 from nstopo.model.types import replace
 from nstopo.resources import EXAMPLES
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from sandbox import needs_root
 
@@ -180,4 +182,142 @@ def test_after_a_helper_restart_the_editor_reconnects_and_shows_the_same_state(
     assert left_end().drift
     assert window.live.deployed == window.doc.topology
     assert not window.live.pending_steps
+    window.close()
+
+
+def test_pings_from_the_canvas_stream_into_the_ping_panel(qtbot, helper) -> None:
+    window = live_window(qtbot, helper, "veth-namespaces")
+    window.show()
+    deploy(qtbot, window)
+    panel = window.ping_panel
+    panel.count.setValue(3)
+    panel.interval.setValue(100)
+    # The ping tool: click the source node, then the target node.
+    window.ping_tool.trigger()
+    view = window.view
+    for name in ("left", "right"):
+        point = view.mapFromScene(window.scene.nodes[name].pos())
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert len(panel.runs) == 1
+    first = next(iter(panel.runs.values()))
+    second = panel.runs[window.ping("right", "left")]  # two at once
+    qtbot.waitUntil(lambda: not first.running and not second.running, timeout=10000)
+    assert (first.source, first.target) == ("left", "right")
+    assert len(first.rtts) == 3 and len(second.rtts) == 3
+    assert first.lines[0].startswith("PING right (10.10.0.2) from left")
+    assert sum("bytes from 10.10.0.2: icmp_seq=" in line for line in first.lines) == 3
+    assert sum("bytes from 10.10.0.1: icmp_seq=" in line for line in second.lines) == 3
+    assert "3 packets transmitted, 3 received, 0% packet loss" in "\n".join(first.lines)
+    xs, ys = first.curve.getData()
+    assert list(xs) == [1, 2, 3] and all(y > 0 for y in ys)
+    assert "3/3 replies, 0% loss (done)" in first.item.text()
+    window.close()
+
+
+def test_a_ping_until_stopped_ends_when_stopped(qtbot, helper) -> None:
+    window = live_window(qtbot, helper, "veth-namespaces")
+    deploy(qtbot, window)
+    panel = window.ping_panel
+    panel.count.setValue(0)  # until stopped
+    panel.interval.setValue(100)
+    run = panel.runs[window.ping("left", "10.10.0.2")]
+    qtbot.waitUntil(lambda: len(run.rtts) >= 3, timeout=5000)
+    panel.stop_selected()
+    qtbot.waitUntil(lambda: not run.running, timeout=5000)
+    assert 3 <= len(run.rtts) < 30
+    assert any("packets transmitted" in line for line in run.lines)
+    window.close()
+
+
+def test_the_bridge_experiment_captured_and_animated(qtbot, helper, tmp_path) -> None:
+    window = live_window(qtbot, helper, "bridge-pitfall")
+    deploy(qtbot, window)
+    capture = window.capture_panel
+    capture.filter.setText("arp")
+    window.capture("br0", "p0")
+    window.capture("br0", None)  # the bridge device itself
+    qtbot.waitUntil(lambda: len(capture.active) == 2, timeout=5000)
+    window.ping_panel.count.setValue(2)
+    window.ping_panel.interval.setValue(200)
+    run = window.ping_panel.runs[window.ping("hub", "a")]
+    qtbot.waitUntil(lambda: not run.running, timeout=10000)
+    assert "100% packet loss" in "\n".join(run.lines)  # the pitfall
+    qtbot.waitUntil(lambda: len(capture.model.packets) >= 3, timeout=5000)
+    rows = [(p.where, p.protocol, p.summary) for p in capture.model.packets]
+    on_port = [s for where, _, s in rows if where == "br0:p0"]
+    on_bridge = [s for where, _, s in rows if where == "br0"]
+    assert any("Request who-has 10.77.0.2" in s for s in on_port), rows
+    assert any("Reply 10.77.0.2 is-at" in s for s in on_port), rows
+    assert on_bridge and all("Reply" in s for s in on_bridge), rows
+    assert {p for _, p, _ in rows} == {"arp"}
+    # The animation: the request leaves p0 toward a, the reply comes back to p0.
+    lid = link_of(window, "a", "eth0")
+    p0_end = [ep.node for ep in window.doc.topology.link(lid).endpoints].index("br0")
+    along = [x for x in window.animator.launches if x.link_id == lid]
+    requests = [x for x in along if "Request" in x.summary]
+    replies = [x for x in along if "Reply" in x.summary]
+    assert requests and all(x.from_end == p0_end for x in requests)
+    assert replies and all(x.from_end == 1 - p0_end for x in replies)
+    assert any(x.node == "br0" and "Reply" in x.summary for x in window.animator.launches)
+    # Pause holds new packets back; the pcap has every one of them.
+    capture.pause_button.click()
+    shown = len(capture.model.packets)
+    window.ping_panel.count.setValue(1)
+    again = window.ping_panel.runs[window.ping("hub", "a")]
+    qtbot.waitUntil(lambda: not again.running and bool(capture._held), timeout=10000)
+    assert len(capture.model.packets) == shown
+    saved = capture.save_pcap(tmp_path / "arp.pcap")
+    assert saved == shown + len(capture._held)
+    with open(tmp_path / "arp.pcap", "rb") as f:
+        assert sum(1 for _ in dpkt.pcap.Reader(f)) == saved
+    capture.pause_button.click()
+    assert len(capture.model.packets) == saved
+    capture.stop_all()
+    qtbot.waitUntil(lambda: not capture.active, timeout=5000)
+    window.close()
+
+
+def test_rates_and_the_forwarding_database_on_demand(qtbot, helper) -> None:
+    window = live_window(qtbot, helper, "bridge-fixed")
+    deploy(qtbot, window)
+    window.ping_panel.count.setValue(3)
+    window.ping_panel.interval.setValue(200)
+    run = window.ping_panel.runs[window.ping("a", "hub")]
+    qtbot.waitUntil(lambda: not run.running, timeout=10000)
+    assert len(run.rtts) == 3
+    window.show_rates(("a", "eth0"))
+    rates = window.rates_panel
+    assert rates.choice.currentText() == "a:eth0"
+    qtbot.waitUntil(lambda: len(rates.history.get(("a", "eth0"), ())) >= 2, timeout=6000)
+    assert any(rx > 0 or tx > 0 for _, rx, tx in rates.history[("a", "eth0")])
+    assert rates.now.text().startswith("rx ")
+    a_mac = helper.facts()["devices"]["a/eth0"]["mac"]
+    dialog = window.show_fdb("br0")
+    qtbot.waitUntil(lambda: bool(dialog.entries), timeout=5000)
+    learned = {e["mac"]: e["port"] for e in dialog.entries if not e["local"]}
+    assert learned.get(a_mac) == "p0"
+    cells = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    assert a_mac in cells
+    dialog.close()
+    window.close()
+
+
+def test_open_live_system_greys_what_is_not_nstopos(qtbot, helper, tmp_path) -> None:
+    window = live_window(qtbot, helper, "veth-namespaces")
+    deploy(qtbot, window)
+    helper.sandbox.run("ip", "netns", "add", "stranger")
+    window.open_live_system()
+    qtbot.waitUntil(lambda: "stranger" in window.doc.topology, timeout=10000)
+    doc = window.doc
+    assert {"left", "right", "stranger"} <= set(doc.topology.node_names())
+    assert "stranger" in doc.foreign_nodes and "left" not in doc.foreign_nodes
+    assert window.scene.nodes["stranger"].foreign and not window.scene.nodes["left"].foreign
+    assert all(v.position is not None for _, v in doc.topology.nodes())  # laid out
+    window.scene.select(["stranger"])
+    assert not window.inspector.isEnabled()  # read-only
+    window.delete_selection()
+    assert "stranger" in doc.topology  # not deleted
+    doc.save(tmp_path / "start.yaml")  # a design to start from
+    reopened = Document.open(tmp_path / "start.yaml")
+    assert set(reopened.topology.node_names()) == set(doc.topology.node_names())
     window.close()
