@@ -52,6 +52,7 @@ class LiveSession(QObject):
         self.last_error: tuple[str, Owner | None] | None = None
         self.owners: dict[InterfaceKey, Owner] = interface_owners(doc.topology)
         self._changes: Changes | None = None
+        self._counting: str | None = None  # the lab whose counters stream to us
         self._plan_timer = QTimer(self)
         self._plan_timer.setSingleShot(True)
         self._plan_timer.setInterval(PLAN_DELAY_MS)
@@ -99,6 +100,7 @@ class LiveSession(QObject):
         self.changed.emit()
 
     def _lost(self) -> None:
+        self._counting = None
         self.links.clear()
         self.addresses.clear()
         self.busy = ""
@@ -124,7 +126,11 @@ class LiveSession(QObject):
         self.running = True
         self.deployed = topology_from_document(document)
         self._changes = None
-        self.connection.call("counters.subscribe", {"lab": lab, "interval": COUNTER_INTERVAL})
+        if self._counting != lab:  # one stream per lab and connection
+            if self._counting is not None:
+                self.connection.call("counters.unsubscribe")
+            self.connection.call("counters.subscribe", {"lab": lab, "interval": COUNTER_INTERVAL})
+            self._counting = lab
         self.request_plan()
         self.changed.emit()
 
@@ -134,6 +140,7 @@ class LiveSession(QObject):
         self.running = False
         self.deployed = None
         self._changes = None
+        self._counting = None
         self.pending_steps = []
         self.changed.emit()
 
@@ -191,6 +198,7 @@ class LiveSession(QObject):
     def _destroyed(self, result: dict[str, Any]) -> None:
         self.busy = ""
         self.running, self.deployed, self._changes = False, None, None
+        self._counting = None  # the helper ended the stream with the lab
         self.pending_steps = []
         self.links.clear()
         self.addresses.clear()

@@ -18,17 +18,25 @@ from .theme import MISSING_COLOR, OPER_COLORS
 
 
 def state_color(live: dict | None) -> QColor:
+    """Red: set down; amber: up but no carrier (the peer is down); green: up;
+    blue: up with an unknown state (tun/tap without a reader)."""
     if live is None:
         return QColor(MISSING_COLOR)
     if not live.get("up"):
         return QColor(OPER_COLORS["DOWN"])
-    return QColor(OPER_COLORS.get(str(live.get("oper")), MISSING_COLOR))
+    oper = str(live.get("oper"))
+    return QColor(
+        OPER_COLORS["NO-CARRIER"] if oper == "DOWN" else OPER_COLORS.get(oper, MISSING_COLOR)
+    )
 
 
 def describe_state(live: dict | None, drifted: list[str]) -> str:
     if live is None:
         return "not in the kernel"
-    words = f"{live.get('oper')}, admin {'up' if live.get('up') else 'down'}, mtu {live.get('mtu')}"
+    oper = str(live.get("oper"))
+    if live.get("up") and oper == "DOWN":
+        oper = "NO-CARRIER"  # as `ip link` says it
+    words = f"{oper}, admin {'up' if live.get('up') else 'down'}, mtu {live.get('mtu')}"
     return words + ("; drift: " + "; ".join(drifted) if drifted else "")
 
 

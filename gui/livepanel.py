@@ -81,7 +81,8 @@ class LivePanel(QWidget):
         else:
             text = f"Lab “{lab}” is running and matches the drawing."
         self.status.setText(text)
-        self.deploy_button.setText(f"Apply {len(steps)} change(s)" if s.running else "Deploy")
+        apply = f"Apply {len(steps)} change(s)" if steps else "Apply"
+        self.deploy_button.setText(apply if s.running else "Deploy")
         self.deploy_button.setEnabled(s.connected and not s.busy and (not s.running or bool(steps)))
         self.destroy_button.setEnabled(s.connected and not s.busy and s.running)
         self.pending.setPlainText("\n".join(step["command"] for step in steps))

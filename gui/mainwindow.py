@@ -14,13 +14,14 @@ from nstopo.model.script import export_script
 from nstopo.model.types import replace
 from nstopo.resources import ICONS
 from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QInputDialog,
     QMainWindow,
     QMessageBox,
+    QTabBar,
     QUndoView,
     QVBoxLayout,
     QWidget,
@@ -95,14 +96,19 @@ class MainWindow(QMainWindow):
         self.live = LiveSession(doc, self.connection)
         self.live.setParent(self)
         self.overlay = LiveOverlay(self.scene, self.live)
+        old_view = getattr(self, "view", None)
         self.view = CanvasView(self.scene)
-        central = QWidget()
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.helper_bar)
-        column.addWidget(self.view, 1)
-        self.setCentralWidget(central)
+        if old_view is None:
+            central = QWidget()
+            self._column = QVBoxLayout(central)
+            self._column.setContentsMargins(0, 0, 0, 0)
+            self._column.setSpacing(0)
+            self._column.addWidget(self.helper_bar)
+            self._column.addWidget(self.view, 1)
+            self.setCentralWidget(central)
+        else:  # swap the canvas only: the docks keep their sizes
+            self._column.replaceWidget(old_view, self.view)
+            old_view.deleteLater()
         self.inspector = Inspector(doc)
         self.problems = ProblemsPanel(doc)
         self.commands = CommandsPanel(doc)
@@ -112,6 +118,7 @@ class MainWindow(QMainWindow):
                 kind, self.view.mapToScene(self.view.viewport().rect().center())
             )
         )
+        first = not self._docks  # the first document: the docks are made and grouped
         self._dock("Palette", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("History", QUndoView(doc.undo), Qt.DockWidgetArea.RightDockWidgetArea)
@@ -122,30 +129,35 @@ class MainWindow(QMainWindow):
         self.rates_panel = RatesPanel(self.live)
         self.animator = PacketAnimator(self.scene, self.live)
         self.capture_panel.packet_captured.connect(self.animator.packet)
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        for title, panel in (
-            ("Problems", self.problems),
-            ("Commands", self.commands),
-            ("Ping", self.ping_panel),
-            ("Capture", self.capture_panel),
-            ("Rates", self.rates_panel),
-        ):
-            self._dock(title, panel, bottom)
-            if title != "Problems":
-                self.tabifyDockWidget(self._docks["Problems"], self._docks[title])
-        self._docks["Problems"].raise_()
+        # Under the canvas, two groups side by side: problems, commands and captures on
+        # the left, pings and rates on the right (a capture and a ping seen together).
+        bottom, beside = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.Orientation.Horizontal
+        self._dock("Problems", self.problems, bottom)
+        self._dock("Ping", self.ping_panel, bottom, beside)
+        self._dock("Commands", self.commands, bottom)
+        self._dock("Capture", self.capture_panel, bottom)
+        self._dock("Rates", self.rates_panel, bottom)
+        docks = self._docks
+        if first:
+            self.tabifyDockWidget(docks["History"], docks["Live"])
+            self.tabifyDockWidget(docks["Problems"], docks["Commands"])
+            self.tabifyDockWidget(docks["Problems"], docks["Capture"])
+            self.tabifyDockWidget(docks["Ping"], docks["Rates"])
+            for title in ("Live", "Problems", "Ping"):
+                docks[title].raise_()
+            self.resizeDocks(
+                [docks["Inspector"], docks["Live"]], [360, 300], Qt.Orientation.Vertical
+            )
+            self.resizeDocks([docks["Problems"]], [200], Qt.Orientation.Vertical)
+            self.resizeDocks(
+                [docks["Palette"], docks["Inspector"]], [150, 300], Qt.Orientation.Horizontal
+            )
         self.scene.ping_requested.connect(self.ping)
         self.scene.ping_address_wanted.connect(self._ping_address)
         self.scene.context_requested.connect(self._context_menu)
         self.scene.message.connect(lambda text, _: self.statusBar().showMessage(text, 6000))
         if hasattr(self, "ping_tool"):
             self.ping_tool.setChecked(False)
-        self.resizeDocks([self._docks["Problems"]], [200], Qt.Orientation.Vertical)
-        self.resizeDocks(
-            [self._docks["Palette"], self._docks["Inspector"]],
-            [150, 300],
-            Qt.Orientation.Horizontal,
-        )
         self.scene.selectionChanged.connect(self._selection_changed)
         self.problems.select_requested.connect(self._select)
         doc.changed.connect(self._update_title)
@@ -154,12 +166,33 @@ class MainWindow(QMainWindow):
         self._update_title()
         QTimer.singleShot(0, self.view.fit)
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self._hide_stale_tab_bars)
+
+    def _hide_stale_tab_bars(self) -> None:
+        """Docks tabbed before the window is shown can leave an old tab bar drawn in the
+        middle of another dock (a QMainWindow quirk): a tab group's real bar sits right
+        under its current dock; any other bar is hidden (Qt shows it again if it reuses it)."""
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is not self or not bar.isVisible() or bar.currentIndex() < 0:
+                continue
+            dock = self._docks.get(bar.tabText(bar.currentIndex()))
+            if dock is not None and abs(dock.geometry().bottom() - bar.geometry().top()) > 6:
+                bar.hide()
+
+    def _dock(
+        self,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea,
+        orientation: Qt.Orientation = Qt.Orientation.Vertical,
+    ) -> None:
         dock = self._docks.get(title)
         if dock is None:
             dock = self._docks[title] = QDockWidget(title, self)
             dock.setObjectName(title)
-            self.addDockWidget(area, dock)
+            self.addDockWidget(area, dock, orientation)
         old = dock.widget()
         dock.setWidget(widget)
         if old is not None:
@@ -251,7 +284,13 @@ class MainWindow(QMainWindow):
         self._action("&Live", "Stop all &captures", lambda: self.capture_panel.stop_all())
         tools = self.addToolBar("Tools")
         tools.setObjectName("Tools")
-        for action in (self.link_tool, self.ping_tool, self.deploy_action, self.destroy_action):
+        for action, short in (
+            (self.link_tool, "Link"),
+            (self.ping_tool, "Ping"),
+            (self.deploy_action, "Deploy / Apply"),
+            (self.destroy_action, "Destroy"),
+        ):
+            action.setIconText(short)  # the toolbar's word; menus keep the full text
             tools.addAction(action)
         self._refresh_recent()
 

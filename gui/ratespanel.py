@@ -102,6 +102,8 @@ class RatesPanel(QWidget):
         ago = [t - newest for t, _, _ in points]
         self.rx.setData(ago, [rx for _, rx, _ in points])
         self.tx.setData(ago, [tx for _, _, tx in points])
+        top = max(max(rx, tx) for _, rx, tx in points)
+        self.plot.setYRange(0, max(top * 1.15, 1000.0))  # from zero: a rate's size reads true
         _, rx, tx = points[-1]
         rate = lambda value: pg.siFormat(value, suffix="bit/s")  # noqa: E731
         self.now.setText(f"rx {rate(rx)}  tx {rate(tx)}")

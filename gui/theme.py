@@ -80,6 +80,7 @@ OPER_COLORS = {
     "UP": "#1e8e3e",
     "DOWN": "#d93025",
     "LOWERLAYERDOWN": "#e37400",
+    "NO-CARRIER": "#e37400",  # admin up, oper DOWN: the other end is down
     "NOTPRESENT": "#d93025",
     "DORMANT": "#e37400",
     "TESTING": "#e37400",
