@@ -15,6 +15,8 @@ from nstopo.model.live import (
     InterfaceKey,
     Owner,
     changes_since,
+    describe_owner,
+    drift,
     interface_owners,
     owner_of_step,
 )
@@ -53,6 +55,7 @@ class LiveSession(QObject):
         self.owners: dict[InterfaceKey, Owner] = interface_owners(doc.topology)
         self._changes: Changes | None = None
         self._counting: str | None = None  # the lab whose counters stream to us
+        self._deployed_owners: dict[InterfaceKey, Owner] | None = None
         self._plan_timer = QTimer(self)
         self._plan_timer.setSingleShot(True)
         self._plan_timer.setInterval(PLAN_DELAY_MS)
@@ -87,6 +90,31 @@ class LiveSession(QObject):
 
     def live(self, key: InterfaceKey) -> dict[str, Any] | None:
         return self.links.get(key)
+
+    @property
+    def deployed_owners(self) -> dict[InterfaceKey, Owner]:
+        """The interfaces the running lab should have (from the deployed topology)."""
+        if self._deployed_owners is None:
+            self._deployed_owners = interface_owners(self.deployed) if self.deployed else {}
+        return self._deployed_owners
+
+    def drift_of(self, key: InterfaceKey) -> list[str]:
+        """How the kernel's interface differs from what was deployed (empty: it matches)."""
+        owner = self.deployed_owners.get(key)
+        if owner is None or self.deployed is None or not self.connected:
+            return []
+        return drift(self.deployed, owner, self.links.get(key), self.addresses.get(key, set()))
+
+    def drifts(self) -> list[str]:
+        """Every difference between the kernel and the deployed lab, one line each."""
+        if not self.running or self.deployed is None:
+            return []
+        lines = []
+        for key, owner in self.deployed_owners.items():
+            found = self.drift_of(key)
+            if found:
+                lines.append(f"{describe_owner(self.deployed, owner)}: {'; '.join(found)}")
+        return sorted(lines)
 
     def _document_changed(self) -> None:
         self._changes = None
@@ -125,6 +153,7 @@ class LiveSession(QObject):
             return
         self.running = True
         self.deployed = topology_from_document(document)
+        self._deployed_owners = None
         self._changes = None
         if self._counting != lab:  # one stream per lab and connection
             if self._counting is not None:
@@ -139,6 +168,7 @@ class LiveSession(QObject):
             return
         self.running = False
         self.deployed = None
+        self._deployed_owners = None
         self._changes = None
         self._counting = None
         self.pending_steps = []
@@ -198,6 +228,7 @@ class LiveSession(QObject):
     def _destroyed(self, result: dict[str, Any]) -> None:
         self.busy = ""
         self.running, self.deployed, self._changes = False, None, None
+        self._deployed_owners = None
         self._counting = None  # the helper ended the stream with the lab
         self.pending_steps = []
         self.links.clear()

@@ -5,7 +5,7 @@ the item they concern. Only the items an event is about are touched."""
 
 from __future__ import annotations
 
-from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice, Owner, drift, interface_owners
+from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice, Owner
 from nstopo.model.placement import namespace_of_node
 from PySide6.QtCore import QObject, QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -67,7 +67,6 @@ class LiveOverlay(QObject):
         super().__init__(scene)
         self.scene, self.session = scene, session
         self.note: ErrorNote | None = None
-        self._deployed_owners: dict[InterfaceKey, Owner] = {}
         scene.live_addresses = self._live_addresses
         session.interface_changed.connect(self._interface_changed)
         session.changed.connect(self.refresh)
@@ -89,7 +88,7 @@ class LiveOverlay(QObject):
         """The dot for one interface (None: nothing to show, e.g. not deployed yet)."""
         if not self.showing:
             return None
-        deployed_owner = self._deployed_owners.get(key)
+        deployed_owner = self.session.deployed_owners.get(key)
         live = self.session.links.get(key)
         if deployed_owner is None and live is None:
             return None  # a pending new interface: the highlight says it
@@ -97,12 +96,7 @@ class LiveOverlay(QObject):
         return EndMark(state_color(live), bool(drifted))
 
     def drift_of(self, key: InterfaceKey) -> list[str]:
-        owner = self._deployed_owners.get(key)
-        deployed = self.session.deployed
-        if owner is None or deployed is None:
-            return []
-        live = self.session.links.get(key)
-        return drift(deployed, owner, live, self.session.addresses.get(key, set()))
+        return self.session.drift_of(key)
 
     # -- updates -------------------------------------------------------------------------------
     def _pending(self) -> tuple[frozenset[str], frozenset[str]]:
@@ -114,8 +108,6 @@ class LiveOverlay(QObject):
 
     def refresh(self) -> None:
         """Everything again (after a deploy, a re-sync, an edit)."""
-        deployed = self.session.deployed
-        self._deployed_owners = interface_owners(deployed) if deployed is not None else {}
         nodes, links = self._pending()
         for lid, item in self.scene.links.items():
             self._update_link(lid, item, lid in links)

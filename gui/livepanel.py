@@ -3,6 +3,7 @@ pending changes as the exact `ip` commands Apply will run; the helper's last err
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from .live import LiveSession
+
+MAX_DRIFT_LINES = 6
 
 
 class LivePanel(QWidget):
@@ -33,6 +36,13 @@ class LivePanel(QWidget):
         self.progress.setTextVisible(True)
         self.step = QLabel()
         self.step.setWordWrap(True)
+        self.drift = QLabel()
+        self.drift.setWordWrap(True)
+        self.drift.setStyleSheet("color: #c2185b;")
+        self._drift_timer = QTimer(self)  # kernel events come in bursts: list drift calmly
+        self._drift_timer.setSingleShot(True)
+        self._drift_timer.setInterval(200)
+        self._drift_timer.timeout.connect(self.refresh)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d93025;")
@@ -53,11 +63,21 @@ class LivePanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.step)
         layout.addWidget(self.error)
+        layout.addWidget(self.drift)
         layout.addWidget(QLabel("Pending changes (what Apply runs):"))
         layout.addWidget(self.pending, 1)
         session.changed.connect(self.refresh)
         session.progress.connect(self._progress)
+        session.interface_changed.connect(lambda *_: self._drift_timer.start())
         self.refresh()
+
+    def _show_drift(self) -> None:
+        lines = self.session.drifts()
+        shown = lines[:MAX_DRIFT_LINES]
+        if len(lines) > len(shown):
+            shown.append(f"… and {len(lines) - len(shown)} more")
+        self.drift.setText("Drift from the lab (changed outside nstopo):\n" + "\n".join(shown))
+        self.drift.setVisible(bool(lines))
 
     def _progress(self, index: int, total: int, command: str) -> None:
         self.progress.setRange(0, total)
@@ -78,6 +98,8 @@ class LivePanel(QWidget):
             text = f"Lab “{lab}” is running. The document cannot be applied: {s.pending_problem}"
         elif steps:
             text = f"Lab “{lab}” is running; {len(steps)} change(s) pending."
+        elif s.drifts():
+            text = f"Lab “{lab}” is running, but the kernel differs from it (below)."
         else:
             text = f"Lab “{lab}” is running and matches the drawing."
         self.status.setText(text)
@@ -88,6 +110,7 @@ class LivePanel(QWidget):
         self.pending.setPlainText("\n".join(step["command"] for step in steps))
         self.error.setText(s.last_error[0] if s.last_error else "")
         self.error.setVisible(s.last_error is not None)
+        self._show_drift()
         if not s.busy:
             self.step.setText("")
             if self.progress.maximum() == 0:

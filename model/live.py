@@ -79,6 +79,13 @@ def changes_since(deployed: Topology, current: Topology) -> Changes:
     return Changes(nodes, links, tuple(removed))
 
 
+def describe_owner(topology: Topology, owner: Owner) -> str:
+    """How a person names it: "a:eth0" for a link end, the node's name for a device."""
+    if isinstance(owner, LinkEnd):
+        return topology.link(owner.link_id).endpoints[owner.end].short
+    return owner.node
+
+
 def owner_of_step(topology: Topology, step: dict[str, Any]) -> Owner | None:
     """The item a plan step (as the helper reports it) is about, if it is on the canvas."""
     ns = step.get("ns")

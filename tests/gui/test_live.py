@@ -101,6 +101,9 @@ def test_an_interface_set_down_outside_the_app_changes_the_drawing(qtbot, helper
     left_end = window.scene.links[lid].end_marks[0]
     assert left_end.drift  # the document says up
     assert "drift: admin down (document: up)" in window.scene.links[lid].toolTip()
+    panel = window.live_panel
+    qtbot.waitUntil(lambda: "left:eth0: admin down (document: up)" in panel.drift.text())
+    assert "the kernel differs" in panel.status.text()
     # Its peer is admin up without a carrier: not green.
     qtbot.waitUntil(lambda: window.scene.links[lid].end_marks[1].color != UP, timeout=3000)
     # An address added by hand shows up in the namespace box, marked as drift.
