@@ -35,6 +35,8 @@ from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
+from .rtnlparse import parse_addr, parse_link
+
 SOL_NETLINK = 270
 NETLINK_CAP_ACK = 10
 SO_RCVBUFFORCE = 33
@@ -171,14 +173,23 @@ class Rtnl:
         return out
 
     def links(self) -> list[LinkInfo]:
-        """Every link in this namespace (one dump)."""
-        return [link_info(m) for m in self.dump(ifinfmsg, RTM_GETLINK)]
+        """Every link in this namespace (one dump, decoded by rtnlparse)."""
+        return [LinkInfo(**parse_link(m, 0)) for m in self.dump_raw(ifinfmsg, RTM_GETLINK)]
 
     def addresses(self) -> list[AddrInfo]:
-        return [addr_info(m) for m in self.dump(ifaddrmsg, RTM_GETADDR)]
+        return [AddrInfo(*parse_addr(m, 0)) for m in self.dump_raw(ifaddrmsg, RTM_GETADDR)]
 
     def dump(self, cls: type, kind: int, fields: dict[str, Any] | None = None) -> list[Any]:
         """Decoded messages of one dump request."""
+        out = []
+        for raw in self.dump_raw(cls, kind, fields):
+            msg = cls(raw)
+            msg.decode()
+            out.append(msg)
+        return out
+
+    def dump_raw(self, cls: type, kind: int, fields: dict[str, Any] | None = None) -> list[bytes]:
+        """The messages of one dump request, undecoded (each with its netlink header)."""
         seq = next(self._seq)
         self.sock.send(_encode(cls, kind, NLM_F_REQUEST | NLM_F_DUMP, seq, fields or {}, []))
         out = []
@@ -193,9 +204,7 @@ class Rtnl:
                     if msg_kind == NLMSG_ERROR:
                         code = -struct.unpack_from("=i", data, offset + 16)[0]
                         raise OSError(code, "netlink dump")
-                    msg = cls(data[offset : offset + length])
-                    msg.decode()
-                    out.append(msg)
+                    out.append(data[offset : offset + length])
                 offset += (length + 3) & ~3 or len(data)
 
     def fdb(self) -> list[FdbEntry]:
@@ -266,21 +275,17 @@ def open_events(groups: int) -> socket.socket:
     return sock
 
 
-def decode_events(data: bytes) -> list[tuple[int, Any]]:
-    """(message type, decoded message) for link and address events in a datagram."""
-    out, offset = [], 0
+def decode_events(data: bytes) -> list[tuple[int, LinkInfo | AddrInfo]]:
+    """(message type, link or address) for each link and address event in a datagram
+    (decoded by rtnlparse: a watcher reads thousands a second)."""
+    out: list[tuple[int, LinkInfo | AddrInfo]] = []
+    offset = 0
     while offset + _HEADER.size <= len(data):
         length, kind, _, _, _ = _HEADER.unpack_from(data, offset)
-        cls = {
-            RTM_NEWLINK: ifinfmsg,
-            RTM_DELLINK: ifinfmsg,
-            RTM_NEWADDR: ifaddrmsg,
-            RTM_DELADDR: ifaddrmsg,
-        }.get(kind)
-        if cls is not None:
-            msg = cls(data[offset : offset + length])
-            msg.decode()
-            out.append((kind, msg))
+        if kind in (RTM_NEWLINK, RTM_DELLINK):
+            out.append((kind, LinkInfo(**parse_link(data, offset))))
+        elif kind in (RTM_NEWADDR, RTM_DELADDR):
+            out.append((kind, AddrInfo(*parse_addr(data, offset))))
         offset += (length + 3) & ~3 or len(data)
     return out
 
@@ -311,44 +316,6 @@ def _request(
     return Request(
         _encode(cls, kind, flags | NLM_F_REQUEST | NLM_F_ACK, seq, fields, attrs), seq, ignore
     )
-
-
-def link_info(msg: Any) -> LinkInfo:
-    info = msg.get_attr("IFLA_LINKINFO")
-    kind = info.get_attr("IFLA_INFO_KIND") if info else None
-    tun_type = None
-    if kind == "tun" and info is not None:
-        data = info.get_attr("IFLA_INFO_DATA")
-        tun_type = _tun_type(data)
-    stats = msg.get_attr("IFLA_STATS64") or {}
-    return LinkInfo(
-        index=msg["index"],
-        name=msg.get_attr("IFLA_IFNAME"),
-        kind=kind,
-        oper=msg.get_attr("IFLA_OPERSTATE") or "UNKNOWN",
-        alias=msg.get_attr("IFLA_IFALIAS"),
-        master=msg.get_attr("IFLA_MASTER"),
-        up=bool(msg["flags"] & IFF_UP),
-        mtu=msg.get_attr("IFLA_MTU") or 0,
-        mac=msg.get_attr("IFLA_ADDRESS"),
-        peer_index=msg.get_attr("IFLA_LINK"),
-        peer_netnsid=msg.get_attr("IFLA_LINK_NETNSID"),
-        tun_type=tun_type,
-        rx_bytes=stats.get("rx_bytes", 0),
-        tx_bytes=stats.get("tx_bytes", 0),
-        rx_packets=stats.get("rx_packets", 0),
-        tx_packets=stats.get("tx_packets", 0),
-    )
-
-
-def _tun_type(data: Any) -> str:
-    kind = data.get_attr("IFLA_TUN_TYPE") if data is not None else None
-    return "tap" if kind == 2 else "tun"  # IFF_TAP is 2
-
-
-def addr_info(msg: Any) -> AddrInfo:
-    address = msg.get_attr("IFA_LOCAL") or msg.get_attr("IFA_ADDRESS")
-    return AddrInfo(msg["index"], address, msg["prefixlen"], msg["family"])
 
 
 # -- request builders ----------------------------------------------------------------------

@@ -20,7 +20,6 @@ from typing import Any
 from pyroute2.netlink.rtnl import (
     RTM_DELADDR,
     RTM_DELLINK,
-    RTM_NEWADDR,
     RTMGRP_IPV4_IFADDR,
     RTMGRP_IPV6_IFADDR,
     RTMGRP_LINK,
@@ -100,14 +99,13 @@ class NamespaceWatcher:
                     self.resync()
                     continue
                 raise
-            for kind, msg in rtnl.decode_events(data):
-                if kind in (RTM_NEWADDR, RTM_DELADDR):
-                    info = rtnl.addr_info(msg)
+            for kind, info in rtnl.decode_events(data):
+                if isinstance(info, rtnl.AddrInfo):
                     name = self.names.get(info.index)
                     if name is not None and self._wanted(name):
                         self._addr_event("del" if kind == RTM_DELADDR else "new", name, info.cidr)
                     continue
-                link = rtnl.link_info(msg)
+                link = info
                 if kind == RTM_DELLINK:
                     self.names.pop(link.index, None)
                 else:

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalSocket
 
 RETRY_MS = 1000
+LINES_PER_SLICE = 200
 NOT_CONNECTED = -32099  # a client-side code: the call never reached a helper
 
 OnResult = Callable[[Any], None]
@@ -122,7 +123,14 @@ class HelperConnection(QObject):
         return msg_id
 
     def _read(self) -> None:
+        """Handle what arrived, a slice at a time: a burst of thousands of events must not
+        keep the UI from painting; the rest is read on the next turn of the event loop."""
+        handled = 0
         while self._socket.canReadLine():
+            handled += 1
+            if handled > LINES_PER_SLICE:
+                QTimer.singleShot(0, self._read)
+                return
             line = bytes(self._socket.readLine().data())
             try:
                 message = json.loads(line)

@@ -42,7 +42,8 @@ def _vector(scene: QGraphicsScene) -> Iterator[None]:
 
 def _area(scene: QGraphicsScene) -> QRectF:
     scene.clearSelection()
-    return scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+    rect = scene.content_rect() if hasattr(scene, "content_rect") else scene.itemsBoundingRect()
+    return rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 
 def render_png(

@@ -13,6 +13,8 @@ from .theme import KIND_COLORS, Theme, icon_renderer
 
 NODE_WIDTH = {"netns": 190.0, "host": 190.0, "bridge": 200.0, "tap": 160.0, "tun": 160.0}
 HEADER, LINE = 26.0, 16.0
+DOT_INSET = 7.0  # a state dot's distance from its node, along the link
+MIN_LABEL_SCALE = 0.45  # below this zoom, link end labels are unreadable specks
 
 
 def _font(family: str, pixels: int, bold: bool = False) -> QFont:
@@ -47,6 +49,8 @@ class NodeItem(QGraphicsObject):
         # not yet applied, objects that are not the lab's (greyed, read-only).
         self.marks: list[QColor | None] = []
         self.device_mark: QColor | None = None
+        self.line_dots: list[StateDot] = []
+        self.device_dot: StateDot | None = None
         self.pending = False
         self.foreign = False
         self.setFlags(
@@ -63,13 +67,35 @@ class NodeItem(QGraphicsObject):
         self.lines, self.subtitle, self.problem = lines, subtitle, problem
         self.setToolTip(problem[0] if problem else "")
         self.update()
+        if self.line_dots or self.device_dot:
+            self._place_dots()
 
     def show_live(
         self, marks: list[QColor | None], device_mark: QColor | None, pending: bool
     ) -> None:
-        if (marks, device_mark, pending) != (self.marks, self.device_mark, self.pending):
-            self.marks, self.device_mark, self.pending = marks, device_mark, pending
+        if (marks, device_mark, pending) == (self.marks, self.device_mark, self.pending):
+            return
+        restyled = pending != self.pending or any(marks) != any(self.marks)  # text indent
+        self.marks, self.device_mark, self.pending = marks, device_mark, pending
+        self._place_dots()
+        if restyled:
             self.update()
+
+    def _place_dots(self) -> None:
+        """State dots are child items: a kernel event repaints a dot, not the box (whose
+        cached picture stays valid)."""
+        rect = self.shape_rect()
+        while len(self.line_dots) < len(self.marks):
+            self.line_dots.append(StateDot(self))
+        for i, dot in enumerate(self.line_dots):
+            mark = self.marks[i] if i < len(self.marks) else None
+            dot.setPos(rect.left() + 10, rect.top() + HEADER + i * LINE + LINE / 2)
+            dot.show_state(mark)
+        if self.device_dot is None and self.device_mark is not None:
+            self.device_dot = StateDot(self)
+        if self.device_dot is not None:
+            self.device_dot.setPos(rect.right() - 22, rect.top() + HEADER / 2)
+            self.device_dot.show_state(self.device_mark)
 
     def size(self) -> tuple[float, float]:
         width = NODE_WIDTH.get(self.kind, 150.0)
@@ -124,19 +150,12 @@ class NodeItem(QGraphicsObject):
         texts = self.lines if self.kind in ("netns", "host") else [self.subtitle]
         indent = 18 if any(self.marks) else 8
         for i, text in enumerate(texts):
-            mark = self.marks[i] if i < len(self.marks) else None
             top = rect.top() + HEADER + i * LINE
-            if mark is not None:
-                _state_dot(painter, QPointF(rect.left() + 10, top + LINE / 2), mark)
-                painter.setPen(t.muted)
             if text:
                 line = QRectF(rect.left() + indent, top, rect.width() - indent - 8, LINE)
                 painter.drawText(
                     line, Qt.AlignmentFlag.AlignVCenter, _elide(text, _TEXT_FONT, line.width())
                 )
-        if self.device_mark is not None:
-            dot = QPointF(rect.right() - 22, rect.top() + HEADER / 2)
-            _state_dot(painter, dot, self.device_mark)
         if self.problem:
             painter.setBrush(_mark(t, self.problem))
             painter.setPen(Qt.PenStyle.NoPen)
@@ -176,13 +195,49 @@ class LinkItem(QGraphicsObject):
         self.end_marks: tuple[EndMark | None, EndMark | None] = (None, None)
         self.pending = False
         self.foreign = False
+        self.layer: LinkLayer | None = None  # draws this line while it is plain
+        self.detail = True  # labels drawn (the view is zoomed in enough to read them)
         self._path = QPainterPath()
+        self.dots = (StateDot(self), StateDot(self))  # live state of each end
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
         self.setZValue(0)
         a.links.append(self)
         b.links.append(self)
         self.follow()
+
+    @property
+    def plain(self) -> bool:
+        """A straight, unselected, unmarked line: the link layer draws it with all the
+        others in one call."""
+        return (
+            self.lane == 0
+            and self.a is not self.b
+            and not self.down
+            and not self.pending
+            and not self.foreign
+            and self.problem is None
+            and not self.isSelected()
+        )
+
+    def set_detail(self, labels: bool) -> None:
+        self.detail = labels
+        self._update_contents()
+
+    def _update_contents(self) -> None:
+        # Nothing of its own to draw: Qt then skips it in every repaint it overlaps.
+        quiet = self.plain and not self.detail and self.layer is not None
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, quiet)
+
+    def _restyled(self) -> None:
+        if self.layer is not None:
+            self.layer.changed(self.boundingRect())
+        self._update_contents()
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self._restyled()
+        return super().itemChange(change, value)
 
     def detach(self) -> None:
         for end in (self.a, self.b):
@@ -193,26 +248,37 @@ class LinkItem(QGraphicsObject):
         self, labels: tuple[str, str], down: bool, problem: tuple[str, bool] | None
     ) -> None:
         self.prepareGeometryChange()
+        restyled = (down, problem) != (self.down, self.problem)
         self.labels, self.down, self.problem = labels, down, problem
         self.setToolTip(problem[0] if problem else f"{labels[0]} ↔ {labels[1]}")
         self.update()
+        if restyled:
+            self._restyled()
 
     def show_live(self, end_marks: tuple[EndMark | None, EndMark | None], pending: bool) -> None:
-        if (end_marks, pending) != (self.end_marks, self.pending):
-            self.end_marks, self.pending = end_marks, pending
+        if (end_marks, pending) == (self.end_marks, self.pending):
+            return
+        restyled = pending != self.pending
+        self.end_marks, self.pending = end_marks, pending
+        for dot, mark in zip(self.dots, end_marks, strict=True):
+            # Child items: a kernel event repaints a dot, not the whole link.
+            dot.show_state(
+                mark.color if mark else None, self.theme.drift if mark and mark.drift else None
+            )
+        if restyled:
             self.update()
+            self._restyled()
 
-    def end_point(self, end: int, inset: float = 7.0) -> QPointF:
-        """A point on the line `inset` units from end 0 or 1 (where its state dot sits)."""
-        length = self._path.length() or 1.0
-        fraction = min(inset / length, 0.5)
-        return self._path.pointAtPercent(fraction if end == 0 else 1 - fraction)
+    def end_point(self, end: int) -> QPointF:
+        """Where end 0 or 1's state dot sits: on the line, just off its node."""
+        return self._dots[end]
 
     def point_at(self, fraction: float) -> QPointF:
         return self._path.pointAtPercent(min(max(fraction, 0.0), 1.0))
 
     def follow(self) -> None:
         self.prepareGeometryChange()
+        before = self._path.boundingRect()
         start, end = self.a.pos(), self.b.pos()
         path = QPainterPath()
         if self.a is self.b:  # both ends on one node: a loop above it
@@ -228,6 +294,14 @@ class LinkItem(QGraphicsObject):
             path.moveTo(p1)
             path.quadTo(control, p2)
         self._path = path
+        # Computed once per move, not per paint: the ends and the state dots' places.
+        self._ends = (path.pointAtPercent(0), path.pointAtPercent(1))
+        inset = min(DOT_INSET / (path.length() or 1.0), 0.5)
+        self._dots = (path.pointAtPercent(inset), path.pointAtPercent(1 - inset))
+        for dot, point in zip(self.dots, self._dots, strict=True):
+            dot.setPos(point)
+        if self.layer is not None:
+            self.layer.changed(before.united(path.boundingRect()))
 
     def boundingRect(self) -> QRectF:
         return self._path.boundingRect().adjusted(-60, -20, 60, 20)
@@ -243,6 +317,16 @@ class LinkItem(QGraphicsObject):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         t = self.theme
+        labels = option.levelOfDetailFromTransform(painter.worldTransform()) >= MIN_LABEL_SCALE
+        plain = self.plain and self.layer is not None
+        if plain:
+            # The layer drew the line; only labels near the repainted area are left.
+            if not labels:
+                return
+            reach = 120.0
+            area = option.exposedRect.adjusted(-reach, -reach, reach, reach)
+            if not _segment_meets(self._ends[0], self._ends[1], area):
+                return
         color = _mark(t, self.problem) or (t.selection if self.isSelected() else t.link)
         if self.foreign:
             color = QColor(t.muted)
@@ -258,10 +342,14 @@ class LinkItem(QGraphicsObject):
             painter.drawPath(self._path)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        if self.lane == 0 and self.a is not self.b:  # a straight line: far cheaper to draw
-            painter.drawLine(self._path.pointAtPercent(0), self._path.pointAtPercent(1))
+        if plain:
+            pass
+        elif self.lane == 0 and self.a is not self.b:  # a straight line: far cheaper to draw
+            painter.drawLine(*self._ends)
         else:
             painter.drawPath(self._path)
+        if not labels:
+            return  # too small to read: the labels would only cost time
         painter.setFont(_LABEL_FONT)
         painter.setPen(t.muted)
         metrics = QFontMetricsF(_LABEL_FONT)
@@ -287,9 +375,94 @@ class LinkItem(QGraphicsObject):
             background.setAlpha(225)
             painter.fillRect(box, background)
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
-        for end, mark in enumerate(self.end_marks):
-            if mark is not None:
-                _state_dot(painter, self.end_point(end), mark.color, mark.drift and t.drift)
+
+
+class LinkLayer(QGraphicsItem):
+    """Every plain link line, drawn in one call under the link items.
+
+    A repaint anywhere (a state dot, a dragged node) redraws every item whose bounding
+    box meets it, and a long diagonal's box meets a lot: one drawLines over all lines
+    costs far less than hundreds of separate link paints. Link items still draw what
+    makes them special (selection, problems, pending, curves), dots and labels.
+    """
+
+    def __init__(self, theme: Theme) -> None:
+        super().__init__()
+        self.theme = theme
+        self.links: list[LinkItem] = []
+        self._lines: list[QLineF] | None = None
+        self._bounds = QRectF()
+        self.setZValue(-0.5)
+
+    def fit_cache(self, scale: float, viewport: QRectF) -> None:
+        """Zoomed out (the whole drawing about a screenful): repaint the lines from a
+        picture while state dots blink. Zoomed in, such a picture would be huge."""
+        shown = self._bounds.width() * scale * self._bounds.height() * scale
+        small = shown <= 4 * viewport.width() * viewport.height()
+        mode = (
+            QGraphicsItem.CacheMode.DeviceCoordinateCache
+            if small
+            else QGraphicsItem.CacheMode.NoCache
+        )
+        if self.cacheMode() != mode:
+            self.setCacheMode(mode)
+
+    def add(self, link: LinkItem) -> None:
+        link.layer = self
+        self.links.append(link)
+        self.changed(link.boundingRect())
+        link._update_contents()
+
+    def remove(self, link: LinkItem) -> None:
+        if link in self.links:
+            self.links.remove(link)
+            link.layer = None
+            self.changed(link.boundingRect())
+            link._update_contents()
+
+    def changed(self, area: QRectF) -> None:
+        """A line moved or changed style: redraw where it was and where it is."""
+        self._lines = None
+        if not self._bounds.contains(area):
+            self.prepareGeometryChange()  # grows only: rare, and never per drag step
+            self._bounds = self._bounds.united(area).adjusted(-200, -200, 200, 200)
+        self.update(area)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if self._lines is None:
+            self._lines = [QLineF(*link._ends) for link in self.links if link.plain]
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.theme.link, 1.8))
+        painter.drawLines(self._lines)
+
+
+def _segment_meets(p: QPointF, q: QPointF, rect: QRectF) -> bool:
+    """Does the segment p-q pass through `rect`? (Liang-Barsky clipping)"""
+    x0, y0, dx, dy = p.x(), p.y(), q.x() - p.x(), q.y() - p.y()
+    low, high = 0.0, 1.0
+    for step, gap in (
+        (-dx, x0 - rect.left()),
+        (dx, rect.right() - x0),
+        (-dy, y0 - rect.top()),
+        (dy, rect.bottom() - y0),
+    ):
+        if step == 0:
+            if gap < 0:
+                return False
+            continue
+        t = gap / step
+        if step < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -300,16 +473,41 @@ class EndMark:
     drift: bool = False
 
 
-def _state_dot(
-    painter: QPainter, center: QPointF, color: QColor, ring: QColor | None = None
-) -> None:
-    painter.setPen(QPen(QColor(0, 0, 0, 90), 1.0))
-    painter.setBrush(color)
-    painter.drawEllipse(center, 4.5, 4.5)
-    if ring:
-        painter.setPen(QPen(ring, 2.2))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawEllipse(center, 7.5, 7.5)
+class StateDot(QGraphicsItem):
+    """A live interface's state: a colored dot, ringed when it drifted from the
+    document. Hidden while nothing is known (design mode)."""
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.color: QColor | None = None
+        self.ring: QColor | None = None
+        self.setZValue(2)
+        self.setVisible(False)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go to the link/node
+
+    def show_state(self, color: QColor | None, ring: QColor | None = None) -> None:
+        if (color, ring) == (self.color, self.ring):
+            return
+        self.color, self.ring = color, ring
+        self.setVisible(color is not None)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-9, -9, 18, 18)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if self.color is None:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(0, 0, 0, 90), 1.0))
+        painter.setBrush(self.color)
+        painter.drawEllipse(QPointF(0, 0), 4.5, 4.5)
+        if self.ring is not None:
+            painter.setPen(QPen(self.ring, 2.2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(QPointF(0, 0), 7.5, 7.5)
 
 
 def _mark(theme: Theme, problem: tuple[str, bool] | None) -> QColor | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice, Owner
 from nstopo.model.placement import namespace_of_node
-from PySide6.QtCore import QObject, QPointF, QRectF
+from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
@@ -15,6 +15,8 @@ from .items import EndMark, LinkItem, NodeItem
 from .live import LiveSession
 from .scene import EditorScene
 from .theme import MISSING_COLOR, OPER_COLORS
+
+FRAME_MS = 30
 
 
 def state_color(live: dict | None) -> QColor:
@@ -67,6 +69,11 @@ class LiveOverlay(QObject):
         super().__init__(scene)
         self.scene, self.session = scene, session
         self.note: ErrorNote | None = None
+        self._dirty: set[InterfaceKey] = set()
+        self._frame = QTimer(self)  # at most one canvas update per frame
+        self._frame.setSingleShot(True)
+        self._frame.setInterval(FRAME_MS)
+        self._frame.timeout.connect(self._draw_dirty)
         scene.live_addresses = self._live_addresses
         session.interface_changed.connect(self._interface_changed)
         session.changed.connect(self.refresh)
@@ -117,18 +124,33 @@ class LiveOverlay(QObject):
             self._drop_note()
 
     def _interface_changed(self, ns: str | None, name: str) -> None:
-        owner = self.session.owners.get((ns, name))
+        """Kernel events arrive by the thousand: note what they touch, draw it once
+        per frame."""
+        self._dirty.add((ns, name))
+        if not self._frame.isActive():
+            self._frame.start()
+
+    def _draw_dirty(self) -> None:
+        dirty, self._dirty = self._dirty, set()
         nodes, links = self._pending()
-        if isinstance(owner, LinkEnd):
-            item = self.scene.links.get(owner.link_id)
+        link_ids: set[str] = set()
+        node_names: set[str] = set()
+        for key in dirty:
+            owner = self.session.owners.get(key)
+            if isinstance(owner, LinkEnd):
+                link_ids.add(owner.link_id)
+            elif isinstance(owner, NodeDevice):
+                node_names.add(owner.node)
+        boxes: set[str] = set()  # namespace boxes whose lines show these interfaces
+        for lid in link_ids:
+            item = self.scene.links.get(lid)
             if item is not None:
-                self._update_link(owner.link_id, item, owner.link_id in links)
-                for node in (item.a, item.b):
-                    self._update_node(node.name, node, node.name in nodes, text=True)
-        elif isinstance(owner, NodeDevice):
-            node_item = self.scene.nodes.get(owner.node)
-            if node_item is not None:
-                self._update_node(owner.node, node_item, owner.node in nodes)
+                self._update_link(lid, item, lid in links)
+                boxes.update((item.a.name, item.b.name))
+        for name in boxes | node_names:
+            node = self.scene.nodes.get(name)
+            if node is not None:
+                self._update_node(name, node, name in nodes, text=name in boxes)
 
     def _update_link(self, lid: str, item: LinkItem, pending: bool) -> None:
         topo = self.scene.doc.topology
@@ -150,7 +172,7 @@ class LiveOverlay(QObject):
         marks: list[QColor | None] = []
         device = None
         if item.kind in ("netns", "host"):
-            if text:  # the kernel's addresses in the box
+            if text:  # the kernel's addresses in the box (redrawn only if they changed)
                 self.scene.refresh_node_text(name)
             for key in self.scene.line_keys(name):
                 mark = self.mark(key) if key is not None else None

@@ -68,8 +68,12 @@ class LivePanel(QWidget):
         layout.addWidget(self.pending, 1)
         session.changed.connect(self.refresh)
         session.progress.connect(self._progress)
-        session.interface_changed.connect(lambda *_: self._drift_timer.start())
+        session.interface_changed.connect(self._kernel_changed)
         self.refresh()
+
+    def _kernel_changed(self) -> None:
+        if not self._drift_timer.isActive():  # at most five refreshes a second
+            self._drift_timer.start()
 
     def _show_drift(self) -> None:
         lines = self.session.drifts()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from pathlib import Path
@@ -165,6 +166,10 @@ class MainWindow(QMainWindow):
         doc.pathChanged.connect(self._update_title)
         self._update_title()
         QTimer.singleShot(0, self.view.fit)
+        # The document, its items and Qt wrappers live long: keep them out of the garbage
+        # collector's full passes, which otherwise stall the UI for tens of milliseconds
+        # while a running lab streams events (cycles among them are not freed later).
+        gc.freeze()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -9,7 +9,7 @@ from nstopo.model.edit import IllegalLink, new_link
 from nstopo.model.live import InterfaceKey
 from nstopo.model.placement import namespace_of_node
 from nstopo.model.types import HostNode, NetnsNode, TapNode, TunNode, new_node
-from PySide6.QtCore import QLineF, QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import (
     QGraphicsLineItem,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from .commands import AddLink, AddNode, MoveNodes
 from .document import Document
-from .items import LinkItem, MemberItem, NodeItem
+from .items import LinkItem, LinkLayer, MemberItem, NodeItem
 from .theme import GRID, current_theme
 
 NAME_STEMS = {"netns": "ns", "bridge": "br", "tap": "tap", "tun": "tun", "host": "host"}
@@ -44,6 +44,7 @@ class EditorScene(QGraphicsScene):
         self.links: dict[str, LinkItem] = {}
         self.link_mode = False
         self.ping_mode = False
+        self.detail = True  # link labels readable at the view's zoom
         self.ping_source: str | None = None
         self._drawing: tuple[NodeItem, QGraphicsLineItem] | None = None
         self._press_positions: dict[str, QPointF] = {}
@@ -63,10 +64,12 @@ class EditorScene(QGraphicsScene):
 
     # -- following the model --------------------------------------------------------------
     def rebuild(self) -> None:
-        self.clear()  # deletes every item, membership lines included
+        self.clear()  # deletes every item, membership lines and the link layer included
         self.nodes.clear()
         self.links.clear()
         self._members = []
+        self.layer = LinkLayer(self.theme)
+        self.addItem(self.layer)
         for index, (name, _) in enumerate(self.doc.topology.nodes()):
             self._node_added(name, index)
         for lid in self.doc.topology.link_ids():
@@ -108,12 +111,15 @@ class EditorScene(QGraphicsScene):
         item = self.links[lid] = LinkItem(lid, self.nodes[a], self.nodes[b], self.theme)
         item.foreign = lid in self.doc.foreign_links
         self.addItem(item)
+        self.layer.add(item)
+        item.set_detail(self.detail)
         self._spread(a, b)
 
     def _link_removed(self, lid: str) -> None:
         item = self.links.pop(lid, None)
         if item is not None:
             item.detach()
+            self.layer.remove(item)
             self.removeItem(item)
             self._spread(item.a.name, item.b.name)
 
@@ -158,7 +164,9 @@ class EditorScene(QGraphicsScene):
         """One namespace box's lines again (live addresses changed)."""
         item = self.nodes.get(name)
         if item is not None and name in self.doc.topology:
-            item.show_state(*self._describe(name), item.problem)
+            lines, subtitle = self._describe(name)
+            if (lines, subtitle) != (item.lines, item.subtitle):
+                item.show_state(lines, subtitle, item.problem)
 
     def _end_label(self, ep) -> str:
         """An end's interface name; its address too when no namespace box lists it."""
@@ -190,6 +198,21 @@ class EditorScene(QGraphicsScene):
             if getattr(device, "namespace", None) is not None:
                 home = namespace_of_node(topo.get_node, other)
                 self._residents.setdefault(home, []).append((other, device.kind))
+
+    def set_detail(self, labels: bool) -> None:
+        """Zoomed out too far to read link labels: plain links draw nothing of their
+        own (the link layer draws their lines), so repaints skip them."""
+        if labels != self.detail:
+            self.detail = labels
+            for item in self.links.values():
+                item.set_detail(labels)
+
+    def content_rect(self) -> QRectF:
+        """What is drawn: nodes and links (the link layer's bounds only ever grow)."""
+        rect = QRectF()
+        for item in [*self.nodes.values(), *self.links.values()]:
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
 
     def line_keys(self, name: str) -> list[InterfaceKey | None]:
         """The interface each line of a namespace box stands for (as `_describe` lists

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QToolTip
 
+from .items import MIN_LABEL_SCALE
 from .scene import EditorScene
 from .theme import GRID
 
@@ -18,8 +19,9 @@ class CanvasView(QGraphicsView):
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setAcceptDrops(True)
+        self._scale = 1.0  # the zoom the scene was last told about
         self._panning: QPointF | None = None
         scene.message.connect(self.say)
 
@@ -39,15 +41,24 @@ class CanvasView(QGraphicsView):
         current = self.transform().m11()
         factor = max(0.1 / current, min(factor, 4.0 / current))
         self.scale(factor, factor)
+        self._zoomed()
+
+    def _zoomed(self) -> None:
+        """Tell the scene what this zoom shows: are link labels big enough to read, is
+        the whole drawing about a screenful (worth caching its lines as a picture)?"""
+        scale = self.transform().m11()
+        self.editor.set_detail(scale >= MIN_LABEL_SCALE)
+        self.editor.layer.fit_cache(scale, QRectF(self.viewport().rect()))
 
     def fit(self) -> None:
-        rect = self.editor.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        rect = self.editor.content_rect().adjusted(-40, -40, 40, 40)
         if not rect.isEmpty():
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
             if self.transform().m11() > 1.5:
                 self.resetTransform()
                 self.scale(1.5, 1.5)
                 self.centerOn(rect.center())
+            self._zoomed()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
@@ -89,6 +100,9 @@ class CanvasView(QGraphicsView):
     # -- grid -------------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawBackground(painter, rect)
+        if self.transform().m11() != self._scale:  # zoomed by any means: adapt, after paint
+            self._scale = self.transform().m11()
+            QTimer.singleShot(0, self._zoomed)
         if self.transform().m11() < 0.5:
             return  # too dense to help
         painter.setPen(QPen(self.editor.theme.grid, 0))

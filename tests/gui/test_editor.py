@@ -195,7 +195,7 @@ def test_png_and_svg_export(qtbot, tmp_path: Path) -> None:
     window.export_to("png", png)
     window.export_to("svg", svg)
     image = QImage(str(png))
-    area = window.scene.itemsBoundingRect().adjusted(-30, -30, 30, 30)
+    area = window.scene.content_rect().adjusted(-30, -30, 30, 30)
     assert (image.width(), image.height()) == (int(area.width() * 2), int(area.height() * 2))
     root = ElementTree.parse(svg).getroot()
     assert root.tag.endswith("svg")
