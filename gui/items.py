@@ -6,13 +6,14 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QRegion
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from .theme import KIND_COLORS, Theme, icon_renderer
 
 NODE_WIDTH = {"netns": 190.0, "host": 190.0, "bridge": 200.0, "tap": 160.0, "tun": 160.0}
 HEADER, LINE = 26.0, 16.0
+STRIP, MAX_STRIPS = 120.0, 8  # a moved line is repainted in pieces this long, at most
 DOT_INSET = 7.0  # a state dot's distance from its node, along the link
 MIN_LABEL_SCALE = 0.45  # below this zoom, link end labels are unreadable specks
 
@@ -196,7 +197,6 @@ class LinkItem(QGraphicsObject):
         self.pending = False
         self.foreign = False
         self.layer: LinkLayer | None = None  # draws this line while it is plain
-        self.detail = True  # labels drawn (the view is zoomed in enough to read them)
         self._path = QPainterPath()
         self.dots = (StateDot(self), StateDot(self))  # live state of each end
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -220,19 +220,15 @@ class LinkItem(QGraphicsObject):
             and not self.isSelected()
         )
 
-    def set_detail(self, labels: bool) -> None:
-        self.detail = labels
-        self._update_contents()
-
-    def _update_contents(self) -> None:
-        # Nothing of its own to draw: Qt then skips it in every repaint it overlaps.
-        quiet = self.plain and not self.detail and self.layer is not None
+    def update_contents(self) -> None:
+        # Plain: the layer draws it, so Qt skips this item in every repaint it overlaps.
+        quiet = self.plain and self.layer is not None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, quiet)
 
     def _restyled(self) -> None:
         if self.layer is not None:
             self.layer.changed(self.boundingRect())
-        self._update_contents()
+        self.update_contents()
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
@@ -250,6 +246,7 @@ class LinkItem(QGraphicsObject):
         self.prepareGeometryChange()
         restyled = (down, problem) != (self.down, self.problem)
         self.labels, self.down, self.problem = labels, down, problem
+        self._place_labels()
         self.setToolTip(problem[0] if problem else f"{labels[0]} ↔ {labels[1]}")
         self.update()
         if restyled:
@@ -279,6 +276,8 @@ class LinkItem(QGraphicsObject):
     def follow(self) -> None:
         self.prepareGeometryChange()
         before = self._path.boundingRect()
+        old_line = getattr(self, "line", None)
+        old_boxes = [box for box, _ in getattr(self, "label_boxes", [])]
         start, end = self.a.pos(), self.b.pos()
         path = QPainterPath()
         if self.a is self.b:  # both ends on one node: a loop above it
@@ -296,12 +295,40 @@ class LinkItem(QGraphicsObject):
         self._path = path
         # Computed once per move, not per paint: the ends and the state dots' places.
         self._ends = (path.pointAtPercent(0), path.pointAtPercent(1))
+        self.line = QLineF(*self._ends)
+        self.line_rect = QRectF(*self._ends).normalized().adjusted(-2, -2, 2, 2)
         inset = min(DOT_INSET / (path.length() or 1.0), 0.5)
         self._dots = (path.pointAtPercent(inset), path.pointAtPercent(1 - inset))
         for dot, point in zip(self.dots, self._dots, strict=True):
             dot.setPos(point)
+        self._place_labels()
         if self.layer is not None:
-            self.layer.changed(before.united(path.boundingRect()))
+            if self.plain and old_line is not None:  # erase and draw along the lines only
+                boxes = old_boxes + [box for box, _ in self.label_boxes]
+                self.layer.redraw_along([old_line, self.line], boxes)
+            else:
+                self.layer.changed(before.united(path.boundingRect()))
+
+    def _place_labels(self) -> None:
+        """Each end's label sits just outside its node, on opposite sides of the line,
+        so two labels on a short link never cover each other (computed per change, not
+        per paint)."""
+        metrics = QFontMetricsF(_LABEL_FONT)
+        length = self._path.length() or 1.0
+        self.label_boxes: list[tuple[QRectF, str]] = []
+        for first, label, side in ((True, self.labels[0], 1), (False, self.labels[1], -1)):
+            if not label:
+                continue
+            width = metrics.horizontalAdvance(label)
+            gap = (14 + width / 2) / length
+            fraction = min(max(gap if first else 1 - gap, 0.0), 1.0)
+            point = self._path.pointAtPercent(fraction)
+            angle = self._path.angleAtPercent(fraction)
+            offset = QLineF.fromPolar(10, angle + 90 * side).p2()
+            box = QRectF(
+                point.x() + offset.x() - width / 2 - 2, point.y() + offset.y() - 7, width + 4, 14
+            )
+            self.label_boxes.append((box, label))
 
     def boundingRect(self) -> QRectF:
         return self._path.boundingRect().adjusted(-60, -20, 60, 20)
@@ -316,17 +343,8 @@ class LinkItem(QGraphicsObject):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
+        # Only links that are not plain get here (the layer draws the others).
         t = self.theme
-        labels = option.levelOfDetailFromTransform(painter.worldTransform()) >= MIN_LABEL_SCALE
-        plain = self.plain and self.layer is not None
-        if plain:
-            # The layer drew the line; only labels near the repainted area are left.
-            if not labels:
-                return
-            reach = 120.0
-            area = option.exposedRect.adjusted(-reach, -reach, reach, reach)
-            if not _segment_meets(self._ends[0], self._ends[1], area):
-                return
         color = _mark(t, self.problem) or (t.selection if self.isSelected() else t.link)
         if self.foreign:
             color = QColor(t.muted)
@@ -342,56 +360,31 @@ class LinkItem(QGraphicsObject):
             painter.drawPath(self._path)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        if plain:
-            pass
-        elif self.lane == 0 and self.a is not self.b:  # a straight line: far cheaper to draw
+        if self.lane == 0 and self.a is not self.b:  # a straight line: far cheaper to draw
             painter.drawLine(*self._ends)
         else:
             painter.drawPath(self._path)
-        if not labels:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < MIN_LABEL_SCALE:
             return  # too small to read: the labels would only cost time
-        painter.setFont(_LABEL_FONT)
-        painter.setPen(t.muted)
-        metrics = QFontMetricsF(_LABEL_FONT)
-        length = self._path.length() or 1.0
-        # Each end's label sits just outside its node, on opposite sides of the line,
-        # so two labels on a short link never cover each other.
-        for end, label, side in ((self.a, self.labels[0], 1), (self.b, self.labels[1], -1)):
-            if not label:
-                continue
-            width = metrics.horizontalAdvance(label)
-            gap = (14 + width / 2) / length
-            fraction = gap if end is self.a else 1 - gap
-            fraction = min(max(fraction, 0.0), 1.0)
-            point = self._path.pointAtPercent(fraction)
-            angle = self._path.angleAtPercent(fraction)
-            offset = QLineF.fromPolar(10, angle + 90 * side).p2()
-            box = QRectF(
-                point.x() + offset.x() - width / 2 - 2, point.y() + offset.y() - 7, width + 4, 14
-            )
-            if not option.exposedRect.intersects(box):
-                continue  # only what this repaint shows
-            background = QColor(t.background)
-            background.setAlpha(225)
-            painter.fillRect(box, background)
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+        shown = option.exposedRect
+        _draw_labels(painter, t, [box for box in self.label_boxes if shown.intersects(box[0])])
 
 
 class LinkLayer(QGraphicsItem):
-    """Every plain link line, drawn in one call under the link items.
+    """Every plain link, its line and its end labels, drawn in one paint under the nodes.
 
     A repaint anywhere (a state dot, a dragged node) redraws every item whose bounding
-    box meets it, and a long diagonal's box meets a lot: one drawLines over all lines
-    costs far less than hundreds of separate link paints. Link items still draw what
-    makes them special (selection, problems, pending, curves), dots and labels.
+    box meets it, and a long diagonal's box meets a lot: one drawLines over the lines
+    in view costs far less than hundreds of separate link paints. Link items that are
+    not plain (selected, marked, pending, curved) draw themselves.
     """
 
     def __init__(self, theme: Theme) -> None:
         super().__init__()
         self.theme = theme
         self.links: list[LinkItem] = []
-        self._lines: list[QLineF] | None = None
         self._bounds = QRectF()
+        self.exposed_region: QRegion | None = None  # set by the view during its paint
         self.setZValue(-0.5)
 
     def fit_cache(self, scale: float, viewport: QRectF) -> None:
@@ -399,11 +392,8 @@ class LinkLayer(QGraphicsItem):
         picture while state dots blink. Zoomed in, such a picture would be huge."""
         shown = self._bounds.width() * scale * self._bounds.height() * scale
         small = shown <= 4 * viewport.width() * viewport.height()
-        mode = (
-            QGraphicsItem.CacheMode.DeviceCoordinateCache
-            if small
-            else QGraphicsItem.CacheMode.NoCache
-        )
+        cache = QGraphicsItem.CacheMode
+        mode = cache.DeviceCoordinateCache if small else cache.NoCache
         if self.cacheMode() != mode:
             self.setCacheMode(mode)
 
@@ -411,22 +401,38 @@ class LinkLayer(QGraphicsItem):
         link.layer = self
         self.links.append(link)
         self.changed(link.boundingRect())
-        link._update_contents()
+        link.update_contents()
 
     def remove(self, link: LinkItem) -> None:
         if link in self.links:
             self.links.remove(link)
             link.layer = None
             self.changed(link.boundingRect())
-            link._update_contents()
+            link.update_contents()
 
     def changed(self, area: QRectF) -> None:
-        """A line moved or changed style: redraw where it was and where it is."""
-        self._lines = None
+        """A link moved or changed style: redraw where it was and where it is."""
         if not self._bounds.contains(area):
             self.prepareGeometryChange()  # grows only: rare, and never per drag step
             self._bounds = self._bounds.united(area).adjusted(-200, -200, 200, 200)
         self.update(area)
+
+    def redraw_along(self, lines: list[QLineF], boxes: list[QRectF]) -> None:
+        """Repaint narrow strips along `lines` (and the label boxes), not their bounding
+        boxes: a long diagonal's box covers half the view and everything in it."""
+        for line in lines:
+            rect = QRectF(line.p1(), line.p2()).normalized()
+            if not self._bounds.contains(rect):
+                self.changed(rect.adjusted(-4, -4, 4, 4))
+                continue
+            pieces = min(MAX_STRIPS, max(1, int(line.length() / STRIP)))
+            x, y, dx, dy = line.x1(), line.y1(), line.dx() / pieces, line.dy() / pieces
+            for i in range(pieces):
+                left, right = sorted((x + i * dx, x + (i + 1) * dx))
+                top, bottom = sorted((y + i * dy, y + (i + 1) * dy))
+                self.update(QRectF(left - 4, top - 4, right - left + 8, bottom - top + 8))
+        for box in boxes:
+            self.update(box)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -434,35 +440,43 @@ class LinkLayer(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        if self._lines is None:
-            self._lines = [QLineF(*link._ends) for link in self.links if link.plain]
+        shown = option.exposedRect
+        labels = option.levelOfDetailFromTransform(painter.worldTransform()) >= MIN_LABEL_SCALE
+        # The repaint is often many small areas (dots, a dragged node's links) whose
+        # bounding box covers most of the view: test labels against the areas themselves
+        # (the view says which, in scene coordinates, while it paints).
+        region = self.exposed_region
+        lines: list[QLineF] = []
+        boxes: list[tuple[QRectF, str]] = []
+        for link in self.links:
+            if not link.plain or not shown.intersects(link.line_rect):
+                continue
+            if region is not None and not region.intersects(link.line_rect.toAlignedRect()):
+                continue
+            lines.append(link.line)
+            if labels:
+                boxes += [
+                    box
+                    for box in link.label_boxes
+                    if shown.intersects(box[0])
+                    and (region is None or region.intersects(box[0].toAlignedRect()))
+                ]
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(self.theme.link, 1.8))
-        painter.drawLines(self._lines)
+        painter.drawLines(lines)
+        _draw_labels(painter, self.theme, boxes)
 
 
-def _segment_meets(p: QPointF, q: QPointF, rect: QRectF) -> bool:
-    """Does the segment p-q pass through `rect`? (Liang-Barsky clipping)"""
-    x0, y0, dx, dy = p.x(), p.y(), q.x() - p.x(), q.y() - p.y()
-    low, high = 0.0, 1.0
-    for step, gap in (
-        (-dx, x0 - rect.left()),
-        (dx, rect.right() - x0),
-        (-dy, y0 - rect.top()),
-        (dy, rect.bottom() - y0),
-    ):
-        if step == 0:
-            if gap < 0:
-                return False
-            continue
-        t = gap / step
-        if step < 0:
-            low = max(low, t)
-        else:
-            high = min(high, t)
-        if low > high:
-            return False
-    return True
+def _draw_labels(painter: QPainter, theme: Theme, boxes: list[tuple[QRectF, str]]) -> None:
+    if not boxes:
+        return
+    painter.setFont(_LABEL_FONT)
+    painter.setPen(theme.muted)
+    background = QColor(theme.background)
+    background.setAlpha(225)
+    for box, label in boxes:
+        painter.fillRect(box, background)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
 
 
 @dataclass(frozen=True)

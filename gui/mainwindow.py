@@ -183,7 +183,12 @@ class MainWindow(QMainWindow):
             if bar.parent() is not self or not bar.isVisible() or bar.currentIndex() < 0:
                 continue
             dock = self._docks.get(bar.tabText(bar.currentIndex()))
-            if dock is not None and abs(dock.geometry().bottom() - bar.geometry().top()) > 6:
+            if dock is None:
+                continue
+            group = len(self.tabifiedDockWidgets(dock)) + 1
+            under = dock.geometry().bottomLeft() - bar.geometry().topLeft()
+            beside = abs(under.x()) <= 2 and abs(under.y()) <= 3
+            if bar.count() != group or not beside:
                 bar.hide()
 
     def _dock(

@@ -44,7 +44,6 @@ class EditorScene(QGraphicsScene):
         self.links: dict[str, LinkItem] = {}
         self.link_mode = False
         self.ping_mode = False
-        self.detail = True  # link labels readable at the view's zoom
         self.ping_source: str | None = None
         self._drawing: tuple[NodeItem, QGraphicsLineItem] | None = None
         self._press_positions: dict[str, QPointF] = {}
@@ -112,7 +111,6 @@ class EditorScene(QGraphicsScene):
         item.foreign = lid in self.doc.foreign_links
         self.addItem(item)
         self.layer.add(item)
-        item.set_detail(self.detail)
         self._spread(a, b)
 
     def _link_removed(self, lid: str) -> None:
@@ -198,14 +196,6 @@ class EditorScene(QGraphicsScene):
             if getattr(device, "namespace", None) is not None:
                 home = namespace_of_node(topo.get_node, other)
                 self._residents.setdefault(home, []).append((other, device.kind))
-
-    def set_detail(self, labels: bool) -> None:
-        """Zoomed out too far to read link labels: plain links draw nothing of their
-        own (the link layer draws their lines), so repaints skip them."""
-        if labels != self.detail:
-            self.detail = labels
-            for item in self.links.values():
-                item.set_detail(labels)
 
     def content_rect(self) -> QRectF:
         """What is drawn: nodes and links (the link layer's bounds only ever grow)."""

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QGraphicsView, QToolTip
 
-from .items import MIN_LABEL_SCALE
 from .scene import EditorScene
 from .theme import GRID
 
@@ -19,8 +26,9 @@ class CanvasView(QGraphicsView):
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setAcceptDrops(True)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)  # the grid, drawn once
         self._scale = 1.0  # the zoom the scene was last told about
         self._panning: QPointF | None = None
         scene.message.connect(self.say)
@@ -44,11 +52,9 @@ class CanvasView(QGraphicsView):
         self._zoomed()
 
     def _zoomed(self) -> None:
-        """Tell the scene what this zoom shows: are link labels big enough to read, is
-        the whole drawing about a screenful (worth caching its lines as a picture)?"""
-        scale = self.transform().m11()
-        self.editor.set_detail(scale >= MIN_LABEL_SCALE)
-        self.editor.layer.fit_cache(scale, QRectF(self.viewport().rect()))
+        """Tell the link layer whether the whole drawing is about a screenful at this
+        zoom (worth caching its lines as a picture)."""
+        self.editor.layer.fit_cache(self.transform().m11(), QRectF(self.viewport().rect()))
 
     def fit(self) -> None:
         rect = self.editor.content_rect().adjusted(-40, -40, 40, 40)
@@ -96,6 +102,15 @@ class CanvasView(QGraphicsView):
             self.unsetCursor()
             return
         super().mouseReleaseEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        layer = self.editor.layer
+        inverse, _ = self.viewportTransform().inverted()
+        layer.exposed_region = inverse.map(event.region())
+        try:
+            super().paintEvent(event)
+        finally:
+            layer.exposed_region = None
 
     # -- grid -------------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
