@@ -198,7 +198,7 @@ class LinkItem(QGraphicsObject):
         self.foreign = False
         self.layer: LinkLayer | None = None  # draws this line while it is plain
         self._path = QPainterPath()
-        self.dots = (StateDot(self), StateDot(self))  # live state of each end
+        self._state_dots: tuple[StateDot, StateDot] | None = None  # made when first needed
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
         self.setZValue(0)
@@ -257,7 +257,11 @@ class LinkItem(QGraphicsObject):
             return
         restyled = pending != self.pending
         self.end_marks, self.pending = end_marks, pending
-        for dot, mark in zip(self.dots, end_marks, strict=True):
+        if self._state_dots is None and end_marks == (None, None):
+            dots: tuple[StateDot, ...] = ()  # nothing to show: no dots to make
+        else:
+            dots = self.dots
+        for dot, mark in zip(dots, end_marks if dots else (), strict=True):
             # Child items: a kernel event repaints a dot, not the whole link.
             dot.show_state(
                 mark.color if mark else None, self.theme.drift if mark and mark.drift else None
@@ -265,6 +269,15 @@ class LinkItem(QGraphicsObject):
         if restyled:
             self.update()
             self._restyled()
+
+    @property
+    def dots(self) -> tuple[StateDot, StateDot]:
+        """The live state dots of the two ends (design mode never needs them)."""
+        if self._state_dots is None:
+            self._state_dots = (StateDot(self), StateDot(self))
+            for dot, point in zip(self._state_dots, self._dots, strict=True):
+                dot.setPos(point)
+        return self._state_dots
 
     def end_point(self, end: int) -> QPointF:
         """Where end 0 or 1's state dot sits: on the line, just off its node."""
@@ -299,8 +312,9 @@ class LinkItem(QGraphicsObject):
         self.line_rect = QRectF(*self._ends).normalized().adjusted(-2, -2, 2, 2)
         inset = min(DOT_INSET / (path.length() or 1.0), 0.5)
         self._dots = (path.pointAtPercent(inset), path.pointAtPercent(1 - inset))
-        for dot, point in zip(self.dots, self._dots, strict=True):
-            dot.setPos(point)
+        if self._state_dots is not None:
+            for dot, point in zip(self._state_dots, self._dots, strict=True):
+                dot.setPos(point)
         self._place_labels()
         if self.layer is not None:
             if self.plain and old_line is not None:  # erase and draw along the lines only

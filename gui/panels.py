@@ -6,7 +6,7 @@ from nstopo.model.plan import plan_up
 from nstopo.model.validate import has_errors
 from nstopo.resources import ICONS
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDrag, QFont, QIcon, QPixmap
+from PySide6.QtGui import QDrag, QFont, QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPlainTextEdit
 
 from .document import Document
@@ -97,10 +97,24 @@ class CommandsPanel(QPlainTextEdit):
         self.setReadOnly(True)
         self.setFont(QFont("DejaVu Sans Mono", 9))
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._stale = True
         doc.changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
+        """Planning a big lab takes a while: only while the panel is on screen (a tab
+        behind another catches up when it is shown)."""
+        self._stale = True
+        if self.isVisible():
+            self._show_commands()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._show_commands()
+
+    def _show_commands(self) -> None:
+        self._stale = False
         problems = self.doc.problems()
         if has_errors(problems):
             self.setPlainText("# Fix the problems first: the lab cannot be built as it is.")

@@ -72,7 +72,13 @@ class EditorScene(QGraphicsScene):
         for index, (name, _) in enumerate(self.doc.topology.nodes()):
             self._node_added(name, index)
         for lid in self.doc.topology.link_ids():
-            self._link_added(lid)
+            self._link_added(lid, spread=False)  # lanes once, below: not per link
+        by_pair: dict[frozenset[str], list[LinkItem]] = {}
+        for item in self.links.values():
+            by_pair.setdefault(frozenset((item.a.name, item.b.name)), []).append(item)
+        for same in by_pair.values():
+            if len(same) > 1:
+                self._set_lanes(same)
         self.refresh_text()
 
     def _node_added(self, name: str, index: int | None = None) -> None:
@@ -103,15 +109,17 @@ class EditorScene(QGraphicsScene):
             item.setPos(QPointF(*value.position))
         return None
 
-    def _link_added(self, lid: str) -> None:
+    def _link_added(self, lid: str, spread: bool = True) -> LinkItem:
         if lid in self.links:
-            return
+            return self.links[lid]
         a, b = (ep.node for ep in self.doc.topology.link(lid).endpoints)
         item = self.links[lid] = LinkItem(lid, self.nodes[a], self.nodes[b], self.theme)
         item.foreign = lid in self.doc.foreign_links
         self.addItem(item)
         self.layer.add(item)
-        self._spread(a, b)
+        if spread:
+            self._spread(a, b)
+        return item
 
     def _link_removed(self, lid: str) -> None:
         item = self.links.pop(lid, None)
@@ -128,10 +136,17 @@ class EditorScene(QGraphicsScene):
     def _spread(self, a: str, b: str) -> None:
         """Links between the same two nodes bend apart, so none hides another."""
         pair = {a, b}
-        same = [item for item in self.links.values() if {item.a.name, item.b.name} == pair]
-        for i, item in enumerate(same):
-            item.lane = 0 if len(same) == 1 else (i - (len(same) - 1) / 2)
-            item.follow()
+        node = self.nodes.get(a)
+        candidates = node.links if node is not None else self.links.values()
+        self._set_lanes([item for item in candidates if {item.a.name, item.b.name} == pair])
+
+    def _set_lanes(self, same: list[LinkItem]) -> None:
+        ordered = [item for item in self.links.values() if item in same]  # document order
+        for i, item in enumerate(ordered):
+            lane = 0 if len(ordered) == 1 else (i - (len(ordered) - 1) / 2)
+            if lane != item.lane:
+                item.lane = lane
+                item.follow()
 
     def refresh_text(self) -> None:
         """Interface lists, subtitles and problem marks, from the model."""

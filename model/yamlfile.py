@@ -28,6 +28,12 @@ from .validate import validate_lab
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
+try:  # libyaml's parser with ruamel's YAML 1.2 resolver: the same values, much sooner
+    _FAST = YAML(typ="safe", pure=False)
+except (ImportError, AttributeError):  # pragma: no cover - no compiler for the C part
+    _FAST = YAML(typ="safe", pure=True)
+
+
 def _yaml() -> YAML:
     yaml = YAML()  # round-trip mode
     yaml.preserve_quotes = True
@@ -67,14 +73,26 @@ def _own_position(node: Any) -> tuple[int, int] | None:
 
 @dataclass
 class LoadedFile:
-    """A topology plus what is needed to save it back faithfully and to place problems."""
+    """A topology plus what is needed to save it back faithfully and to place problems.
+
+    The round-trip tree (comments, quoting, positions) takes ruamel's pure-Python parser
+    several times longer to build than the topology itself, so it is built from `text`
+    only when first needed: to save, or to place a problem at its line and column.
+    """
 
     topology: Topology
-    tree: CommentedMap
+    text: str
     file: str | None = None
     original: Topology | None = None  # the topology as the tree says it
     link_order: list[str] = field(default_factory=list)  # link ids by tree index
     problems: list[Problem] = field(default_factory=list)  # found at load, placed
+    _tree: CommentedMap | None = None
+
+    @property
+    def tree(self) -> CommentedMap:
+        if self._tree is None:
+            self._tree = _parse_yaml(self.text, self.file)
+        return self._tree
 
     @property
     def source(self) -> SourceMap:
@@ -113,15 +131,33 @@ def parse_bytes(data: bytes, file: str | None = None) -> LoadedFile:
 
 
 def parse_text(text: str, file: str | None = None) -> LoadedFile:
-    tree = _parse_yaml(text, file)
-    parsed = parse_lab(_plain_data(tree))
+    data = _fast_data(text)
+    tree = None
+    if data is None:  # libyaml could not read it (or is missing): ruamel's own parser
+        tree = _parse_yaml(text, file)
+        data = _plain_data(tree)
+    parsed = parse_lab(data)
     if isinstance(parsed, list):
+        tree = tree if tree is not None else _parse_yaml(text, file)
         raise TopologyFileError([SourceMap(tree).place(p, file) for p in parsed])
     topology = topology_from_lab(parsed)
-    source = SourceMap(tree)
+    loaded = LoadedFile(topology, text, file, topology.copy(), topology.link_ids(), _tree=tree)
     # Validate the file as written: links to missing nodes never enter the graph.
-    problems = [source.place(p, file) for p in validate_lab(parsed)]
-    return LoadedFile(topology, tree, file, topology.copy(), topology.link_ids(), problems)
+    found = validate_lab(parsed)
+    loaded.problems = [loaded.source.place(p, file) for p in found] if found else []
+    return loaded
+
+
+def _fast_data(text: str) -> dict[str, Any] | None:
+    """The file's plain data through libyaml (ruamel.yaml.clib), about eight times
+    faster than the round-trip parser; None when libyaml is not installed or rejects
+    the text (YAML 1.1 reads some hand-written forms differently, e.g. [a:eth0]), so
+    the round-trip parser decides, with its exact error positions."""
+    try:
+        data = _FAST.load(text)
+    except Exception:  # any libyaml complaint: the slow path reports it properly
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _parse_yaml(text: str, file: str | None) -> CommentedMap:

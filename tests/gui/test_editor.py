@@ -234,7 +234,11 @@ def test_problems_panel_lists_and_selects(qtbot) -> None:
     assert "enslaved to bridge" in item.text()
     window.problems._activate(item)
     assert window.scene.selected_names() == ([], [window.doc.topology.link_ids()[0]])
-    assert "ip -n hub addr add 10.77.0.1/24 dev p0" in window.commands.toPlainText()
+    window.show()
+    window._docks["Commands"].raise_()  # a tab behind another catches up when shown
+    qtbot.waitUntil(
+        lambda: "ip -n hub addr add 10.77.0.1/24 dev p0" in window.commands.toPlainText()
+    )
 
 
 def test_closing_with_unsaved_changes_asks_first(qtbot, tmp_path: Path) -> None:
