@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QRegion
@@ -29,6 +30,11 @@ def _font(family: str, pixels: int, bold: bool = False) -> QFont:
 _NAME_FONT = _font("DejaVu Sans", 13, bold=True)
 _TEXT_FONT = _font("DejaVu Sans Mono", 11)
 _LABEL_FONT = _font("DejaVu Sans", 10)
+
+
+@cache
+def _label_width(text: str) -> float:
+    return QFontMetricsF(_LABEL_FONT).horizontalAdvance(text)
 
 
 def _elide(text: str, font: QFont, width: float) -> str:
@@ -304,14 +310,18 @@ class LinkItem(QGraphicsObject):
             control = mid + normal / length * 28.0 * self.lane
             p1, p2 = self.a.edge_point(control), self.b.edge_point(control)
             path.moveTo(p1)
-            path.quadTo(control, p2)
+            if self.lane == 0:
+                path.lineTo(p2)
+            else:
+                path.quadTo(control, p2)
         self._path = path
         # Computed once per move, not per paint: the ends and the state dots' places.
         self._ends = (path.pointAtPercent(0), path.pointAtPercent(1))
         self.line = QLineF(*self._ends)
         self.line_rect = QRectF(*self._ends).normalized().adjusted(-2, -2, 2, 2)
-        inset = min(DOT_INSET / (path.length() or 1.0), 0.5)
-        self._dots = (path.pointAtPercent(inset), path.pointAtPercent(1 - inset))
+        self._length = (self.line.length() if self._straight else path.length()) or 1.0
+        inset = min(DOT_INSET / self._length, 0.5)
+        self._dots = (self._point(inset), self._point(1 - inset))
         if self._state_dots is not None:
             for dot, point in zip(self._state_dots, self._dots, strict=True):
                 dot.setPos(point)
@@ -323,21 +333,33 @@ class LinkItem(QGraphicsObject):
             else:
                 self.layer.changed(before.united(path.boundingRect()))
 
+    @property
+    def _straight(self) -> bool:
+        return self.lane == 0 and self.a is not self.b
+
+    def _point(self, fraction: float) -> QPointF:
+        # A straight link's points are plain arithmetic; a curve asks its path.
+        return (
+            self.line.pointAt(fraction) if self._straight else self._path.pointAtPercent(fraction)
+        )
+
+    def _angle(self, fraction: float) -> float:
+        return self.line.angle() if self._straight else self._path.angleAtPercent(fraction)
+
     def _place_labels(self) -> None:
         """Each end's label sits just outside its node, on opposite sides of the line,
         so two labels on a short link never cover each other (computed per change, not
         per paint)."""
-        metrics = QFontMetricsF(_LABEL_FONT)
-        length = self._path.length() or 1.0
+        length = self._length
         self.label_boxes: list[tuple[QRectF, str]] = []
         for first, label, side in ((True, self.labels[0], 1), (False, self.labels[1], -1)):
             if not label:
                 continue
-            width = metrics.horizontalAdvance(label)
+            width = _label_width(label)
             gap = (14 + width / 2) / length
             fraction = min(max(gap if first else 1 - gap, 0.0), 1.0)
-            point = self._path.pointAtPercent(fraction)
-            angle = self._path.angleAtPercent(fraction)
+            point = self._point(fraction)
+            angle = self._angle(fraction)
             offset = QLineF.fromPolar(10, angle + 90 * side).p2()
             box = QRectF(
                 point.x() + offset.x() - width / 2 - 2, point.y() + offset.y() - 7, width + 4, 14
@@ -399,6 +421,7 @@ class LinkLayer(QGraphicsItem):
         self.links: list[LinkItem] = []
         self._bounds = QRectF()
         self.exposed_region: QRegion | None = None  # set by the view during its paint
+        self.interactive = False  # a drag is going on: speed over smoothness
         self.setZValue(-0.5)
 
     def fit_cache(self, scale: float, viewport: QRectF) -> None:
@@ -410,6 +433,12 @@ class LinkLayer(QGraphicsItem):
         mode = cache.DeviceCoordinateCache if small else cache.NoCache
         if self.cacheMode() != mode:
             self.setCacheMode(mode)
+
+    def set_interactive(self, on: bool) -> None:
+        if on != self.interactive:
+            self.interactive = on
+            if not on:
+                self.update()  # the final picture, smooth
 
     def add(self, link: LinkItem) -> None:
         link.layer = self
@@ -475,7 +504,7 @@ class LinkLayer(QGraphicsItem):
                     if shown.intersects(box[0])
                     and (region is None or region.intersects(box[0].toAlignedRect()))
                 ]
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not self.interactive)
         painter.setPen(QPen(self.theme.link, 1.8))
         painter.drawLines(lines)
         _draw_labels(painter, self.theme, boxes)

@@ -210,7 +210,6 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.doc.display_name()}{'*' if self.doc.dirty else ''} — nstopo")
-        self.setWindowModified(self.doc.dirty)
 
     def _selection_changed(self) -> None:
         if not isValid(self.scene):  # a scene being destroyed clears its selection last

@@ -13,9 +13,9 @@ from nstopo.gui.view import KIND_MIME
 from nstopo.model.types import BridgeNode, NetnsNode
 from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDropEvent, QImage
-from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDropEvent, QImage, QMouseEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
 
 
 def window_for(qtbot, doc: Document | None = None) -> MainWindow:
@@ -173,6 +173,34 @@ def test_one_drag_is_one_undo_step(qtbot) -> None:
     window.doc.undo.undo()
     assert window.doc.topology.node("hub").position == (0.0, 0.0)
     assert window.scene.nodes["hub"].pos() == QPointF(0, 0)
+
+
+def test_a_mouse_drag_moves_the_node_and_its_links_in_one_step(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    window.show()
+    view, item = window.view, window.scene.nodes["a"]
+    lid = window.doc.topology.link_ids()[0]
+    before = window.scene.links[lid].line
+    start = QPointF(view.mapFromScene(item.pos()))
+
+    def mouse(kind: QEvent.Type, at: QPointF, buttons: Qt.MouseButton) -> None:
+        button = (
+            Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+        )
+        event = QMouseEvent(kind, at, view.viewport().mapToGlobal(at), button, buttons,
+                            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+        QApplication.sendEvent(view.viewport(), event)
+
+    held = Qt.MouseButton.LeftButton
+    mouse(QEvent.Type.MouseButtonPress, start, held)
+    for step in range(1, 6):
+        mouse(QEvent.Type.MouseMove, start + QPointF(20 * step, 10 * step), held)
+        assert window.scene.layer.interactive  # lines drawn fast while dragging
+    mouse(QEvent.Type.MouseButtonRelease, start + QPointF(100, 50), Qt.MouseButton.NoButton)
+    assert not window.scene.layer.interactive  # and smooth again after
+    assert window.doc.undo.count() == 1
+    assert window.doc.topology.node("a").position != (360.0, 160.0)
+    assert window.scene.links[lid].line != before  # the link followed its node
 
 
 def test_save_then_open_round_trip_keeps_comments(qtbot, tmp_path: Path) -> None:
