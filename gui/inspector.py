@@ -87,7 +87,10 @@ class Inspector(QWidget):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d93025;")
         self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold; font-size: 11pt;")
+        title_font = self.title.font()  # a font, not a style sheet: colors follow the desktop
+        title_font.setBold(True)
+        title_font.setPointSizeF(11)
+        self.title.setFont(title_font)
         self.form = QFormLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)

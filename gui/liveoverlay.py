@@ -79,6 +79,7 @@ class LiveOverlay(QObject):
         session.changed.connect(self.refresh)
         session.error.connect(self._show_error)
         scene.doc.changed.connect(self.refresh)
+        scene.rethemed.connect(self._rethemed)
         self.refresh()
 
     @property
@@ -184,6 +185,10 @@ class LiveOverlay(QObject):
 
     def _key_of(self, node: str, interface: str) -> InterfaceKey:
         return (namespace_of_node(self.scene.doc.topology.get_node, node), interface)
+
+    def _rethemed(self) -> None:
+        self.note = None  # went with the old items
+        self.refresh()
 
     # -- errors --------------------------------------------------------------------------------
     def _show_error(self, message: str, owner: Owner | None) -> None:

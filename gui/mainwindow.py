@@ -14,7 +14,7 @@ from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.script import export_script
 from nstopo.model.types import replace
 from nstopo.resources import ICONS
-from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -46,6 +46,7 @@ from .panels import CommandsPanel, Palette, ProblemsPanel
 from .pingpanel import PingPanel
 from .ratespanel import RatesPanel
 from .scene import EditorScene
+from .theme import current_theme
 from .view import CanvasView
 
 MAX_RECENT = 8
@@ -170,6 +171,12 @@ class MainWindow(QMainWindow):
         # collector's full passes, which otherwise stall the UI for tens of milliseconds
         # while a running lab streams events (cycles among them are not freed later).
         gc.freeze()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "scene"):
+            self.scene.set_theme(current_theme())  # the desktop went dark, or light
+            self.view.resetCachedContent()  # the grid, in the new colors
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

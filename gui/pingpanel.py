@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from .connection import CallError, HelperConnection
 from .live import LiveSession
+from .plots import themed_plot
 
 CURVE_COLORS = ["#1a73e8", "#e8710a", "#188038", "#a142f4", "#d93025", "#12b5cb"]
 FOREVER = 100_000  # "until stopped": the helper's largest count
@@ -84,8 +85,7 @@ class PingPanel(QWidget):
         mono = QFont("DejaVu Sans Mono")
         mono.setPixelSize(11)
         self.text.setFont(mono)
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground(None)
+        self.plot = themed_plot()
         self.plot.setLabel("left", "RTT", units="ms")
         self.plot.setLabel("bottom", "icmp_seq")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
@@ -108,6 +108,7 @@ class PingPanel(QWidget):
         layout.addLayout(controls)
         layout.addWidget(split, 1)
         session.notification.connect(self._notified)
+        self._show_selected()
 
     # -- starting and stopping ----------------------------------------------------------------
     def start(self, source: str, target: str, interface: str | None = None) -> str:

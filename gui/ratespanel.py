@@ -12,6 +12,7 @@ from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .live import LiveSession
+from .plots import themed_plot
 
 HISTORY = 120  # samples per interface
 
@@ -26,8 +27,7 @@ class RatesPanel(QWidget):
         self.choice = QComboBox()
         self.choice.currentIndexChanged.connect(lambda _: self._draw())
         self.now = QLabel()
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground(None)
+        self.plot = themed_plot()
         self.plot.setLabel("left", "rate", units="bit/s")
         self.plot.setLabel("bottom", "seconds ago")
         self.plot.showGrid(x=True, y=True, alpha=0.25)

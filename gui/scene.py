@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from .commands import AddLink, AddNode, MoveNodes
 from .document import Document
 from .items import LinkItem, LinkLayer, MemberItem, NodeItem
-from .theme import GRID, current_theme
+from .theme import GRID, Theme, current_theme
 
 NAME_STEMS = {"netns": "ns", "bridge": "br", "tap": "tap", "tun": "tun", "host": "host"}
 
@@ -35,6 +35,7 @@ class EditorScene(QGraphicsScene):
     ping_requested = Signal(str, str)  # source node, target node (the ping tool)
     ping_address_wanted = Signal(str, QPointF)  # source node; the target is not a node
     context_requested = Signal(str, str, QPoint)  # "node"/"link", its key, screen position
+    rethemed = Signal()  # every item was made again (in another theme)
 
     def __init__(self, doc: Document) -> None:
         super().__init__()
@@ -60,6 +61,17 @@ class EditorScene(QGraphicsScene):
         doc.linkChanged.connect(self._link_changed)
         doc.changed.connect(self.refresh_text)
         self.rebuild()
+
+    def set_theme(self, theme: Theme) -> None:
+        """The desktop switched between light and dark: draw everything again in it."""
+        if theme == self.theme:
+            return
+        self.theme = theme
+        self.setBackgroundBrush(theme.background)
+        selected = self.selected_names()
+        self.rebuild()
+        self.select(*selected)
+        self.rethemed.emit()
 
     # -- following the model --------------------------------------------------------------
     def rebuild(self) -> None:

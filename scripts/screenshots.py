@@ -16,6 +16,7 @@ from nstopo.gui.mainwindow import MainWindow
 from nstopo.model.topology import Topology
 from nstopo.model.types import BridgeNode, Endpoint, Link, NetnsNode
 from nstopo.resources import EXAMPLES
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 
@@ -32,6 +33,26 @@ def hundred_nodes() -> Topology:
             port = Endpoint(bridge, f"p{b}-{h}")
             topo.add_link(Link((Endpoint(name, "eth0", (f"10.60.{b}.{h + 2}/24",)), port)))
     return topo
+
+
+def dark_palette() -> QPalette:
+    """A dark desktop, as Fusion's dark colors are."""
+    palette = QPalette()
+    for role, color in (
+        (QPalette.ColorRole.Window, "#2b2b2b"),
+        (QPalette.ColorRole.WindowText, "#e8eaed"),
+        (QPalette.ColorRole.Base, "#1f1f1f"),
+        (QPalette.ColorRole.AlternateBase, "#2b2b2b"),
+        (QPalette.ColorRole.Text, "#e8eaed"),
+        (QPalette.ColorRole.Button, "#353535"),
+        (QPalette.ColorRole.ButtonText, "#e8eaed"),
+        (QPalette.ColorRole.Highlight, "#4fa3ff"),
+        (QPalette.ColorRole.HighlightedText, "#000000"),
+    ):
+        palette.setColor(role, QColor(color))
+    for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7f7f7f"))
+    return palette
 
 
 def shoot(window: MainWindow, path: Path) -> None:
@@ -54,6 +75,13 @@ def main(out: Path) -> None:
     bridge.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
     bridge.scene.select(["br0"])
     shoot(bridge, out / "editor-bridge-lab.png")
+    # The same lab with the desktop in dark mode.
+    app = QApplication.instance()
+    light = app.palette()
+    app.setPalette(dark_palette())
+    bridge.scene.select(["a"])
+    shoot(bridge, out / "editor-dark.png")
+    app.setPalette(light)
     big = MainWindow(Document(hundred_nodes()))
     big.layout_all()
     big.scene.select([], [])

@@ -14,7 +14,7 @@ from nstopo.model.types import BridgeNode, NetnsNode
 from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDropEvent, QImage, QMouseEvent
+from PySide6.QtGui import QColor, QDropEvent, QImage, QMouseEvent, QPalette
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
 
 
@@ -306,3 +306,27 @@ def test_copy_paste_through_the_clipboard_renames_and_keeps_inner_links(qtbot) -
     assert sorted(window.scene.selected_names()[0]) == ["a-2", "br0-2", "hub-2"]
     window.doc.undo.undo()
     assert window.doc.topology == before
+
+
+def test_the_canvas_follows_the_desktop_into_dark_and_back(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    window.show()
+    window.scene.select(["a"])
+    app = QApplication.instance()
+    light = app.palette()
+    dark = QPalette(light)
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#e8eaed"))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: window.scene.theme.dark, timeout=3000)
+        scene = window.scene
+        assert scene.backgroundBrush().color().lightness() < 60
+        assert all(item.theme.dark for item in scene.nodes.values()) and scene.layer.theme.dark
+        assert scene.selected_names() == (["a"], [])  # the selection survives
+        picture = window.view.grab().toImage()
+        assert picture.pixelColor(5, 5).lightness() < 60  # drawn dark, not only told so
+    finally:
+        app.setPalette(light)
+    qtbot.waitUntil(lambda: not window.scene.theme.dark, timeout=3000)
+    assert window.scene.backgroundBrush().color().lightness() > 200
