@@ -203,6 +203,7 @@ class LinkItem(QGraphicsObject):
         self.pending = False
         self.foreign = False
         self.layer: LinkLayer | None = None  # draws this line while it is plain
+        self.crowded = False  # a label does not fit between the nodes: drawn above them
         self._path = QPainterPath()
         self._state_dots: tuple[StateDot, StateDot] | None = None  # made when first needed
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -223,6 +224,7 @@ class LinkItem(QGraphicsObject):
             and not self.pending
             and not self.foreign
             and self.problem is None
+            and not self.crowded
             and not self.isSelected()
         )
 
@@ -365,6 +367,14 @@ class LinkItem(QGraphicsObject):
                 point.x() + offset.x() - width / 2 - 2, point.y() + offset.y() - 7, width + 4, 14
             )
             self.label_boxes.append((box, label))
+        # On a link too short for its labels they would hide under a node: such a link
+        # draws itself above the nodes, its labels on their edges, readable.
+        nodes = [end.shape_rect().translated(end.pos()) for end in (self.a, self.b)]
+        crowded = any(box.intersects(rect) for box, _ in self.label_boxes for rect in nodes)
+        if crowded != self.crowded:
+            self.crowded = crowded
+            self.setZValue(1.5 if crowded else 0)
+            self._restyled()
 
     def boundingRect(self) -> QRectF:
         return self._path.boundingRect().adjusted(-60, -20, 60, 20)

@@ -13,8 +13,8 @@ from nstopo.gui.view import KIND_MIME
 from nstopo.model.types import BridgeNode, NetnsNode
 from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QDropEvent, QImage, QMouseEvent, QPalette
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QDropEvent, QImage, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
 
 
@@ -330,3 +330,30 @@ def test_the_canvas_follows_the_desktop_into_dark_and_back(qtbot) -> None:
         app.setPalette(light)
     qtbot.waitUntil(lambda: not window.scene.theme.dark, timeout=3000)
     assert window.scene.backgroundBrush().color().lightness() > 200
+
+
+def test_labels_of_a_link_too_short_for_them_are_not_hidden_under_a_node(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    scene = window.scene
+    lid = window.doc.topology.link_ids()[0]
+    link = scene.links[lid]
+    assert not link.crowded and link.plain  # far apart: drawn by the link layer
+    scene.nodes["a"].setPos(QPointF(215, 160))  # 20 px between the boxes
+    assert link.crowded and not link.plain
+    assert link.zValue() > scene.nodes["a"].zValue()  # drawn above the boxes
+    inside = scene.nodes["a"].sceneBoundingRect().adjusted(4, 4, -4, -4)
+    box = next(box for box, label in link.label_boxes if label == "p0")
+    hidden = box.intersected(inside)  # where a label under the node would not show
+    assert not hidden.isEmpty()
+    picture = QImage(hidden.size().toSize(), QImage.Format.Format_RGB32)
+    painter = QPainter(picture)
+    scene.render(painter, QRectF(QPointF(0, 0), hidden.size()), hidden)
+    painter.end()
+    ink = [
+        picture.pixelColor(x, y).lightness() < 128
+        for x in range(picture.width())
+        for y in range(picture.height())
+    ]
+    assert any(ink)  # the label's letters are drawn over the node's white box
+    scene.nodes["a"].setPos(QPointF(360, 160))
+    assert not link.crowded and link.plain
