@@ -203,7 +203,8 @@ class LinkItem(QGraphicsObject):
         self.pending = False
         self.foreign = False
         self.layer: LinkLayer | None = None  # draws this line while it is plain
-        self.crowded = False  # a label does not fit between the nodes: drawn above them
+        self.crowded = False  # a label would hide under a node: the layer above draws it
+        self.drawn_by_layer = False  # plain, so the link layer draws it (update_contents)
         self._path = QPainterPath()
         self._state_dots: tuple[StateDot, StateDot] | None = None  # made when first needed
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -224,14 +225,13 @@ class LinkItem(QGraphicsObject):
             and not self.pending
             and not self.foreign
             and self.problem is None
-            and not self.crowded
             and not self.isSelected()
         )
 
     def update_contents(self) -> None:
         # Plain: the layer draws it, so Qt skips this item in every repaint it overlaps.
-        quiet = self.plain and self.layer is not None
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, quiet)
+        self.drawn_by_layer = self.plain and self.layer is not None
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, self.drawn_by_layer)
 
     def _restyled(self) -> None:
         if self.layer is not None:
@@ -327,6 +327,8 @@ class LinkItem(QGraphicsObject):
         if self._state_dots is not None:
             for dot, point in zip(self._state_dots, self._dots, strict=True):
                 dot.setPos(point)
+        if self.drawn_by_layer != (self.plain and self.layer is not None):
+            self.update_contents()  # its lane changed
         self._place_labels()
         if self.layer is not None:
             if self.plain and old_line is not None:  # erase and draw along the lines only
@@ -367,13 +369,14 @@ class LinkItem(QGraphicsObject):
                 point.x() + offset.x() - width / 2 - 2, point.y() + offset.y() - 7, width + 4, 14
             )
             self.label_boxes.append((box, label))
-        # On a link too short for its labels they would hide under a node: such a link
-        # draws itself above the nodes, its labels on their edges, readable.
+        # On a link too short for its labels they would hide under a node: those labels
+        # are drawn above the nodes (on their edges, readable) by the layer's label layer.
         nodes = [end.shape_rect().translated(end.pos()) for end in (self.a, self.b)]
         crowded = any(box.intersects(rect) for box, _ in self.label_boxes for rect in nodes)
         if crowded != self.crowded:
             self.crowded = crowded
-            self.setZValue(1.5 if crowded else 0)
+            if self.layer is not None:
+                self.layer.above.track(self, crowded)
             self._restyled()
 
     def boundingRect(self) -> QRectF:
@@ -412,6 +415,8 @@ class LinkItem(QGraphicsObject):
             painter.drawPath(self._path)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < MIN_LABEL_SCALE:
             return  # too small to read: the labels would only cost time
+        if self.crowded:
+            return  # its labels are drawn above the nodes
         shown = option.exposedRect
         _draw_labels(painter, t, [box for box in self.label_boxes if shown.intersects(box[0])])
 
@@ -432,6 +437,7 @@ class LinkLayer(QGraphicsItem):
         self._bounds = QRectF()
         self.exposed_region: QRegion | None = None  # set by the view during its paint
         self.interactive = False  # a drag is going on: speed over smoothness
+        self.above = LabelLayer(self)  # add it to the scene next to this layer
         self.setZValue(-0.5)
 
     def fit_cache(self, scale: float, viewport: QRectF) -> None:
@@ -453,12 +459,14 @@ class LinkLayer(QGraphicsItem):
     def add(self, link: LinkItem) -> None:
         link.layer = self
         self.links.append(link)
+        self.above.track(link, link.crowded)
         self.changed(link.boundingRect())
         link.update_contents()
 
     def remove(self, link: LinkItem) -> None:
         if link in self.links:
             self.links.remove(link)
+            self.above.track(link, False)
             link.layer = None
             self.changed(link.boundingRect())
             link.update_contents()
@@ -467,8 +475,10 @@ class LinkLayer(QGraphicsItem):
         """A link moved or changed style: redraw where it was and where it is."""
         if not self._bounds.contains(area):
             self.prepareGeometryChange()  # grows only: rare, and never per drag step
+            self.above.prepareGeometryChange()
             self._bounds = self._bounds.united(area).adjusted(-200, -200, 200, 200)
         self.update(area)
+        self.above.update(area)
 
     def redraw_along(self, lines: list[QLineF], boxes: list[QRectF]) -> None:
         """Repaint narrow strips along `lines` (and the label boxes), not their bounding
@@ -486,6 +496,7 @@ class LinkLayer(QGraphicsItem):
                 self.update(QRectF(left - 4, top - 4, right - left + 8, bottom - top + 8))
         for box in boxes:
             self.update(box)
+            self.above.update(box)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -502,12 +513,12 @@ class LinkLayer(QGraphicsItem):
         lines: list[QLineF] = []
         boxes: list[tuple[QRectF, str]] = []
         for link in self.links:
-            if not link.plain or not shown.intersects(link.line_rect):
+            if not link.drawn_by_layer or not shown.intersects(link.line_rect):
                 continue
             if region is not None and not region.intersects(link.line_rect.toAlignedRect()):
                 continue
             lines.append(link.line)
-            if labels:
+            if labels and not link.crowded:
                 boxes += [
                     box
                     for box in link.label_boxes
@@ -518,6 +529,43 @@ class LinkLayer(QGraphicsItem):
         painter.setPen(QPen(self.theme.link, 1.8))
         painter.drawLines(lines)
         _draw_labels(painter, self.theme, boxes)
+
+
+class LabelLayer(QGraphicsItem):
+    """The labels of links too short for them, drawn above the nodes (which would
+    otherwise cover them). Clicks go through it to what is below."""
+
+    def __init__(self, links: LinkLayer) -> None:
+        super().__init__()
+        self.links = links
+        self.crowded: dict[LinkItem, None] = {}  # the links whose labels it draws
+        self.setZValue(1.5)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def track(self, link: LinkItem, crowded: bool) -> None:
+        if crowded:
+            self.crowded[link] = None
+        else:
+            self.crowded.pop(link, None)
+
+    def boundingRect(self) -> QRectF:
+        return self.links.boundingRect()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < MIN_LABEL_SCALE:
+            return
+        shown = option.exposedRect
+        region = self.links.exposed_region
+        boxes = [
+            box
+            for link in self.crowded
+            for box in link.label_boxes
+            if shown.intersects(box[0])
+            and (region is None or region.intersects(box[0].toAlignedRect()))
+        ]
+        _draw_labels(painter, self.links.theme, boxes)
 
 
 def _draw_labels(painter: QPainter, theme: Theme, boxes: list[tuple[QRectF, str]]) -> None:

@@ -81,6 +81,7 @@ class EditorScene(QGraphicsScene):
         self._members = []
         self.layer = LinkLayer(self.theme)
         self.addItem(self.layer)
+        self.addItem(self.layer.above)
         for index, (name, _) in enumerate(self.doc.topology.nodes()):
             self._node_added(name, index)
         for lid in self.doc.topology.link_ids():
