@@ -11,21 +11,18 @@ nothing outside its sandbox.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
-from helper_process import RunningHelper
+from helper_process import helper_in_sandbox
 from labs import star
 from nstopo.model.schema import to_document
 from nstopo.model.script import export_script
 from nstopo.model.types import Endpoint
-from sandbox import Sandbox
 
 
 def timed(fn, *args) -> float:
@@ -39,23 +36,20 @@ REAPPLIES = 7
 
 
 def main(sizes: list[int]) -> None:
-    box = Sandbox()
-    base = Path(tempfile.mkdtemp(prefix="nstopo-bench-"))
-    helper = RunningHelper(box, base)
     rows: dict[int, dict[str, list[float]]] = {n: {} for n in sizes}
 
     def record(n: int, key: str, value: float) -> None:
         rows[n].setdefault(key, []).append(value)
 
-    try:
-        helper.start()
+    with helper_in_sandbox("nstopo-bench-") as helper:
+        box = helper.sandbox
         with helper.client() as client:  # warm-up: first namespace, first imports
             client.call("lab.apply", {"topology": to_document(star(5, "warm"))})
             client.call("lab.destroy", {"lab": "warm"})
         for _ in range(ROUNDS):
             for n in sizes:
                 topo = star(n)
-                script = base / f"star{n}.sh"
+                script = helper.base / f"star{n}.sh"
                 script.write_text(export_script(topo))
                 with helper.client() as client:
                     record(n, "apply", timed(client.call, "lab.apply",
@@ -67,10 +61,6 @@ def main(sizes: list[int]) -> None:
                     record(n, "destroy", timed(client.call, "lab.destroy", {"lab": "star"}))
                 record(n, "shell_up", timed(box.run, "bash", str(script), "up"))
                 record(n, "shell_down", timed(box.run, "bash", str(script), "down"))
-    finally:
-        helper.stop()
-        box.close()
-        shutil.rmtree(base, ignore_errors=True)
     report(rows)
 
 

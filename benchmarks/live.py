@@ -17,11 +17,9 @@ Needs root; everything is built in a throw-away sandbox (tests/sandbox.py).
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,7 +27,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
-from helper_process import RunningHelper
+from helper_process import helper_in_sandbox
 from labs import star
 from nstopo.gui.document import Document
 from nstopo.gui.items import StateDot
@@ -39,7 +37,6 @@ from nstopo.model.live import LinkEnd, NodeDevice
 from nstopo.model.types import replace
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from sandbox import Sandbox
 
 NAMESPACES = 200
 TICK_MS = 5
@@ -104,11 +101,8 @@ class PaintClock:
 
 def main(rate: int, seconds: float) -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    box = Sandbox()
-    base = Path(tempfile.mkdtemp(prefix="nstopo-bench-live-"))
-    helper = RunningHelper(box, base)
-    try:
-        helper.start()
+    with helper_in_sandbox("nstopo-bench-live-") as helper:
+        box = helper.sandbox
         clock = PaintClock()  # before the items exist: PySide binds paint() per item
         topo = star(NAMESPACES, "live-bench")
         for name, position in auto_layout(topo).items():
@@ -219,10 +213,6 @@ def main(rate: int, seconds: float) -> None:
         window.live.destroy()
         wait(lambda: not window.live.running, 120)
         window.close()
-    finally:
-        helper.stop()
-        box.close()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,19 +12,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
-from helper_process import RunningHelper
+from helper_process import helper_in_sandbox
 from nstopo.resources import EXAMPLES
-from sandbox import Sandbox
 
 SENDER = """
 import socket, sys, time
@@ -47,11 +44,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def main(rate: float, seconds: float) -> None:
-    box = Sandbox()
-    base = Path(tempfile.mkdtemp(prefix="nstopo-bench-"))
-    helper = RunningHelper(box, base)
-    try:
-        helper.start()
+    with helper_in_sandbox("nstopo-bench-") as helper:
+        box = helper.sandbox
         with helper.client() as client:
             client.call("lab.apply", {"topology": (EXAMPLES / "veth-namespaces.yaml").read_text()})
             delays: list[float] = []
@@ -111,10 +105,6 @@ def main(rate: float, seconds: float) -> None:
             f"streamed {got[0]}, dropped by nstopo {ended.get('dropped', '?')}, by the kernel "
             f"{ended.get('kernel_dropped', '?')}; helper CPU {cpu:.0f}% of one core"
         )
-    finally:
-        helper.stop()
-        box.close()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,7 @@ sudo .venv/bin/python scripts/screenshots_live.py [OUT_DIR]     (default: docs/s
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,13 +16,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from helper_process import RunningHelper
+from helper_process import RunningHelper, helper_in_sandbox
 from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-from sandbox import Sandbox
 
 
 def wait(test: Callable[[], bool], seconds: float = 20) -> None:
@@ -65,11 +62,8 @@ def window_for(helper: RunningHelper, example: str) -> MainWindow:
 def main(out: Path) -> None:
     QApplication.instance() or QApplication(sys.argv[:1])
     out.mkdir(parents=True, exist_ok=True)
-    box = Sandbox()
-    base = Path(tempfile.mkdtemp(prefix="nstopo-shots-"))
-    helper = RunningHelper(box, base)
-    try:
-        helper.start()
+    with helper_in_sandbox("nstopo-shots-") as helper:
+        box = helper.sandbox
         # The pitfall: ARP request and reply on the port, only the reply on the bridge.
         window = window_for(helper, "bridge-pitfall")
         window.capture_panel.filter.setText("arp or icmp")
@@ -114,10 +108,6 @@ def main(out: Path) -> None:
         window.grab().save(str(out / "live-drift.png"))
         print(f"wrote {out / 'live-drift.png'}")
         window.close()
-    finally:
-        helper.stop()
-        box.close()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

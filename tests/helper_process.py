@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +112,19 @@ class Listener:
         self.client.close()
         self.thread.join(5)
         assert not self.thread.is_alive(), "the listening thread did not end"
+
+
+@contextlib.contextmanager
+def helper_in_sandbox(prefix: str = "nstopo-") -> Iterator[RunningHelper]:
+    """A running helper in a new sandbox (benchmarks, screenshot scripts); afterwards
+    the helper is stopped and the sandbox, with all it held, is gone."""
+    box = Sandbox()
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    helper = RunningHelper(box, base)
+    try:
+        helper.start()
+        yield helper
+    finally:
+        helper.stop()
+        box.close()
+        shutil.rmtree(base, ignore_errors=True)
