@@ -10,6 +10,8 @@ import dpkt
 from helper_process import RunningHelper
 from nstopo.gui.commands import SetLink
 from nstopo.gui.document import Document
+from nstopo.gui.fdbdialog import FdbDialog
+from nstopo.gui.livemenu import live_menu
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.gui.theme import OPER_COLORS
 from nstopo.model.types import replace
@@ -203,8 +205,18 @@ def test_pings_from_the_canvas_stream_into_the_ping_panel(qtbot, helper) -> None
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     assert len(panel.runs) == 1
     first = next(iter(panel.runs.values()))
+    # Source, then the empty canvas: the address is asked for.
+    window.ask_address = lambda source: "10.10.0.2"  # type: ignore[method-assign]
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.mapFromScene(window.scene.nodes["left"].pos()))  # fmt: skip
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(0, 500))
+    by_address = list(panel.runs.values())[-1]
+    assert (by_address.source, by_address.target) == ("left", "10.10.0.2")
     second = panel.runs[window.ping("right", "left")]  # two at once
-    qtbot.waitUntil(lambda: not first.running and not second.running, timeout=10000)
+    qtbot.waitUntil(
+        lambda: not any(run.running for run in (first, second, by_address)), timeout=10000
+    )
+    assert len(by_address.rtts) == 3
     assert (first.source, first.target) == ("left", "right")
     assert len(first.rtts) == 3 and len(second.rtts) == 3
     assert first.lines[0].startswith("PING right (10.10.0.2) from left")
@@ -282,6 +294,8 @@ def test_the_bridge_experiment_captured_and_animated(qtbot, helper, tmp_path) ->
 
 def test_rates_and_the_forwarding_database_on_demand(qtbot, helper) -> None:
     window = live_window(qtbot, helper, "bridge-fixed")
+    before = {a.text(): a.isEnabled() for a in live_menu(window, "node", "br0").actions()}
+    assert before["Forwarding database of br0… (deploy the lab first)"] is False
     deploy(qtbot, window)
     window.ping_panel.count.setValue(3)
     window.ping_panel.interval.setValue(200)
@@ -295,7 +309,10 @@ def test_rates_and_the_forwarding_database_on_demand(qtbot, helper) -> None:
     assert any(rx > 0 or tx > 0 for _, rx, tx in rates.history[("a", "eth0")])
     assert rates.now.text().startswith("rx ")
     a_mac = helper.facts()["devices"]["a/eth0"]["mac"]
-    dialog = window.show_fdb("br0")
+    menu = {a.text(): a for a in live_menu(window, "node", "br0").actions() if a.text()}
+    assert {"Ping from br0…", "Capture on br0", "Capture on br0:p0", "Rates of br0:p0"} <= set(menu)
+    menu["Forwarding database of br0…"].trigger()  # the bridge's own context menu
+    dialog = next(d for d in window.findChildren(FdbDialog) if d.bridge == "br0")
     qtbot.waitUntil(lambda: bool(dialog.entries), timeout=5000)
     learned = {e["mac"]: e["port"] for e in dialog.entries if not e["local"]}
     assert learned.get(a_mac) == "p0"
