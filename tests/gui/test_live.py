@@ -4,7 +4,10 @@ kernel change under the drawing, live edits, reconnects (issue: live mode)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
+from pathlib import Path
 
 import dpkt
 from helper_process import RunningHelper
@@ -340,4 +343,36 @@ def test_open_live_system_greys_what_is_not_nstopos(qtbot, helper, tmp_path) -> 
     doc.save(tmp_path / "start.yaml")  # a design to start from
     reopened = Document.open(tmp_path / "start.yaml")
     assert set(reopened.topology.node_names()) == set(doc.topology.node_names())
+    window.close()
+
+
+def test_open_in_wireshark_hands_it_a_pcap_of_the_list(
+    qtbot, helper, tmp_path, monkeypatch
+) -> None:
+    """Wireshark itself is not installed here: a stand-in program on PATH records
+    what the editor started it with."""
+    bin_dir, record = tmp_path / "bin", tmp_path / "started-with"
+    bin_dir.mkdir()
+    stand_in = bin_dir / "wireshark"
+    stand_in.write_text(f'#!/bin/sh\necho "$@" > {record}\n')
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    window = live_window(qtbot, helper, "veth-namespaces")
+    capture = window.capture_panel
+    assert capture.wireshark_button.isEnabled()
+    deploy(qtbot, window)
+    window.capture("left", "eth0")
+    qtbot.waitUntil(lambda: bool(capture.active), timeout=5000)
+    window.ping_panel.count.setValue(2)
+    window.ping_panel.interval.setValue(100)
+    run = window.ping_panel.runs[window.ping("left", "right")]
+    qtbot.waitUntil(lambda: not run.running and len(capture.model.packets) >= 4, timeout=10000)
+    capture.wireshark_button.click()
+    qtbot.waitUntil(record.exists, timeout=5000)
+    pcap = Path(record.read_text().strip())
+    with open(pcap, "rb") as f:
+        frames = list(dpkt.pcap.Reader(f))
+    assert len(frames) == len(capture.model.packets)
+    assert pcap.parent.name.startswith("nstopo-capture-")
+    shutil.rmtree(pcap.parent)
     window.close()
