@@ -3,42 +3,33 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import cache
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QRegion
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
+from .drawing import (
+    MIN_LABEL_SCALE,
+    NAME_FONT,
+    TEXT_FONT,
+    EndMark,
+    StateDot,
+    draw_labels,
+    elide,
+    label_width,
+    problem_color,
+)
 from .theme import KIND_COLORS, Theme, icon_renderer
+
+if TYPE_CHECKING:
+    from .linklayer import LinkLayer
 
 NODE_WIDTH = {"netns": 190.0, "host": 190.0, "bridge": 200.0, "tap": 160.0, "tun": 160.0}
 HEADER, LINE = 26.0, 16.0
-STRIP, MAX_STRIPS = 120.0, 8  # a moved line is repainted in pieces this long, at most
 DOT_INSET = 7.0  # a state dot's distance from its node, along the link
-MIN_LABEL_SCALE = 0.45  # below this zoom, link end labels are unreadable specks
 
-
-def _font(family: str, pixels: int, bold: bool = False) -> QFont:
-    """Sized in pixels, i.e. in scene units: pictures at any scale or DPI look the same."""
-    font = QFont(family)
-    font.setPixelSize(pixels)
-    font.setBold(bold)
-    return font
-
-
-_NAME_FONT = _font("DejaVu Sans", 13, bold=True)
-_TEXT_FONT = _font("DejaVu Sans Mono", 11)
-_LABEL_FONT = _font("DejaVu Sans", 10)
-
-
-@cache
-def _label_width(text: str) -> float:
-    return QFontMetricsF(_LABEL_FONT).horizontalAdvance(text)
-
-
-def _elide(text: str, font: QFont, width: float) -> str:
-    return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideMiddle, width)
+__all__ = ["EndMark", "LinkItem", "MemberItem", "NodeItem", "StateDot"]
 
 
 class NodeItem(QGraphicsObject):
@@ -126,7 +117,7 @@ class NodeItem(QGraphicsObject):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.foreign:
             color = QColor(t.muted)
-        border = _mark(t, self.problem) or (t.selection if self.isSelected() else color)
+        border = problem_color(t, self.problem) or (t.selection if self.isSelected() else color)
         pen = QPen(border, 2.2 if self.isSelected() or self.problem else 1.4)
         if self.pending and not self.isSelected():
             pen = QPen(t.pending, 2.4, Qt.PenStyle.DashLine)
@@ -146,13 +137,13 @@ class NodeItem(QGraphicsObject):
             painter.fillPath(path, band)
         icon_renderer(self.kind).render(painter, QRectF(rect.left() + 6, rect.top() + 5, 16, 16))
         painter.setPen(t.text)
-        painter.setFont(_NAME_FONT)
+        painter.setFont(NAME_FONT)
         painter.drawText(
             header.adjusted(28, 0, -6, 0),
             Qt.AlignmentFlag.AlignVCenter,
-            _elide(self.name, _NAME_FONT, header.width() - 34),
+            elide(self.name, NAME_FONT, header.width() - 34),
         )
-        painter.setFont(_TEXT_FONT)
+        painter.setFont(TEXT_FONT)
         painter.setPen(t.muted)
         texts = self.lines if self.kind in ("netns", "host") else [self.subtitle]
         indent = 18 if any(self.marks) else 8
@@ -161,10 +152,10 @@ class NodeItem(QGraphicsObject):
             if text:
                 line = QRectF(rect.left() + indent, top, rect.width() - indent - 8, LINE)
                 painter.drawText(
-                    line, Qt.AlignmentFlag.AlignVCenter, _elide(text, _TEXT_FONT, line.width())
+                    line, Qt.AlignmentFlag.AlignVCenter, elide(text, TEXT_FONT, line.width())
                 )
         if self.problem:
-            painter.setBrush(_mark(t, self.problem))
+            painter.setBrush(problem_color(t, self.problem))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawEllipse(QPointF(rect.right() - 8, rect.top() + 8), 4, 4)
 
@@ -359,7 +350,7 @@ class LinkItem(QGraphicsObject):
         for first, label, side in ((True, self.labels[0], 1), (False, self.labels[1], -1)):
             if not label:
                 continue
-            width = _label_width(label)
+            width = label_width(label)
             gap = (14 + width / 2) / length
             fraction = min(max(gap if first else 1 - gap, 0.0), 1.0)
             point = self._point(fraction)
@@ -394,7 +385,7 @@ class LinkItem(QGraphicsObject):
     ) -> None:
         # Only links that are not plain get here (the layer draws the others).
         t = self.theme
-        color = _mark(t, self.problem) or (t.selection if self.isSelected() else t.link)
+        color = problem_color(t, self.problem) or (t.selection if self.isSelected() else t.link)
         if self.foreign:
             color = QColor(t.muted)
             color.setAlpha(150)
@@ -418,217 +409,7 @@ class LinkItem(QGraphicsObject):
         if self.crowded:
             return  # its labels are drawn above the nodes
         shown = option.exposedRect
-        _draw_labels(painter, t, [box for box in self.label_boxes if shown.intersects(box[0])])
-
-
-class LinkLayer(QGraphicsItem):
-    """Every plain link, its line and its end labels, drawn in one paint under the nodes.
-
-    A repaint anywhere (a state dot, a dragged node) redraws every item whose bounding
-    box meets it, and a long diagonal's box meets a lot: one drawLines over the lines
-    in view costs far less than hundreds of separate link paints. Link items that are
-    not plain (selected, marked, pending, curved) draw themselves.
-    """
-
-    def __init__(self, theme: Theme) -> None:
-        super().__init__()
-        self.theme = theme
-        self.links: list[LinkItem] = []
-        self._bounds = QRectF()
-        self.exposed_region: QRegion | None = None  # set by the view during its paint
-        self.interactive = False  # a drag is going on: speed over smoothness
-        self.above = LabelLayer(self)  # add it to the scene next to this layer
-        self.setZValue(-0.5)
-
-    def fit_cache(self, scale: float, viewport: QRectF) -> None:
-        """Zoomed out (the whole drawing about a screenful): repaint the lines from a
-        picture while state dots blink. Zoomed in, such a picture would be huge."""
-        shown = self._bounds.width() * scale * self._bounds.height() * scale
-        small = shown <= 4 * viewport.width() * viewport.height()
-        cache = QGraphicsItem.CacheMode
-        mode = cache.DeviceCoordinateCache if small else cache.NoCache
-        if self.cacheMode() != mode:
-            self.setCacheMode(mode)
-
-    def set_interactive(self, on: bool) -> None:
-        if on != self.interactive:
-            self.interactive = on
-            if not on:
-                self.update()  # the final picture, smooth
-
-    def add(self, link: LinkItem) -> None:
-        link.layer = self
-        self.links.append(link)
-        self.above.track(link, link.crowded)
-        self.changed(link.boundingRect())
-        link.update_contents()
-
-    def remove(self, link: LinkItem) -> None:
-        if link in self.links:
-            self.links.remove(link)
-            self.above.track(link, False)
-            link.layer = None
-            self.changed(link.boundingRect())
-            link.update_contents()
-
-    def changed(self, area: QRectF) -> None:
-        """A link moved or changed style: redraw where it was and where it is."""
-        if not self._bounds.contains(area):
-            self.prepareGeometryChange()  # grows only: rare, and never per drag step
-            self.above.prepareGeometryChange()
-            self._bounds = self._bounds.united(area).adjusted(-200, -200, 200, 200)
-        self.update(area)
-        self.above.update(area)
-
-    def redraw_along(self, lines: list[QLineF], boxes: list[QRectF]) -> None:
-        """Repaint narrow strips along `lines` (and the label boxes), not their bounding
-        boxes: a long diagonal's box covers half the view and everything in it."""
-        for line in lines:
-            rect = QRectF(line.p1(), line.p2()).normalized()
-            if not self._bounds.contains(rect):
-                self.changed(rect.adjusted(-4, -4, 4, 4))
-                continue
-            pieces = min(MAX_STRIPS, max(1, int(line.length() / STRIP)))
-            x, y, dx, dy = line.x1(), line.y1(), line.dx() / pieces, line.dy() / pieces
-            for i in range(pieces):
-                left, right = sorted((x + i * dx, x + (i + 1) * dx))
-                top, bottom = sorted((y + i * dy, y + (i + 1) * dy))
-                self.update(QRectF(left - 4, top - 4, right - left + 8, bottom - top + 8))
-        for box in boxes:
-            self.update(box)
-            self.above.update(box)
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        shown = option.exposedRect
-        labels = option.levelOfDetailFromTransform(painter.worldTransform()) >= MIN_LABEL_SCALE
-        # The repaint is often many small areas (dots, a dragged node's links) whose
-        # bounding box covers most of the view: test labels against the areas themselves
-        # (the view says which, in scene coordinates, while it paints).
-        region = self.exposed_region
-        lines: list[QLineF] = []
-        boxes: list[tuple[QRectF, str]] = []
-        for link in self.links:
-            if not link.drawn_by_layer or not shown.intersects(link.line_rect):
-                continue
-            if region is not None and not region.intersects(link.line_rect.toAlignedRect()):
-                continue
-            lines.append(link.line)
-            if labels and not link.crowded:
-                boxes += [
-                    box
-                    for box in link.label_boxes
-                    if shown.intersects(box[0])
-                    and (region is None or region.intersects(box[0].toAlignedRect()))
-                ]
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not self.interactive)
-        painter.setPen(QPen(self.theme.link, 1.8))
-        painter.drawLines(lines)
-        _draw_labels(painter, self.theme, boxes)
-
-
-class LabelLayer(QGraphicsItem):
-    """The labels of links too short for them, drawn above the nodes (which would
-    otherwise cover them). Clicks go through it to what is below."""
-
-    def __init__(self, links: LinkLayer) -> None:
-        super().__init__()
-        self.links = links
-        self.crowded: dict[LinkItem, None] = {}  # the links whose labels it draws
-        self.setZValue(1.5)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-
-    def track(self, link: LinkItem, crowded: bool) -> None:
-        if crowded:
-            self.crowded[link] = None
-        else:
-            self.crowded.pop(link, None)
-
-    def boundingRect(self) -> QRectF:
-        return self.links.boundingRect()
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < MIN_LABEL_SCALE:
-            return
-        shown = option.exposedRect
-        region = self.links.exposed_region
-        boxes = [
-            box
-            for link in self.crowded
-            for box in link.label_boxes
-            if shown.intersects(box[0])
-            and (region is None or region.intersects(box[0].toAlignedRect()))
-        ]
-        _draw_labels(painter, self.links.theme, boxes)
-
-
-def _draw_labels(painter: QPainter, theme: Theme, boxes: list[tuple[QRectF, str]]) -> None:
-    if not boxes:
-        return
-    painter.setFont(_LABEL_FONT)
-    painter.setPen(theme.muted)
-    background = QColor(theme.background)
-    background.setAlpha(225)
-    for box, label in boxes:
-        painter.fillRect(box, background)
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
-
-
-@dataclass(frozen=True)
-class EndMark:
-    """A link end's live state: its color, and whether it drifted from the document."""
-
-    color: QColor
-    drift: bool = False
-
-
-class StateDot(QGraphicsItem):
-    """A live interface's state: a colored dot, ringed when it drifted from the
-    document. Hidden while nothing is known (design mode)."""
-
-    def __init__(self, parent: QGraphicsItem) -> None:
-        super().__init__(parent)
-        self.color: QColor | None = None
-        self.ring: QColor | None = None
-        self.setZValue(2)
-        self.setVisible(False)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go to the link/node
-
-    def show_state(self, color: QColor | None, ring: QColor | None = None) -> None:
-        if (color, ring) == (self.color, self.ring):
-            return
-        self.color, self.ring = color, ring
-        self.setVisible(color is not None)
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(-9, -9, 18, 18)
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        if self.color is None:
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor(0, 0, 0, 90), 1.0))
-        painter.setBrush(self.color)
-        painter.drawEllipse(QPointF(0, 0), 4.5, 4.5)
-        if self.ring is not None:
-            painter.setPen(QPen(self.ring, 2.2))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(QPointF(0, 0), 7.5, 7.5)
-
-
-def _mark(theme: Theme, problem: tuple[str, bool] | None) -> QColor | None:
-    if problem is None:
-        return None
-    return theme.error if problem[1] else theme.warning
+        draw_labels(painter, t, [box for box in self.label_boxes if shown.intersects(box[0])])
 
 
 class MemberItem(LinkItem):

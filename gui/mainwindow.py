@@ -14,12 +14,11 @@ from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.script import export_script
 from nstopo.model.types import replace
 from nstopo.resources import ICONS
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QMimeData, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QMainWindow,
     QMessageBox,
     QTabBar,
@@ -35,11 +34,10 @@ from .commands import MoveNodes, Paste, Remove
 from .connection import HelperConnection
 from .document import Document
 from .export import render_png, render_svg, svg_bytes
-from .fdbdialog import FdbDialog
 from .helperbar import HelperBar
 from .inspector import Inspector
 from .live import LiveSession
-from .livemenu import live_menu
+from .liveactions import LiveActions
 from .liveoverlay import LiveOverlay
 from .livepanel import LivePanel
 from .panels import CommandsPanel, Palette, ProblemsPanel
@@ -58,7 +56,7 @@ def autosave_dir() -> Path:
     return Path(base) / "nstopo" / "autosave"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(LiveActions, QMainWindow):
     def __init__(
         self,
         doc: Document | None = None,
@@ -312,81 +310,6 @@ class MainWindow(QMainWindow):
 
     def _toggle_link(self) -> None:
         self.scene.link_mode = self.link_tool.isChecked()
-
-    # -- live --------------------------------------------------------------------------------
-    def _toggle_ping(self) -> None:
-        self.scene.set_ping_mode(self.ping_tool.isChecked())
-        if self.ping_tool.isChecked():
-            self.statusBar().showMessage("Ping tool: click the source node, then the target.")
-
-    def start_ping_tool(self, source: str | None = None) -> None:
-        self.ping_tool.setChecked(True)
-        self.scene.set_ping_mode(True, source)
-        if source:
-            self.statusBar().showMessage(f"Ping from {source}: click the target node or canvas.")
-
-    def ping(self, source: str, target: str) -> str:
-        self._docks["Ping"].raise_()
-        return self.ping_panel.start(source, target)
-
-    def ask_address(self, source: str) -> str | None:
-        """The address to ping when the target click was not on a node (tests replace it)."""
-        text, ok = QInputDialog.getText(self, "Ping", f"Ping from {source} to address:")
-        return text.strip() if ok and text.strip() else None
-
-    def _ping_address(self, source: str, where: object) -> None:
-        address = self.ask_address(source)
-        if address:
-            self.ping(source, address)
-
-    def capture(self, node: str, interface: str | None) -> None:
-        self._docks["Capture"].raise_()
-        self.capture_panel.start(node, interface)
-
-    def show_rates(self, key: tuple[str | None, str]) -> None:
-        self._docks["Rates"].raise_()
-        self.rates_panel.show_interface(key)
-
-    def show_fdb(self, bridge: str) -> FdbDialog:
-        dialog = FdbDialog(self.connection, self.doc.topology.name, bridge, self)
-        dialog.show()
-        return dialog
-
-    def _context_menu(self, kind: str, key: str, where: QPoint) -> None:
-        live_menu(self, kind, key).popup(where)
-
-    def open_live_system(self) -> None:
-        """What runs on this host, as the helper discovers it, as a new document."""
-        if not self.confirm_discard():
-            return
-        self.statusBar().showMessage("Reading the live system…")
-        self.connection.call(
-            "host.discover",
-            None,
-            self._show_live_system,
-            lambda error: self.statusBar().showMessage(f"Cannot read the system: {error.message}"),
-        )
-
-    def _show_live_system(self, found: dict) -> None:
-        topology = topology_from_document(found["topology"])
-        doc = Document(topology)
-        doc.foreign_nodes = {name for name, lab in found["owners"].items() if lab is None}
-        ids = topology.link_ids()
-        doc.foreign_links = {
-            ids[i]
-            for i, link in enumerate(found["links"])
-            if link["owner"] is None and i < len(ids)
-        }
-        self.drop_autosave()
-        self._attach(doc)
-        self.layout_all()
-        doc.undo.clear()
-        doc.undo.setClean()
-        unmapped = found.get("unmapped") or []
-        note = f"; not drawn: {', '.join(unmapped)}" if unmapped else ""
-        self.statusBar().showMessage(
-            f"Live system: {len(topology)} objects, greyed ones are not nstopo's{note}"
-        )
 
     # -- editing -----------------------------------------------------------------------------
     def delete_selection(self) -> None:

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from .commands import AddLink, AddNode, MoveNodes
 from .document import Document
-from .items import LinkItem, LinkLayer, MemberItem, NodeItem
+from .items import LinkItem, MemberItem, NodeItem
+from .linklayer import LinkLayer
 from .theme import GRID, Theme, current_theme
 
 NAME_STEMS = {"netns": "ns", "bridge": "br", "tap": "tap", "tun": "tun", "host": "host"}
