@@ -186,6 +186,7 @@ class CapturePanel(QWidget):
             params,
             lambda result: self._started(result, where),
             lambda error: self._failed(where, error),
+            owner=self,
         )
 
     def _started(self, result: dict[str, Any], where: str) -> None:

@@ -18,6 +18,7 @@ from nstopo.backend import jsonrpc as rpc
 from nstopo.backend.paths import socket_path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalSocket
+from shiboken6 import isValid
 
 RETRY_MS = 1000
 LINES_PER_SLICE = 200
@@ -106,9 +107,14 @@ class HelperConnection(QObject):
         on_result: OnResult | None = None,
         on_error: OnError | None = None,
         before_ready: bool = False,
+        owner: QObject | None = None,
     ) -> int | None:
         """Send a request; exactly one of the callbacks runs later (never inside this
-        call). Returns the request's id, or None if there is no helper to send to."""
+        call), unless `owner` (the widget the callbacks belong to) is gone by then.
+        Returns the request's id, or None if there is no helper to send to."""
+        if owner is not None:
+            on_result = _while_alive(owner, on_result)
+            on_error = _while_alive(owner, on_error)
         if not (self.is_ready or before_ready):
             if on_error is not None:
                 error = CallError(NOT_CONNECTED, f"no helper is connected at {self.path}")
@@ -152,3 +158,16 @@ class HelperConnection(QObject):
                     on_error(CallError(error["code"], error["message"], error.get("data")))
             elif on_result is not None:
                 on_result(message.get("result"))
+
+
+def _while_alive(owner: QObject, callback: Callable[[Any], None] | None):
+    """The callback, skipped once its owner's C++ object has been deleted (a panel
+    replaced when another document was opened, an answer still on its way)."""
+    if callback is None:
+        return None
+
+    def guarded(value: Any) -> None:
+        if isValid(owner):
+            callback(value)
+
+    return guarded

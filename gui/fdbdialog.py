@@ -51,7 +51,11 @@ class FdbDialog(QDialog):
 
     def refresh(self) -> None:
         self.connection.call(
-            "bridge.fdb", {"lab": self.lab, "node": self.bridge}, self._show, self._failed
+            "bridge.fdb",
+            {"lab": self.lab, "node": self.bridge},
+            self._show,
+            self._failed,
+            owner=self,
         )
 
     def _show(self, result: dict[str, Any]) -> None:

@@ -70,6 +70,8 @@ class LiveSession(QObject):
     def detach(self) -> None:
         """Stop following the connection and the document (another document is shown)."""
         self._plan_timer.stop()
+        if self._counting is not None:
+            self.connection.call("counters.unsubscribe")
         self.doc.changed.disconnect(self._document_changed)
         self.connection.notification.disconnect(self._notified)
         self.connection.ready.disconnect(self.resync)
@@ -146,6 +148,7 @@ class LiveSession(QObject):
             {"lab": lab},
             lambda result: self._running_as(lab, result["topology"]),
             lambda error: self._not_running(lab, error),
+            owner=self,
         )
 
     def _running_as(self, lab: str, document: dict[str, Any]) -> None:
@@ -184,6 +187,7 @@ class LiveSession(QObject):
             {"topology": to_document(self.doc.topology)},
             lambda result: self._planned(lab, result["steps"], ""),
             lambda error: self._planned(lab, [], error.message),
+            owner=self,
         )
 
     def _planned(self, lab: str, steps: list[dict[str, Any]], problem: str) -> None:
@@ -204,6 +208,7 @@ class LiveSession(QObject):
             {"topology": snapshot},
             lambda result: self._applied(lab, snapshot),
             self._failed,
+            owner=self,
         )
 
     def destroy(self, force: bool = False) -> None:
@@ -211,7 +216,11 @@ class LiveSession(QObject):
             return
         self._start("Destroying")
         self.connection.call(
-            "lab.destroy", {"lab": self.lab, "force": force}, self._destroyed, self._failed
+            "lab.destroy",
+            {"lab": self.lab, "force": force},
+            self._destroyed,
+            self._failed,
+            owner=self,
         )
 
     def _start(self, what: str) -> None:

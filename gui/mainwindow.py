@@ -90,7 +90,9 @@ class MainWindow(LiveActions, QMainWindow):
         if old_scene is not None:
             old_scene.selectionChanged.disconnect(self._selection_changed)
             old_scene.deleteLater()
-        if self.live is not None:
+        if self.live is not None:  # the previous document's probes end with it
+            self.capture_panel.stop_all()
+            self.ping_panel.stop_all()
             self.live.detach()
             self.live.deleteLater()
         self.live = LiveSession(doc, self.connection)

@@ -140,6 +140,7 @@ class PingPanel(QWidget):
             params,
             lambda done: self._finished(run, done),
             lambda error: self._failed(run, error),
+            owner=self,
         )
         self._changed(run)
         return tag
@@ -149,6 +150,11 @@ class PingPanel(QWidget):
         run = self.runs.get(item.data(Qt.ItemDataRole.UserRole)) if item else None
         if run is not None and run.running:
             self.connection.call("ping.stop", {"tag": run.tag})
+
+    def stop_all(self) -> None:
+        for run in self.runs.values():
+            if run.running:
+                self.connection.call("ping.stop", {"tag": run.tag})
 
     def clear_finished(self) -> None:
         for tag in [t for t, run in self.runs.items() if not run.running]:

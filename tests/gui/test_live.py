@@ -376,3 +376,30 @@ def test_open_in_wireshark_hands_it_a_pcap_of_the_list(
     assert pcap.parent.name.startswith("nstopo-capture-")
     shutil.rmtree(pcap.parent)
     window.close()
+
+
+def test_opening_another_document_ends_the_previous_ones_probes(qtbot, helper) -> None:
+    window = live_window(qtbot, helper, "veth-namespaces")
+    deploy(qtbot, window)
+    seen: list[tuple[float, str, dict]] = []
+    window.connection.notification.connect(lambda m, p: seen.append((time.monotonic(), m, p)))
+    window.capture("left", "eth0")
+    qtbot.waitUntil(lambda: bool(window.capture_panel.active), timeout=5000)
+    [capture_id] = window.capture_panel.active
+    window.ping_panel.count.setValue(0)  # until stopped
+    window.ping_panel.interval.setValue(100)
+    tag = window.ping("left", "right")
+    run = window.ping_panel.runs[tag]
+    qtbot.waitUntil(lambda: len(run.rtts) >= 2, timeout=5000)
+    window._attach(Document.open(EXAMPLES / "loopback.yaml"))  # another document
+    replaced = time.monotonic()
+    qtbot.waitUntil(
+        lambda: any(m == "capture.end" and p["capture"] == capture_id for _, m, p in seen),
+        timeout=5000,
+    )
+    qtbot.wait(600)  # the ping sent every 100 ms: no replies may follow the stop
+    late = [
+        at for at, m, p in seen if m == "ping.reply" and p["tag"] == tag and at > replaced + 0.3
+    ]
+    assert late == []
+    window.close()
