@@ -3,6 +3,7 @@ pending changes as the exact `ip` commands Apply will run; the helper's last err
 
 from __future__ import annotations
 
+from nstopo.model.validate import has_errors
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -96,6 +97,8 @@ class LivePanel(QWidget):
             text = f"Lab “{lab}”: no helper connected, so nothing can be deployed."
         elif s.busy:
             text = f"{s.busy} lab “{lab}”…"
+        elif not s.running and has_errors(s.doc.problems()):
+            text = f"Lab “{lab}” has errors (see Problems): fix them, then deploy."
         elif not s.running:
             text = f"Lab “{lab}” is not deployed."
         elif s.pending_problem:
@@ -109,7 +112,10 @@ class LivePanel(QWidget):
         self.status.setText(text)
         apply = f"Apply {len(steps)} change(s)" if steps else "Apply"
         self.deploy_button.setText(apply if s.running else "Deploy")
-        self.deploy_button.setEnabled(s.connected and not s.busy and (not s.running or bool(steps)))
+        buildable = s.running or not has_errors(s.doc.problems())
+        self.deploy_button.setEnabled(
+            s.connected and not s.busy and buildable and (not s.running or bool(steps))
+        )
         self.destroy_button.setEnabled(s.connected and not s.busy and s.running)
         self.pending.setPlainText("\n".join(step["command"] for step in steps))
         self.error.setText(s.last_error[0] if s.last_error else "")

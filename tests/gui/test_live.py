@@ -11,13 +11,13 @@ from pathlib import Path
 
 import dpkt
 from helper_process import RunningHelper
-from nstopo.gui.commands import SetLink
+from nstopo.gui.commands import AddLink, SetLink
 from nstopo.gui.document import Document
 from nstopo.gui.fdbdialog import FdbDialog
 from nstopo.gui.livemenu import live_menu
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.gui.theme import OPER_COLORS
-from nstopo.model.types import replace
+from nstopo.model.types import Endpoint, Link, replace
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -402,4 +402,18 @@ def test_opening_another_document_ends_the_previous_ones_probes(qtbot, helper) -
         at for at, m, p in seen if m == "ping.reply" and p["tag"] == tag and at > replaced + 0.3
     ]
     assert late == []
+    window.close()
+
+
+def test_a_document_with_errors_cannot_be_deployed_until_fixed(qtbot, helper) -> None:
+    window = live_window(qtbot, helper, "veth-namespaces")
+    panel = window.live_panel
+    qtbot.waitUntil(panel.deploy_button.isEnabled, timeout=5000)
+    clash = Link((Endpoint("left", "eth0"), Endpoint("right", "eth1")))  # left has an eth0
+    window.doc.push(AddLink(window.doc, clash))
+    assert not panel.deploy_button.isEnabled()
+    assert "has errors (see Problems)" in panel.status.text()
+    window.doc.undo.undo()
+    assert panel.deploy_button.isEnabled()
+    assert helper.facts()["namespaces"] == []  # nothing was tried
     window.close()
