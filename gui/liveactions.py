@@ -31,6 +31,7 @@ class LiveActions:
     doc: Document
     connection: HelperConnection
     ping_tool: QAction
+    link_tool: QAction
     ping_panel: PingPanel
     capture_panel: CapturePanel
     rates_panel: RatesPanel
@@ -45,13 +46,15 @@ class LiveActions:
         def _attach(self, doc: Document) -> None: ...
 
     def _toggle_ping(self) -> None:
-        self.scene.set_ping_mode(self.ping_tool.isChecked())
+        self.link_tool.setChecked(False)
+        self.scene.use_tool("ping" if self.ping_tool.isChecked() else "select")
         if self.ping_tool.isChecked():
             self.statusBar().showMessage("Ping tool: click the source node, then the target.")
 
     def start_ping_tool(self, source: str | None = None) -> None:
         self.ping_tool.setChecked(True)
-        self.scene.set_ping_mode(True, source)
+        self.link_tool.setChecked(False)
+        self.scene.use_tool("ping", source)
         if source:
             self.statusBar().showMessage(f"Ping from {source}: click the target node or canvas.")
 

@@ -158,8 +158,9 @@ class MainWindow(LiveActions, QMainWindow):
         self.scene.ping_address_wanted.connect(self._ping_address)
         self.scene.context_requested.connect(self._context_menu)
         self.scene.message.connect(lambda text, _: self.statusBar().showMessage(text, 6000))
-        if hasattr(self, "ping_tool"):
+        if hasattr(self, "ping_tool"):  # a new scene starts with the select tool
             self.ping_tool.setChecked(False)
+            self.link_tool.setChecked(False)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.problems.select_requested.connect(self._select)
         doc.changed.connect(self._update_title)
@@ -311,7 +312,8 @@ class MainWindow(LiveActions, QMainWindow):
         self._refresh_recent()
 
     def _toggle_link(self) -> None:
-        self.scene.link_mode = self.link_tool.isChecked()
+        self.ping_tool.setChecked(False)
+        self.scene.use_tool("link" if self.link_tool.isChecked() else "select")
 
     # -- editing -----------------------------------------------------------------------------
     def delete_selection(self) -> None:

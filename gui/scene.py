@@ -9,10 +9,8 @@ from nstopo.model.edit import IllegalLink, new_link
 from nstopo.model.live import InterfaceKey
 from nstopo.model.placement import namespace_of_node
 from nstopo.model.types import HostNode, NetnsNode, TapNode, TunNode, new_node
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPen
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import (
-    QGraphicsLineItem,
     QGraphicsScene,
     QGraphicsSceneContextMenuEvent,
     QGraphicsSceneMouseEvent,
@@ -23,6 +21,7 @@ from .document import Document
 from .items import LinkItem, MemberItem, NodeItem
 from .linklayer import LinkLayer
 from .theme import GRID, Theme, current_theme
+from .tools import Gesture, LinkTool, PingTool, SelectTool
 
 NAME_STEMS = {"netns": "ns", "bridge": "br", "tap": "tap", "tun": "tun", "host": "host"}
 
@@ -44,10 +43,8 @@ class EditorScene(QGraphicsScene):
         self.theme = current_theme()
         self.nodes: dict[str, NodeItem] = {}
         self.links: dict[str, LinkItem] = {}
-        self.link_mode = False
-        self.ping_mode = False
-        self.ping_source: str | None = None
-        self._drawing: tuple[NodeItem, QGraphicsLineItem] | None = None
+        self.tool: SelectTool = SelectTool(self)  # what a left click means
+        self._gesture: Gesture | None = None  # the press-drag-release going on
         self._press_positions: dict[str, QPointF] = {}
         self._members: list[MemberItem] = []
         # Live mode: the kernel's addresses of an interface (None: not known/not running).
@@ -308,24 +305,10 @@ class EditorScene(QGraphicsScene):
                 return item
         return None
 
-    def set_ping_mode(self, on: bool, source: str | None = None) -> None:
-        self.ping_mode, self.ping_source = on, source
-
-    def _ping_click(self, node: NodeItem | None, where: QPointF) -> None:
-        """The ping tool: the first click picks the source, the second the target (a
-        node, or the canvas to type an address)."""
-        if self.ping_source is None:
-            if node is None:
-                self.message.emit("ping: click the node to ping from", where)
-            else:
-                self.ping_source = node.name
-                self.message.emit(f"ping from {node.name}: now click the target", where)
-            return
-        source, self.ping_source = self.ping_source, None
-        if node is None:
-            self.ping_address_wanted.emit(source, where)
-        else:
-            self.ping_requested.emit(source, node.name)
+    def use_tool(self, name: str, source: str | None = None) -> None:
+        """ "select", "link" or "ping" (`source`: a ping's source, already chosen)."""
+        tools = {"select": SelectTool, "link": LinkTool}
+        self.tool = PingTool(self, source) if name == "ping" else tools[name](self)
 
     def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
         node = self.node_at(event.scenePos())
@@ -339,18 +322,11 @@ class EditorScene(QGraphicsScene):
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         node = self.node_at(event.scenePos())
-        if self.ping_mode and event.button() == Qt.MouseButton.LeftButton:
-            self._ping_click(node, event.scenePos())
-            event.accept()
-            return
-        wants_link = self.link_mode or event.modifiers() & Qt.KeyboardModifier.ShiftModifier
-        if node is not None and wants_link and event.button() == Qt.MouseButton.LeftButton:
-            line = QGraphicsLineItem(QLineF(node.pos(), event.scenePos()))
-            line.setPen(QPen(self.theme.selection, 1.5, Qt.PenStyle.DashLine))
-            self.addItem(line)
-            self._drawing = (node, line)
-            event.accept()
-            return
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._gesture = self.tool.press(event, node)
+            if self._gesture is not None:
+                event.accept()
+                return
         super().mousePressEvent(event)
         self._press_positions = {
             item.name: item.pos() for item in self.selectedItems() if isinstance(item, NodeItem)
@@ -360,20 +336,15 @@ class EditorScene(QGraphicsScene):
         self.layer.set_interactive(bool(self._press_positions) and node is not None)
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self._drawing is not None:
-            start, line = self._drawing
-            line.setLine(QLineF(start.pos(), event.scenePos()))
+        if self._gesture is not None:
+            self._gesture.move(event)
             return
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self._drawing is not None:
-            start, line = self._drawing
-            self._drawing = None
-            self.removeItem(line)
-            target = self.node_at(event.scenePos())
-            if target is not None:
-                self.connect_nodes(start.name, target.name, event.scenePos())
+        if self._gesture is not None:
+            gesture, self._gesture = self._gesture, None
+            gesture.release(event)
             return
         super().mouseReleaseEvent(event)
         self.layer.set_interactive(False)

@@ -357,3 +357,22 @@ def test_labels_of_a_link_too_short_for_them_are_not_hidden_under_a_node(qtbot) 
     assert any(ink)  # the label's letters are drawn over the node's white box
     scene.nodes["a"].setPos(QPointF(360, 160))
     assert not link.crowded
+
+
+def test_the_link_tool_draws_without_shift_and_tools_exclude_each_other(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    window.scene.add_node_at("netns", QPointF(400, 400))
+    viewport = window.view.viewport()
+    start = window.view.mapFromScene(window.scene.nodes["ns1"].pos())
+    end = window.view.mapFromScene(window.scene.nodes["br0"].pos())
+    window.link_tool.trigger()
+    assert window.scene.tool.name == "link"
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(viewport, end)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    assert len(window.doc.topology.link_ids()) == 2
+    assert window.scene.nodes["ns1"].pos() == QPointF(400, 400)  # drew, did not drag
+    window.ping_tool.trigger()
+    assert window.scene.tool.name == "ping" and not window.link_tool.isChecked()
+    window.ping_tool.trigger()
+    assert window.scene.tool.name == "select"
