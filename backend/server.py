@@ -285,6 +285,8 @@ class Helper:
             )
         finally:
             self._refresh_watchers()
+        if result.changed and not params.dry_run:
+            self._lab_changed(result.lab, "applied")
         return {
             "lab": result.lab,
             "changed": result.changed,
@@ -296,9 +298,17 @@ class Helper:
     async def _destroy(self, params: LabParams, session: rpc.Session) -> dict[str, Any]:
         assert self.service is not None
         try:
-            return await self._call(self.service.destroy, params.lab, params.force)
+            report = await self._call(self.service.destroy, params.lab, params.force)
         finally:
             self._refresh_watchers()
+        self._lab_changed(params.lab, "destroyed")
+        return report
+
+    def _lab_changed(self, lab: str, change: str) -> None:
+        """Tell every event listener that a lab was applied or destroyed, by whichever
+        client: an editor showing it reads it back."""
+        if self.hub is not None:
+            self.hub.emit(lab, "lab.changed", {"lab": lab, "change": change})
 
     async def _discover(self, params: None, session: rpc.Session) -> dict[str, Any]:
         assert self.service is not None

@@ -285,6 +285,8 @@ class LiveSession(QObject):
             else:
                 found.add(params["address"])
             self.interface_changed.emit(*key)
+        elif method == "lab.changed" and not self.busy:
+            self.resync()  # applied or destroyed by another client (the CLI, another editor)
         elif method == "apply.progress":
             self.progress.emit(params["index"], params["total"], params["command"])
         elif method == "counters":

@@ -17,7 +17,9 @@ from nstopo.gui.fdbdialog import FdbDialog
 from nstopo.gui.livemenu import live_menu
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.gui.theme import OPER_COLORS
+from nstopo.model.schema import to_document
 from nstopo.model.types import Endpoint, Link, replace
+from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -416,4 +418,30 @@ def test_a_document_with_errors_cannot_be_deployed_until_fixed(qtbot, helper) ->
     window.doc.undo.undo()
     assert panel.deploy_button.isEnabled()
     assert helper.facts()["namespaces"] == []  # nothing was tried
+    window.close()
+
+
+def test_a_lab_applied_or_destroyed_by_another_client_is_followed(qtbot, helper) -> None:
+    window = live_window(qtbot, helper, "veth-namespaces")
+    deploy(qtbot, window)
+    lid = link_of(window, "left", "eth0")
+    qtbot.waitUntil(lambda: ends_colored(window, lid, (UP, UP)), timeout=5000)
+    with helper.client() as client:  # e.g. `nstopo destroy` in a terminal
+        client.call("lab.destroy", {"lab": "veth-namespaces"})
+    qtbot.waitUntil(lambda: not window.live.running, timeout=5000)
+    assert window.scene.links[lid].end_marks == (None, None)
+    assert "is not deployed" in window.live_panel.status.text()
+    changed = load(EXAMPLES / "veth-namespaces.yaml").topology
+    link = changed.link(changed.link_ids()[0])
+    changed.set_link(changed.link_ids()[0], replace(link, mtu=1400))
+    with helper.client() as client:  # `nstopo apply` of a slightly different file
+        client.call("lab.apply", {"topology": to_document(changed)})
+    qtbot.waitUntil(lambda: window.live.running and bool(window.live.pending_steps), timeout=5000)
+    assert window.live.deployed == changed
+    # The drawing says mtu 1500 (default): Apply would set it back, and says so.
+    commands = [step["command"] for step in window.live.pending_steps]
+    assert commands == [
+        "ip -n left link set dev eth0 mtu 1500",
+        "ip -n right link set dev eth0 mtu 1500",
+    ], commands
     window.close()
