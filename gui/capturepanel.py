@@ -1,6 +1,7 @@
 """The Capture dock: live packets from the lab's interfaces (time, where, direction,
-protocol-colored summary), a pcap filter, pause, clear, save as pcap, open in
-Wireshark. Every packet is also handed to the canvas animation."""
+protocol-colored summary), a pcap filter (what is captured) and a display filter (what
+of it is listed), pause, clear, save as pcap, open in Wireshark. Every packet is also
+handed to the canvas animation."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import dpkt
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QProcess, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QProcess,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -138,7 +147,15 @@ class CapturePanel(QWidget):
         self.status = QLabel("Capture: right-click an interface or a link end on the canvas.")
         self.status.setWordWrap(True)
         self.table = QTableView()
-        self.table.setModel(self.model)
+        # What is shown: every packet, or those whose line contains the display filter.
+        self.shown = QSortFilterProxyModel(self)
+        self.shown.setSourceModel(self.model)
+        self.shown.setFilterKeyColumn(-1)  # any column
+        self.shown.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.show_only = QLineEdit()
+        self.show_only.setPlaceholderText("show only lines containing… (e.g. Reply, p0)")
+        self.show_only.textChanged.connect(self.shown.setFilterFixedString)
+        self.table.setModel(self.shown)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(20)  # one line per packet
         self.table.setWordWrap(False)
@@ -151,7 +168,8 @@ class CapturePanel(QWidget):
         mono.setPixelSize(11)
         self.table.setFont(mono)
         controls = QHBoxLayout()
-        controls.addWidget(self.filter, 1)
+        controls.addWidget(self.filter, 2)
+        controls.addWidget(self.show_only, 1)
         for button in (
             self.pause_button,
             self.clear_button,

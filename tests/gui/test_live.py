@@ -270,6 +270,10 @@ def test_the_bridge_experiment_captured_and_animated(qtbot, helper, tmp_path) ->
     assert any("Reply 10.77.0.2 is-at" in s for s in on_port), rows
     assert on_bridge and all("Reply" in s for s in on_bridge), rows
     assert {p for _, p, _ in rows} == {"arp"}
+    capture.show_only.setText("reply")  # the display filter: only the replies listed
+    assert capture.shown.rowCount() == sum("Reply" in s for _, _, s in rows) < len(rows)
+    capture.show_only.clear()
+    assert capture.shown.rowCount() == len(capture.model.packets)
     # The animation: the request leaves p0 toward a, the reply comes back to p0.
     lid = link_of(window, "a", "eth0")
     p0_end = [ep.node for ep in window.doc.topology.link(lid).endpoints].index("br0")
