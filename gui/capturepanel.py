@@ -153,7 +153,7 @@ class CapturePanel(QWidget):
         self.shown.setFilterKeyColumn(-1)  # any column
         self.shown.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.show_only = QLineEdit()
-        self.show_only.setPlaceholderText("show only lines containing… (e.g. Reply, p0)")
+        self.show_only.setPlaceholderText("list only lines containing… (e.g. Reply)")
         self.show_only.textChanged.connect(self.shown.setFilterFixedString)
         self.table.setModel(self.shown)
         self.table.verticalHeader().hide()
@@ -167,9 +167,10 @@ class CapturePanel(QWidget):
         mono = QFont("DejaVu Sans Mono")
         mono.setPixelSize(11)
         self.table.setFont(mono)
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter, 3)
+        filters.addWidget(self.show_only, 2)
         controls = QHBoxLayout()
-        controls.addWidget(self.filter, 2)
-        controls.addWidget(self.show_only, 1)
         for button in (
             self.pause_button,
             self.clear_button,
@@ -178,8 +179,10 @@ class CapturePanel(QWidget):
             self.stop_button,
         ):
             controls.addWidget(button)
+        controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(filters)
         layout.addLayout(controls)
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
