@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 _IFINFO = struct.Struct("=BxHiII")  # family, type, index, flags, change
@@ -33,7 +34,7 @@ IFF_TAP = 2
 OPER_STATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
 
 
-def _attributes(data: bytes, offset: int, end: int):
+def _attributes(data: bytes, offset: int, end: int) -> Iterator[tuple[int, int, int]]:
     """(type, value offset, value end) of each attribute in data[offset:end]."""
     while offset + 4 <= end:
         length, kind = _ATTR.unpack_from(data, offset)

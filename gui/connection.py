@@ -160,7 +160,9 @@ class HelperConnection(QObject):
                 on_result(message.get("result"))
 
 
-def _while_alive(owner: QObject, callback: Callable[[Any], None] | None):
+def _while_alive(
+    owner: QObject, callback: Callable[[Any], None] | None
+) -> Callable[[Any], None] | None:
     """The callback, skipped once its owner's C++ object has been deleted (a panel
     replaced when another document was opened, an answer still on its way)."""
     if callback is None:

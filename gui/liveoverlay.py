@@ -5,12 +5,20 @@ the item they concern. Only the items an event is about are touched."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice, Owner
 from nstopo.model.placement import namespace_of_node
 from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
+from .drawing import font
 from .items import EndMark, LinkItem, NodeItem
 from .live import LiveSession
 from .scene import EditorScene
@@ -19,7 +27,7 @@ from .theme import MISSING_COLOR, OPER_COLORS
 FRAME_MS = 30
 
 
-def state_color(live: dict | None) -> QColor:
+def state_color(live: dict[str, Any] | None) -> QColor:
     """Red: set down; amber: up but no carrier (the peer is down); green: up;
     blue: up with an unknown state (tun/tap without a reader)."""
     if live is None:
@@ -32,7 +40,7 @@ def state_color(live: dict | None) -> QColor:
     )
 
 
-def describe_state(live: dict | None, drifted: list[str]) -> str:
+def describe_state(live: dict[str, Any] | None, drifted: list[str]) -> str:
     if live is None:
         return "not in the kernel"
     oper = str(live.get("oper"))
@@ -47,13 +55,13 @@ class ErrorNote(QGraphicsSimpleTextItem):
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
-        font = QFont("DejaVu Sans")
-        font.setPixelSize(11)
-        self.setFont(font)
+        self.setFont(font("DejaVu Sans", 11))
         self.setBrush(QColor("white"))
         self.setZValue(20)
 
-    def paint(self, painter: QPainter, option, widget=None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor("#8c1d18"), 1))
         painter.setBrush(QColor("#d93025"))
