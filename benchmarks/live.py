@@ -37,32 +37,15 @@ from nstopo.model.live import LinkEnd, NodeDevice
 from nstopo.model.types import replace
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+from qtloop import pump, wait_until
 
 NAMESPACES = 200
 TICK_MS = 5
 
 
-def pump(seconds: float) -> None:
-    app = QApplication.instance()
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.001)
-
-
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait(test, seconds: float = 60) -> None:
-    app = QApplication.instance()
-    end = time.monotonic() + seconds
-    while not test():
-        if time.monotonic() > end:
-            raise RuntimeError("timed out")
-        app.processEvents()
-        time.sleep(0.002)
 
 
 class PaintClock:
@@ -111,12 +94,12 @@ def main(rate: int, seconds: float) -> None:
         window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
         window.resize(1500, 960)
         window.show()
-        wait(lambda: window.connection.is_ready)
+        wait_until(lambda: window.connection.is_ready)
         started = time.perf_counter()
         window.live.deploy()
-        wait(lambda: window.live.running and not window.live.busy, 120)
+        wait_until(lambda: window.live.running and not window.live.busy, 120)
         deploy_s = time.perf_counter() - started
-        wait(lambda: len(window.live.links) >= 2 * NAMESPACES + 1)  # all watched and known
+        wait_until(lambda: len(window.live.links) >= 2 * NAMESPACES + 1)  # all watched and known
         window.view.fit()
         pump(1.0)
 
@@ -211,7 +194,7 @@ def main(rate: int, seconds: float) -> None:
             f"{statistics.quantiles(gaps, n=100)[98]:.1f} ms (target never > 50 ms)"
         )
         window.live.destroy()
-        wait(lambda: not window.live.running, 120)
+        wait_until(lambda: not window.live.running, 120)
         window.close()
 
 

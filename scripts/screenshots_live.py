@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -22,23 +20,7 @@ from nstopo.gui.mainwindow import MainWindow
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-
-
-def wait(test: Callable[[], bool], seconds: float = 20) -> None:
-    app = QApplication.instance()
-    deadline = time.monotonic() + seconds
-    while not test():
-        if time.monotonic() > deadline:
-            raise RuntimeError("timed out waiting for the editor")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def settle(seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        QApplication.instance().processEvents()
-        time.sleep(0.01)
+from qtloop import pump, wait_until
 
 
 def window_for(helper: RunningHelper, example: str) -> MainWindow:
@@ -52,9 +34,9 @@ def window_for(helper: RunningHelper, example: str) -> MainWindow:
     window.resizeDocks(
         [window._docks["Capture"], window._docks["Ping"]], [860, 640], Qt.Orientation.Horizontal
     )
-    wait(lambda: window.connection.is_ready)
+    wait_until(lambda: window.connection.is_ready)
     window.live.deploy()
-    wait(lambda: window.live.running and not window.live.busy)
+    wait_until(lambda: window.live.running and not window.live.busy)
     window.view.fit()
     return window
 
@@ -69,15 +51,15 @@ def main(out: Path) -> None:
         window.capture_panel.filter.setText("arp or icmp")
         window.capture("br0", "p0")
         window.capture("br0", None)
-        wait(lambda: len(window.capture_panel.active) == 2)
+        wait_until(lambda: len(window.capture_panel.active) == 2)
         window.ping_panel.count.setValue(4)
         window.ping_panel.interval.setValue(400)
         run = window.ping_panel.runs[window.ping("hub", "a")]
-        wait(lambda: not run.running)
+        wait_until(lambda: not run.running)
         window.ping_panel.count.setValue(1)
         window.ping("hub", "a")
-        wait(lambda: bool(window.animator.flights))
-        settle(0.3)  # the dots halfway along the veth
+        wait_until(lambda: bool(window.animator.flights))
+        pump(0.3)  # the dots halfway along the veth
         window.grab().save(str(out / "live-bridge-pitfall.png"))
         print(f"wrote {out / 'live-bridge-pitfall.png'}")
         window.close()
@@ -85,26 +67,26 @@ def main(out: Path) -> None:
         window = window_for(helper, "bridge-fixed")
         window.capture_panel.filter.setText("icmp or arp")
         window.capture("a", "eth0")
-        wait(lambda: len(window.capture_panel.active) == 1)
+        wait_until(lambda: len(window.capture_panel.active) == 1)
         window.ping_panel.count.setValue(0)
         window.ping_panel.interval.setValue(200)
         window.ping("a", "hub")
         window.ping("hub", "a")
-        settle(3.0)
+        pump(3.0)
         window.show_rates(("a", "eth0"))
         window._docks["Rates"].raise_()
-        settle(1.5)
+        pump(1.5)
         window.capture_panel.stop_all()
         window.ping_panel.stop_selected()
         window.ping_panel.list.setCurrentRow(0)
         window.ping_panel.stop_selected()
-        settle(0.5)
+        pump(0.5)
         window.grab().save(str(out / "live-bridge-fixed.png"))
         print(f"wrote {out / 'live-bridge-fixed.png'}")
         box.run("ip", "-n", "a", "link", "set", "eth0", "down")
-        settle(0.5)
+        pump(0.5)
         window.scene.select(["a"])
-        settle(0.3)
+        pump(0.3)
         window.grab().save(str(out / "live-drift.png"))
         print(f"wrote {out / 'live-drift.png'}")
         window.close()
