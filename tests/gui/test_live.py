@@ -52,6 +52,15 @@ def link_of(window: MainWindow, node: str, interface: str) -> str:
     raise AssertionError(f"no link {node}:{interface}")
 
 
+def deployed_pair(qtbot, helper: RunningHelper) -> tuple[MainWindow, str]:
+    """The two-namespace example deployed from the editor, its veth seen up."""
+    window = live_window(qtbot, helper, "veth-namespaces")
+    deploy(qtbot, window)
+    lid = link_of(window, "left", "eth0")
+    qtbot.waitUntil(lambda: ends_colored(window, lid, (UP, UP)), timeout=5000)
+    return window, lid
+
+
 def ends_colored(window: MainWindow, lid: str, colors: tuple[QColor, QColor]) -> bool:
     marks = window.scene.links[lid].end_marks
     return all(m is not None and m.color == c for m, c in zip(marks, colors, strict=True))
@@ -97,10 +106,7 @@ def test_deploy_from_the_editor_builds_the_lab_and_shows_it_live(qtbot, helper) 
 
 
 def test_an_interface_set_down_outside_the_app_changes_the_drawing(qtbot, helper) -> None:
-    window = live_window(qtbot, helper, "veth-namespaces")
-    deploy(qtbot, window)
-    lid = link_of(window, "left", "eth0")
-    qtbot.waitUntil(lambda: ends_colored(window, lid, (UP, UP)), timeout=5000)
+    window, lid = deployed_pair(qtbot, helper)
     helper.sandbox.run("ip", "-n", "left", "link", "set", "eth0", "down")
     done = time.monotonic()
     qtbot.waitUntil(lambda: window.scene.links[lid].end_marks[0].color == DOWN, timeout=3000)
@@ -176,10 +182,7 @@ def test_an_apply_error_is_shown_next_to_the_item_and_nothing_changes(qtbot, hel
 def test_after_a_helper_restart_the_editor_reconnects_and_shows_the_same_state(
     qtbot, helper
 ) -> None:
-    window = live_window(qtbot, helper, "veth-namespaces")
-    deploy(qtbot, window)
-    lid = link_of(window, "left", "eth0")
-    qtbot.waitUntil(lambda: ends_colored(window, lid, (UP, UP)), timeout=5000)
+    window, lid = deployed_pair(qtbot, helper)
     helper.stop()
     qtbot.waitUntil(lambda: not window.helper_bar.connected, timeout=5000)
     assert window.scene.links[lid].end_marks == (None, None)  # unknown while away
@@ -426,10 +429,7 @@ def test_a_document_with_errors_cannot_be_deployed_until_fixed(qtbot, helper) ->
 
 
 def test_a_lab_applied_or_destroyed_by_another_client_is_followed(qtbot, helper) -> None:
-    window = live_window(qtbot, helper, "veth-namespaces")
-    deploy(qtbot, window)
-    lid = link_of(window, "left", "eth0")
-    qtbot.waitUntil(lambda: ends_colored(window, lid, (UP, UP)), timeout=5000)
+    window, lid = deployed_pair(qtbot, helper)
     with helper.client() as client:  # e.g. `nstopo destroy` in a terminal
         client.call("lab.destroy", {"lab": "veth-namespaces"})
     qtbot.waitUntil(lambda: not window.live.running, timeout=5000)
