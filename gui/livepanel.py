@@ -72,6 +72,11 @@ class LivePanel(QWidget):
         session.interface_changed.connect(self._kernel_changed)
         self.refresh()
 
+    def _foreign(self) -> bool:
+        """Does the document still hold objects of the live system that are not nstopo's?"""
+        doc = self.session.doc
+        return bool(doc.foreign_nodes & set(doc.topology.node_names()))
+
     def _kernel_changed(self) -> None:
         if not self._drift_timer.isActive():  # at most five refreshes a second
             self._drift_timer.start()
@@ -97,6 +102,11 @@ class LivePanel(QWidget):
             text = f"Lab “{lab}”: no helper connected, so nothing can be deployed."
         elif s.busy:
             text = f"{s.busy} lab “{lab}”…"
+        elif not s.running and self._foreign():
+            text = (
+                f"Lab “{lab}” holds objects nstopo did not make (greyed): it is a view of "
+                "the live system. Save it and open the file to design from it."
+            )
         elif not s.running and has_errors(s.doc.problems()):
             text = f"Lab “{lab}” has errors (see Problems): fix them, then deploy."
         elif not s.running:
@@ -112,7 +122,7 @@ class LivePanel(QWidget):
         self.status.setText(text)
         apply = f"Apply {len(steps)} change(s)" if steps else "Apply"
         self.deploy_button.setText(apply if s.running else "Deploy")
-        buildable = s.running or not has_errors(s.doc.problems())
+        buildable = s.running or not (has_errors(s.doc.problems()) or self._foreign())
         self.deploy_button.setEnabled(
             s.connected and not s.busy and buildable and (not s.running or bool(steps))
         )

@@ -89,6 +89,17 @@ def main(out: Path) -> None:
         pump(0.3)
         window.grab().save(str(out / "live-drift.png"))
         print(f"wrote {out / 'live-drift.png'}")
+        # Something nstopo did not make (a namespace and a veth made by hand), then
+        # File → Open live system.
+        box.run("ip", "netns", "add", "by-hand")
+        box.run("ip", "link", "add", "hand0", "type", "veth", "peer", "name", "eth9",
+                "netns", "by-hand")  # fmt: skip
+        window.open_live_system()
+        wait_until(lambda: "by-hand" in window.doc.topology)
+        window.view.fit()
+        pump(0.5)
+        window.grab().save(str(out / "live-system.png"))
+        print(f"wrote {out / 'live-system.png'}")
         window.close()
 
 
