@@ -162,6 +162,7 @@ class MainWindow(LiveActions, QMainWindow):
             self.ping_tool.setChecked(False)
             self.link_tool.setChecked(False)
         self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.tool_cancelled.connect(self._tools_unchecked)
         self.problems.select_requested.connect(self._select)
         doc.changed.connect(self._update_title)
         doc.changed.connect(self._refresh_inspector)
@@ -219,6 +220,10 @@ class MainWindow(LiveActions, QMainWindow):
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.doc.display_name()}{'*' if self.doc.dirty else ''} — nstopo")
 
+    def _tools_unchecked(self) -> None:
+        self.link_tool.setChecked(False)
+        self.ping_tool.setChecked(False)
+
     def _selection_changed(self) -> None:
         if not isValid(self.scene):  # a scene being destroyed clears its selection last
             return
@@ -227,6 +232,7 @@ class MainWindow(LiveActions, QMainWindow):
             subject = ("node", nodes[0]) if nodes else ("link", links[0])
             self.inspector.show_subject(subject)
             self.inspector.setEnabled(not self.doc.is_foreign(*subject))  # not nstopo's
+            self.rates_panel.follow_selection(*subject)
         else:
             self.inspector.show_subject(None)
             self.inspector.setEnabled(True)

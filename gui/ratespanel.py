@@ -63,6 +63,16 @@ class RatesPanel(QWidget):
         if key in self.keys:
             self.choice.setCurrentIndex(self.keys.index(key))
 
+    def follow_selection(self, kind: str, key: str) -> None:
+        """A link or a bridge/tap/tun selected on the canvas: show its rates."""
+        for interface, owner in self.session.owners.items():
+            mine = (isinstance(owner, LinkEnd) and kind == "link" and owner.link_id == key) or (
+                isinstance(owner, NodeDevice) and kind == "node" and owner.node == key
+            )
+            if mine:
+                self.show_interface(interface)
+                return
+
     def _list_interfaces(self) -> None:
         keys = sorted(self.session.owners, key=self.label)
         if keys == self.keys:

@@ -36,6 +36,7 @@ class EditorScene(QGraphicsScene):
     ping_address_wanted = Signal(str, QPointF)  # source node; the target is not a node
     context_requested = Signal(str, str, QPoint)  # "node"/"link", its key, screen position
     rethemed = Signal()  # every item was made again (in another theme)
+    tool_cancelled = Signal()  # Esc: the select tool again
 
     def __init__(self, doc: Document) -> None:
         super().__init__()
@@ -304,6 +305,15 @@ class EditorScene(QGraphicsScene):
             if isinstance(item, NodeItem):
                 return item
         return None
+
+    def cancel_tool(self) -> None:
+        """Esc: back to selecting (a half-drawn link or half-chosen ping is dropped)."""
+        if self._gesture is not None:
+            self._gesture.cancel()
+            self._gesture = None
+        if self.tool.name != "select":
+            self.use_tool("select")
+            self.tool_cancelled.emit()
 
     def use_tool(self, name: str, source: str | None = None) -> None:
         """ "select", "link" or "ping" (`source`: a ping's source, already chosen)."""

@@ -28,6 +28,9 @@ class Gesture:
     def release(self, event: QGraphicsSceneMouseEvent) -> None:
         pass
 
+    def cancel(self) -> None:
+        pass
+
 
 class LinkGesture(Gesture):
     """Dragging a new veth from a node: a dashed line follows the mouse; released on
@@ -41,6 +44,9 @@ class LinkGesture(Gesture):
 
     def move(self, event: QGraphicsSceneMouseEvent) -> None:
         self.line.setLine(QLineF(self.start.pos(), event.scenePos()))
+
+    def cancel(self) -> None:
+        self.scene.removeItem(self.line)
 
     def release(self, event: QGraphicsSceneMouseEvent) -> None:
         self.scene.removeItem(self.line)

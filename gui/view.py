@@ -77,6 +77,8 @@ class CanvasView(QGraphicsView):
             self.zoom(1 / 1.2)
         elif key == Qt.Key.Key_F and not event.modifiers():
             self.fit()
+        elif key == Qt.Key.Key_Escape:
+            self.editor.cancel_tool()
         else:
             super().keyPressEvent(event)
 

@@ -376,3 +376,23 @@ def test_the_link_tool_draws_without_shift_and_tools_exclude_each_other(qtbot) -
     assert window.scene.tool.name == "ping" and not window.link_tool.isChecked()
     window.ping_tool.trigger()
     assert window.scene.tool.name == "select"
+
+
+def test_escape_drops_a_half_drawn_link_and_returns_to_selecting(qtbot) -> None:
+    window = opened(qtbot, "bridge-fixed")
+    window.show()
+    viewport = window.view.viewport()
+    window.link_tool.trigger()
+    start = window.view.mapFromScene(window.scene.nodes["a"].pos())
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(viewport, start + QPoint(40, 40))
+    lines = [i for i in window.scene.items() if type(i).__name__ == "QGraphicsLineItem"]
+    assert len(lines) == 1  # the dashed line being drawn
+    qtbot.keyClick(viewport, Qt.Key.Key_Escape)
+    assert not [i for i in window.scene.items() if type(i).__name__ == "QGraphicsLineItem"]
+    assert window.scene.tool.name == "select" and not window.link_tool.isChecked()
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(40, 40))
+    assert len(window.doc.topology.link_ids()) == 1  # nothing was made
+    window.ping_tool.trigger()
+    qtbot.keyClick(viewport, Qt.Key.Key_Escape)
+    assert window.scene.tool.name == "select" and not window.ping_tool.isChecked()

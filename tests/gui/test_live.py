@@ -314,8 +314,10 @@ def test_rates_and_the_forwarding_database_on_demand(qtbot, helper) -> None:
     run = window.ping_panel.runs[window.ping("a", "hub")]
     qtbot.waitUntil(lambda: not run.running, timeout=10000)
     assert len(run.rtts) == 3
-    window.show_rates(("a", "eth0"))
     rates = window.rates_panel
+    window.scene.select(["br0"])  # selecting shows the selection's rates
+    assert rates.choice.currentText() == "br0"
+    window.show_rates(("a", "eth0"))
     assert rates.choice.currentText() == "a:eth0"
     qtbot.waitUntil(lambda: len(rates.history.get(("a", "eth0"), ())) >= 2, timeout=6000)
     assert any(rx > 0 or tx > 0 for _, rx, tx in rates.history[("a", "eth0")])
