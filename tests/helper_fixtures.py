@@ -3,14 +3,10 @@ socket (imported by the integration and the live GUI tests' conftest)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from helper_process import RunningHelper
+from helper_process import RunningHelper, helper_in
 from sandbox import Sandbox
 
 
@@ -25,12 +21,5 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def helper(sandbox: Sandbox) -> Iterator[RunningHelper]:
-    base = Path(tempfile.mkdtemp(prefix="nstopo-test-"))
-    os.chmod(base, 0o755)  # the socket must be reachable for the unprivileged-peer test
-    running = RunningHelper(sandbox, base)
-    try:
-        running.start()
+    with helper_in(sandbox, "nstopo-test-") as running:
         yield running
-    finally:
-        running.stop()
-        shutil.rmtree(base, ignore_errors=True)

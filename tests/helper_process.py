@@ -115,16 +115,28 @@ class Listener:
 
 
 @contextlib.contextmanager
-def helper_in_sandbox(prefix: str = "nstopo-") -> Iterator[RunningHelper]:
-    """A running helper in a new sandbox (benchmarks, screenshot scripts); afterwards
-    the helper is stopped and the sandbox, with all it held, is gone."""
-    box = Sandbox()
+def helper_in(box: Sandbox, prefix: str = "nstopo-") -> Iterator[RunningHelper]:
+    """A running helper inside `box`, its socket and state in a new temporary folder
+    (readable by all: the unprivileged-peer test connects as nobody); afterwards the
+    helper is stopped and the folder removed."""
     base = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(base, 0o755)
     helper = RunningHelper(box, base)
     try:
         helper.start()
         yield helper
     finally:
         helper.stop()
-        box.close()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def helper_in_sandbox(prefix: str = "nstopo-") -> Iterator[RunningHelper]:
+    """A running helper in a new sandbox (benchmarks, screenshot scripts); afterwards
+    the sandbox, with all it held, is gone too."""
+    box = Sandbox()
+    try:
+        with helper_in(box, prefix) as helper:
+            yield helper
+    finally:
+        box.close()
