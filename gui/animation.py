@@ -1,6 +1,6 @@
 """Captured packets drawn as dots running along the links they cross: an ARP request
 leaving a namespace runs from its end of the veth to the other, the reply runs back.
-One timer moves every dot; a burst beyond MAX_DOTS is counted, not drawn."""
+One timer moves every dot; a burst beyond MAX_DOTS is not drawn."""
 
 from __future__ import annotations
 
@@ -59,7 +59,6 @@ class PacketAnimator(QObject):
         self.scene, self.session = scene, session
         self.flights: list[Flight] = []
         self.launches: deque[Launch] = deque(maxlen=200)
-        self.skipped = 0  # packets not drawn because too many dots were in flight
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._step)
@@ -99,8 +98,7 @@ class PacketAnimator(QObject):
         return dot
 
     def _launch(self, flight: Flight) -> None:
-        if len(self.flights) >= MAX_DOTS:
-            self.skipped += 1
+        if len(self.flights) >= MAX_DOTS:  # a burst: the capture list still has them all
             return
         self.scene.addItem(flight.dot)
         self.flights.append(flight)

@@ -256,15 +256,11 @@ class LinkItem(QGraphicsObject):
             return
         restyled = pending != self.pending
         self.end_marks, self.pending = end_marks, pending
-        if self._state_dots is None and end_marks == (None, None):
-            dots: tuple[StateDot, ...] = ()  # nothing to show: no dots to make
-        else:
-            dots = self.dots
-        for dot, mark in zip(dots, end_marks if dots else (), strict=True):
-            # Child items: a kernel event repaints a dot, not the whole link.
-            dot.show_state(
-                mark.color if mark else None, self.theme.drift if mark and mark.drift else None
-            )
+        if self._state_dots is not None or end_marks != (None, None):  # made when needed
+            for dot, mark in zip(self.dots, end_marks, strict=True):
+                # Child items: a kernel event repaints a dot, not the whole link.
+                ring = self.theme.drift if mark and mark.drift else None
+                dot.show_state(mark.color if mark else None, ring)
         if restyled:
             self.update()
             self._restyled()
@@ -277,10 +273,6 @@ class LinkItem(QGraphicsObject):
             for dot, point in zip(self._state_dots, self._dots, strict=True):
                 dot.setPos(point)
         return self._state_dots
-
-    def end_point(self, end: int) -> QPointF:
-        """Where end 0 or 1's state dot sits: on the line, just off its node."""
-        return self._dots[end]
 
     def point_at(self, fraction: float) -> QPointF:
         return self._path.pointAtPercent(min(max(fraction, 0.0), 1.0))

@@ -90,9 +90,6 @@ class LiveSession(QObject):
             self._changes = changes_since(self.deployed, self.doc.topology)
         return self._changes
 
-    def live(self, key: InterfaceKey) -> dict[str, Any] | None:
-        return self.links.get(key)
-
     @property
     def deployed_owners(self) -> dict[InterfaceKey, Owner]:
         """The interfaces the running lab should have (from the deployed topology)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from nstopo.model.placement import namespace_of_node
+from nstopo.model.live import interface_key
 from nstopo.model.types import BridgeNode, TapNode, TunNode
 from PySide6.QtWidgets import QMenu
 
@@ -57,8 +57,8 @@ def live_menu(window: MainWindow, kind: str, key: str) -> QMenu:
     menu.addSeparator()
     for node, interface in places:
         label = f"{node}:{interface}" if interface else node
-        ns = namespace_of_node(topo.get_node, node)
-        add(f"Rates of {label}", lambda k=(ns, interface or node): window.show_rates(k), running)
+        shown = interface_key(topo, node, interface)
+        add(f"Rates of {label}", lambda k=shown: window.show_rates(k), running)
     if kind == "node" and isinstance(topo.node(key), BridgeNode):
         menu.addSeparator()
         add(f"Forwarding database of {key}…", lambda: window.show_fdb(key), running)

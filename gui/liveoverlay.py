@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice, Owner
-from nstopo.model.placement import namespace_of_node
+from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice, Owner, interface_key
 from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -166,7 +165,7 @@ class LiveOverlay(QObject):
         if lid not in topo.link_ids():
             return
         link = topo.link(lid)
-        keys = [self._key_of(ep.node, ep.interface) for ep in link.endpoints]
+        keys = [interface_key(topo, ep.node, ep.interface) for ep in link.endpoints]
         item.show_live((self.mark(keys[0]), self.mark(keys[1])), pending)
         if self.showing:
             tips = [
@@ -184,15 +183,12 @@ class LiveOverlay(QObject):
             if text:  # the kernel's addresses in the box (redrawn only if they changed)
                 self.scene.refresh_node_text(name)
             for key in self.scene.line_keys(name):
-                mark = self.mark(key) if key is not None else None
+                mark = self.mark(key)
                 marks.append(mark.color if mark else None)
         else:
-            device_mark = self.mark(self._key_of(name, name))
+            device_mark = self.mark(interface_key(self.scene.doc.topology, name))
             device = device_mark.color if device_mark else None
         item.show_live(marks, device, pending)
-
-    def _key_of(self, node: str, interface: str) -> InterfaceKey:
-        return (namespace_of_node(self.scene.doc.topology.get_node, node), interface)
 
     def _rethemed(self) -> None:
         self.note = None  # went with the old items

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from nstopo.model.edit import IllegalLink, new_link
-from nstopo.model.live import InterfaceKey
+from nstopo.model.live import InterfaceKey, interface_key
 from nstopo.model.placement import namespace_of_node
 from nstopo.model.types import HostNode, NetnsNode, TapNode, TunNode, new_node
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
@@ -231,14 +231,13 @@ class EditorScene(QGraphicsScene):
             rect = rect.united(item.sceneBoundingRect())
         return rect
 
-    def line_keys(self, name: str) -> list[InterfaceKey | None]:
+    def line_keys(self, name: str) -> list[InterfaceKey]:
         """The interface each line of a namespace box stands for (as `_describe` lists
         them), so live mode can put a state dot on each."""
         topo = self.doc.topology
         ns = namespace_of_node(topo.get_node, name)
-        keys: list[InterfaceKey | None] = [(ns, ep.interface) for ep in self._ends.get(name, [])]
-        keys += [(ns, other) for other, _ in self._residents.get(ns, [])]
-        return keys
+        keys = [interface_key(topo, name, ep.interface) for ep in self._ends.get(name, [])]
+        return keys + [interface_key(topo, other) for other, _ in self._residents.get(ns, [])]
 
     def _addresses(self, ns: str | None, ep) -> tuple[str, ...]:
         """The document's addresses, or the kernel's while a running lab is shown."""

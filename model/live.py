@@ -28,16 +28,21 @@ class NodeDevice:
 Owner = LinkEnd | NodeDevice
 
 
+def interface_key(topology: Topology, node: str, interface: str | None = None) -> InterfaceKey:
+    """The kernel interface a node's `interface` is (None: the bridge, tap or tun node
+    itself), as the helper names it in its events."""
+    return (namespace_of_node(topology.get_node, node), interface or node)
+
+
 def interface_owners(topology: Topology) -> dict[InterfaceKey, Owner]:
     """Every kernel interface the topology makes, and the item that stands for it."""
-    lookup = topology.get_node
     owners: dict[InterfaceKey, Owner] = {}
     for lid, link in topology.links():
         for end, ep in enumerate(link.endpoints):
-            owners[(namespace_of_node(lookup, ep.node), ep.interface)] = LinkEnd(lid, end)
+            owners[interface_key(topology, ep.node, ep.interface)] = LinkEnd(lid, end)
     for name, node in topology.nodes():
         if isinstance(node, BridgeNode | TapNode | TunNode):
-            owners[(namespace_of_node(lookup, name), name)] = NodeDevice(name)
+            owners[interface_key(topology, name)] = NodeDevice(name)
     return owners
 
 
@@ -120,14 +125,11 @@ def drift(
         return ["missing from the kernel"]
     found = []
     if bool(live.get("up")) != want_up:
-        found.append(f"admin {'up' if live.get('up') else 'down'} (document: {link_word(want_up)})")
+        state, wanted = ("up", "down") if live.get("up") else ("down", "up")
+        found.append(f"admin {state} (document: {wanted})")
     if want_mtu is not None and live.get("mtu") != want_mtu:
         found.append(f"mtu {live.get('mtu')} (document: {want_mtu})")
     kept = {a for a in addresses if not a.startswith("fe80:")}
     found += [f"address {a} missing" for a in sorted(want_addresses - kept)]
     found += [f"address {a} added outside nstopo" for a in sorted(kept - want_addresses)]
     return found
-
-
-def link_word(up: bool) -> str:
-    return "up" if up else "down"
