@@ -1,35 +1,44 @@
-"""A small synchronous client for the helper (used by the CLI; the GUI wraps the same
-protocol in Qt's event loop)."""
+"""A small synchronous client for the helper (the command line, tests, benchmarks; the
+editor speaks the same protocol through Qt's event loop in gui/connection.py).
+
+Imports only the protocol and the socket: `nstopo status` must answer in milliseconds.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import socket
+from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nstopo import __version__
+from nstopo.protocol.errors import ErrorCode, RpcError
+from nstopo.protocol.methods import Method
+from nstopo.protocol.wire import PROTOCOL_VERSION, FrameTooLarge, Incoming, LineFramer, decode
+from nstopo.protocol.wire import request as encode_request
 
-from . import jsonrpc as rpc
 from .paths import socket_path
+
+if TYPE_CHECKING:  # the types only: the fast commands do not load them
+    from nstopo.protocol.messages import HelloResult
 
 Notification = Callable[[str, Any], None]
 
 
-class HelperUnavailable(Exception):
-    """No helper answers at the socket; the message says how to start one."""
+class HelperUnavailable(RpcError):
+    """No helper answers at the socket (or it will not have us); the message says what
+    to do. A NOT_CONNECTED error: the call never reached a helper."""
 
-
-class HelperError(Exception):
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.NOT_CONNECTED, message)
 
 
 class HelperClient:
-    def __init__(self, path: str | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self, path: str | None = None, timeout: float | None = None, client: str = "nstopo-cli"
+    ) -> None:
         self.path = path or socket_path()
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(timeout)
@@ -47,17 +56,16 @@ class HelperClient:
                 f"permission denied on {self.path}; ask an administrator to add you to the "
                 "nstopo group (then log in again)"
             ) from None
-        self._file = self._sock.makefile("rb")
+        self._framer = LineFramer()
+        self._frames: deque[bytes | FrameTooLarge] = deque()
         self._ids = itertools.count(1)
-        self.server = self.call("hello", {"protocol": [rpc.PROTOCOL_VERSION],
-                                          "client": f"nstopo-cli {__version__}"})  # fmt: skip
+        hello = {"protocol": [PROTOCOL_VERSION], "client": f"{client} {__version__}"}
+        self.server: HelloResult = self.call(Method.HELLO, hello)
 
     def close(self) -> None:
-        # Shut down first: a thread blocked in listen() then sees EOF instead of holding
-        # the reader's lock forever.
+        # Shut down first: a thread blocked in listen() then sees EOF.
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
-        self._file.close()
         self._sock.close()
 
     def __enter__(self) -> HelperClient:
@@ -66,38 +74,48 @@ class HelperClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _next(self) -> Incoming | None:
+        """The next message from the helper (None: it hung up)."""
+        while not self._frames:
+            try:
+                data = self._sock.recv(65536)
+            except OSError:
+                if self._sock.fileno() < 0:  # closed by another thread
+                    return None
+                raise
+            if not data:
+                return None
+            self._frames.extend(self._framer.feed(data))
+        frame = self._frames.popleft()
+        if isinstance(frame, FrameTooLarge):
+            raise RpcError(ErrorCode.MESSAGE_TOO_LARGE, "the helper sent an oversized message")
+        return decode(frame)
+
     def listen(self, on_notification: Notification) -> None:
         """Hand every notification to `on_notification` until the helper hangs up."""
-        for line in self._file:
-            reply = json.loads(line)
-            if "method" in reply:
-                on_notification(reply["method"], reply.get("params"))
+        while (message := self._next()) is not None:
+            if message.is_notification:
+                on_notification(message.method, message.params)
 
     def send(self, method: str, params: Any = None) -> int:
         """Send a request without waiting for its answer (for a connection whose
         replies another thread reads with listen()); returns its id."""
         msg_id = next(self._ids)
-        message: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": method}
-        if params is not None:
-            message["params"] = params
-        self._sock.sendall(rpc.encode(message))
+        self._sock.sendall(encode_request(msg_id, method, params))
         return msg_id
 
-    def call(self, method: str, params: Any = None,
-             on_notification: Notification | None = None) -> Any:  # fmt: skip
+    def call(
+        self, method: str, params: Any = None, on_notification: Notification | None = None
+    ) -> Any:
+        """The result, or the helper's error raised as RpcError; notifications that
+        arrive meanwhile go to `on_notification`."""
         msg_id = self.send(method, params)
         while True:
-            line = self._file.readline()
-            if not line:
-                raise HelperError(rpc.INTERNAL_ERROR, "the helper closed the connection")
-            reply = json.loads(line)
-            if "method" in reply:
+            message = self._next()
+            if message is None:
+                raise RpcError(ErrorCode.NOT_CONNECTED, "the helper closed the connection")
+            if message.is_notification:
                 if on_notification is not None:
-                    on_notification(reply["method"], reply.get("params"))
-                continue
-            if reply.get("id") not in (msg_id, None):
-                continue
-            if "error" in reply:
-                error = reply["error"]
-                raise HelperError(error["code"], error["message"], error.get("data"))
-            return reply["result"]
+                    on_notification(message.method, message.params)
+            elif message.id in (msg_id, None):  # id null: an error about no request
+                return message.value()

@@ -1,6 +1,7 @@
 """JSON-RPC 2.0 for the helper, in three layers that do no I/O (design.md §1):
 
-- `LineFramer`: bytes -> one JSON text per line, with a size limit per message;
+- `LineFramer` (nstopo.protocol.wire, shared with the clients): bytes -> one JSON
+  text per line, with a size limit per message;
 - `MethodRegistry`: method names -> async handlers with typed, validated params;
 - `Endpoint`: one connection's protocol state: parses a message, dispatches it,
   and hands responses and notifications to an `Outbox`. A bounded `Outbox` drops
@@ -12,7 +13,6 @@ The protocol is written down in docs/protocol.md.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -20,80 +20,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nstopo.model.types import STRICT
+from nstopo.protocol import messages as m
+from nstopo.protocol import methods
+from nstopo.protocol.errors import ErrorCode, RpcError
+from nstopo.protocol.wire import (
+    MAX_MESSAGE_BYTES,
+    PROTOCOL_VERSION,
+    FrameTooLarge,
+    LineFramer,
+    encode,
+    notification,
+    parse,
+)
 from pydantic import TypeAdapter, ValidationError
 
-PROTOCOL_VERSION = 1
-MAX_MESSAGE_BYTES = 1 << 20  # one request or response line, including a whole topology
-
-# JSON-RPC 2.0 codes, then nstopo's own (-32000 .. -32099).
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-MESSAGE_TOO_LARGE = -32000
-NOT_OWNED = -32001
-TOPOLOGY_INVALID = -32002
-STEP_FAILED = -32003
-NO_SUCH_LAB = -32004
-VERSION_MISMATCH = -32005
-HELLO_FIRST = -32006
-NOT_AUTHORIZED = -32007
+# The framing is the protocol module's (the clients use the same); re-exported for
+# the helper's modules.
+__all__ = ["MAX_MESSAGE_BYTES", "PROTOCOL_VERSION", "FrameTooLarge", "LineFramer", "RpcError",
+           "encode"]  # fmt: skip
 
 log = logging.getLogger("nstopo.helper")
-
-
-class RpcError(Exception):
-    """Raised by a handler: becomes a JSON-RPC error response."""
-
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
-
-    def to_json(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            error["data"] = self.data
-        return error
-
-
-class FrameTooLarge(Exception):
-    pass
-
-
-class LineFramer:
-    """Splits a byte stream into lines; a line longer than the limit is refused and
-    skipped up to its end, so one oversized message does not end the connection."""
-
-    def __init__(self, max_bytes: int = MAX_MESSAGE_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self._buffer = bytearray()
-        self._skipping = False
-
-    def feed(self, data: bytes) -> list[bytes | FrameTooLarge]:
-        out: list[bytes | FrameTooLarge] = []
-        self._buffer += data
-        while True:
-            end = self._buffer.find(b"\n")
-            if end < 0:
-                if len(self._buffer) > self.max_bytes and not self._skipping:
-                    out.append(FrameTooLarge())
-                    self._skipping = True
-                if self._skipping:
-                    self._buffer.clear()
-                return out
-            line = bytes(self._buffer[:end])
-            del self._buffer[: end + 1]
-            if self._skipping:
-                self._skipping = False  # the tail of an oversized message
-            elif len(line) > self.max_bytes:
-                out.append(FrameTooLarge())
-            elif line.strip():
-                out.append(line)
-
-
-def encode(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
 
 # -- methods ------------------------------------------------------------------------------
@@ -107,6 +53,7 @@ class Method:
     handler: Handler
     params: TypeAdapter | None  # None: the method takes no params
     needs_hello: bool = True
+    params_type: type | None = None  # what `params` validates (checked against the protocol)
 
 
 class MethodRegistry:
@@ -122,7 +69,7 @@ class MethodRegistry:
         ):
             raise ValueError(f"{params.__name__} must forbid unknown keys (__pydantic_config__)")
         adapter = TypeAdapter(params) if params is not None else None
-        self._methods[name] = Method(name, handler, adapter, needs_hello)
+        self._methods[name] = Method(name, handler, adapter, needs_hello, params)
 
     def get(self, name: str) -> Method | None:
         return self._methods.get(name)
@@ -196,52 +143,55 @@ class Endpoint:
             self.outbox.put_response(encode(response))
 
     def notify(self, method: str, params: Any) -> bool:
-        return self.outbox.put_notification(
-            encode({"jsonrpc": "2.0", "method": method, "params": params})
-        )
+        return self.outbox.put_notification(notification(method, params))
 
     async def _answer(self, frame: bytes | FrameTooLarge) -> dict[str, Any] | None:
         if isinstance(frame, FrameTooLarge):
-            return _error(None, RpcError(MESSAGE_TOO_LARGE, "message is larger than "
-                                         f"{MAX_MESSAGE_BYTES} bytes; it was ignored"))  # fmt: skip
+            too_large = f"message is larger than {MAX_MESSAGE_BYTES} bytes; it was ignored"
+            return _error(None, RpcError(ErrorCode.MESSAGE_TOO_LARGE, too_large))
         try:
-            message = json.loads(frame)
-        except (ValueError, RecursionError):
-            return _error(None, RpcError(PARSE_ERROR, "message is not valid JSON"))
+            message = parse(frame)
+        except RpcError as exc:
+            return _error(None, exc)
         if not isinstance(message, dict):
-            return _error(None, RpcError(INVALID_REQUEST, "a message must be a JSON object"))
+            not_object = RpcError(ErrorCode.INVALID_REQUEST, "a message must be a JSON object")
+            return _error(None, not_object)
         msg_id = message.get("id")
         is_notification = "id" not in message
         if not _valid_id(msg_id) and not is_notification:
-            return _error(None, RpcError(INVALID_REQUEST, "id must be a string, number or null"))
+            return _error(
+                None, RpcError(ErrorCode.INVALID_REQUEST, "id must be a string, number or null")
+            )
         problem = _envelope_problem(message)
         if problem:
-            return _error(msg_id, RpcError(INVALID_REQUEST, problem))
+            return _error(msg_id, RpcError(ErrorCode.INVALID_REQUEST, problem))
         try:
             result = await self._dispatch(message["method"], message.get("params"))
         except RpcError as exc:
             return None if is_notification else _error(msg_id, exc)
         except Exception as exc:  # a bug in a handler must not stop the helper serving
             log.exception("method %s failed", message["method"])
-            error = RpcError(INTERNAL_ERROR, f"internal error in the helper: {exc}")
+            error = RpcError(ErrorCode.INTERNAL_ERROR, f"internal error in the helper: {exc}")
             return None if is_notification else _error(msg_id, error)
         return None if is_notification else {"jsonrpc": "2.0", "id": msg_id, "result": result}
 
     async def _dispatch(self, name: str, raw_params: Any) -> Any:
         method = self.registry.get(name)
         if method is None:
-            raise RpcError(METHOD_NOT_FOUND, f"there is no method {name!r}")
+            raise RpcError(ErrorCode.METHOD_NOT_FOUND, f"there is no method {name!r}")
         if method.needs_hello and self.session.protocol is None:
-            raise RpcError(HELLO_FIRST, "call hello first to agree on the protocol version")
+            raise RpcError(
+                ErrorCode.HELLO_FIRST, "call hello first to agree on the protocol version"
+            )
         params = None
         if method.params is not None:
             try:
                 params = method.params.validate_python(raw_params if raw_params is not None
                                                        else {})  # fmt: skip
             except ValidationError as exc:
-                raise RpcError(INVALID_PARAMS, _params_message(exc)) from None
+                raise RpcError(ErrorCode.INVALID_PARAMS, _params_message(exc)) from None
         elif raw_params not in (None, {}, []):
-            raise RpcError(INVALID_PARAMS, f"{name} takes no params")
+            raise RpcError(ErrorCode.INVALID_PARAMS, f"{name} takes no params")
         return await method.handler(params, self.session)
 
 
@@ -280,13 +230,16 @@ class HelloParams:
 
 
 def add_hello(registry: MethodRegistry, server_name: str) -> None:
-    async def hello(params: HelloParams, session: Session) -> dict[str, Any]:
+    async def hello(params: HelloParams, session: Session) -> m.HelloResult:
         if PROTOCOL_VERSION not in params.protocol:
-            raise RpcError(VERSION_MISMATCH, f"this helper speaks protocol {PROTOCOL_VERSION}; "
-                           f"the client offered {params.protocol}; upgrade the older side",
-                           {"supported": [PROTOCOL_VERSION]})  # fmt: skip
+            raise RpcError(
+                ErrorCode.VERSION_MISMATCH,
+                f"this helper speaks protocol {PROTOCOL_VERSION}; the client offered "
+                f"{params.protocol}; upgrade the older side",
+                {"supported": [PROTOCOL_VERSION]},
+            )
         session.protocol = PROTOCOL_VERSION
         return {"protocol": PROTOCOL_VERSION, "server": server_name,
                 "methods": registry.names()}  # fmt: skip
 
-    registry.add("hello", hello, HelloParams, needs_hello=False)
+    registry.add(methods.Method.HELLO, hello, HelloParams, needs_hello=False)

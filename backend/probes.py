@@ -13,6 +13,7 @@ from nstopo.model.placement import namespace_of_node
 from nstopo.model.reach import NoAddress, choose_target, interface_names
 from nstopo.model.topology import Topology
 from nstopo.model.types import STRICT, BridgeNode, TapNode, TunNode
+from nstopo.protocol.errors import ErrorCode
 from pydantic import Field
 
 from . import jsonrpc as rpc
@@ -21,7 +22,6 @@ from .bpf import FilterError
 from .capture import Capture, open_socket
 from .labs import LabError, LabService
 
-PING_FAILED = -32008
 _captures = itertools.count(1)
 
 
@@ -73,13 +73,13 @@ def _topology(service: LabService, lab: str) -> Topology:
     try:
         return service.running_topology(lab)
     except LabError as exc:
-        raise rpc.RpcError(rpc.NO_SUCH_LAB, exc.message) from None
+        raise rpc.RpcError(ErrorCode.NO_SUCH_LAB, exc.message) from None
 
 
 def _node(topology: Topology, name: str) -> None:
     if name not in topology:
         raise rpc.RpcError(
-            rpc.INVALID_PARAMS,
+            ErrorCode.INVALID_PARAMS,
             f'lab "{topology.name}" has no node "{name}"; '
             f"its nodes are: {', '.join(topology.node_names())}",
         )
@@ -96,11 +96,11 @@ async def run_ping(service: LabService, params: PingParams, session: rpc.Session
         try:
             choice = choose_target(topology, params.source, params.target)
         except NoAddress as exc:
-            raise rpc.RpcError(rpc.INVALID_PARAMS, str(exc)) from None
+            raise rpc.RpcError(ErrorCode.INVALID_PARAMS, str(exc)) from None
         address, reason = choice.address, choice.reason
     if params.interface and params.interface not in interface_names(topology, ns):
         raise rpc.RpcError(
-            rpc.INVALID_PARAMS,
+            ErrorCode.INVALID_PARAMS,
             f'"{params.interface}" is not an interface of "{params.source}" in lab "{params.lab}"',
         )
     version = ipaddress.ip_address(address).version
@@ -109,7 +109,7 @@ async def run_ping(service: LabService, params: PingParams, session: rpc.Session
         opener = lambda: ping.open_socket(version, params.interface)  # noqa: E731
         sock = await asyncio.to_thread(worker.call_in, ns, opener)
     except ping.PingError as exc:
-        raise rpc.RpcError(PING_FAILED, str(exc)) from None
+        raise rpc.RpcError(ErrorCode.PING_FAILED, str(exc)) from None
 
     def notify(method: str, fields: dict[str, Any]) -> bool:
         return session.notify(method, {**fields, "tag": params.tag})
@@ -133,7 +133,7 @@ async def run_ping(service: LabService, params: PingParams, session: rpc.Session
     try:
         summary = await ping.run_ping(sock, run)
     except ping.PingError as exc:
-        raise rpc.RpcError(PING_FAILED, str(exc), {"address": address}) from None
+        raise rpc.RpcError(ErrorCode.PING_FAILED, str(exc), {"address": address}) from None
     finally:
         if params.tag is not None and pings.get(params.tag) is run:
             del pings[params.tag]
@@ -148,14 +148,14 @@ def _capture_place(topology: Topology, params: CaptureParams) -> tuple[str | Non
     if params.interface is None:
         if not isinstance(node, BridgeNode | TapNode | TunNode):
             raise rpc.RpcError(
-                rpc.INVALID_PARAMS,
+                ErrorCode.INVALID_PARAMS,
                 f'"{params.node}" is a {node.kind}: name one '
                 f"of its interfaces as {params.node}:IFACE",
             )
         return ns, params.node, not isinstance(node, TunNode)
     if params.interface not in interface_names(topology, ns):
         raise rpc.RpcError(
-            rpc.NOT_OWNED,
+            ErrorCode.NOT_OWNED,
             f'"{params.interface}" is not an interface of lab '
             f'"{topology.name}" in {params.node}\'s namespace; nstopo captures '
             "only on the lab's own interfaces",
@@ -174,10 +174,10 @@ async def start_capture(
     try:
         sock = await asyncio.to_thread(worker.call_in, ns, opener)
     except FilterError as exc:
-        raise rpc.RpcError(rpc.INVALID_PARAMS, str(exc)) from None
+        raise rpc.RpcError(ErrorCode.INVALID_PARAMS, str(exc)) from None
     except OSError as exc:
         raise rpc.RpcError(
-            rpc.INVALID_PARAMS, f"cannot capture on {interface}: {exc.strerror or exc}"
+            ErrorCode.INVALID_PARAMS, f"cannot capture on {interface}: {exc.strerror or exc}"
         ) from None
     capture = Capture(
         next(_captures),
@@ -203,7 +203,7 @@ async def stop_capture(params: CaptureStopParams, session: rpc.Session) -> dict[
     capture = session.data.get("captures", {}).pop(params.capture, None)
     if capture is None:
         raise rpc.RpcError(
-            rpc.INVALID_PARAMS, f"there is no capture {params.capture} on this connection"
+            ErrorCode.INVALID_PARAMS, f"there is no capture {params.capture} on this connection"
         )
     return capture.stop()
 
@@ -219,13 +219,13 @@ async def bridge_fdb(service: LabService, params: FdbParams, session: rpc.Sessio
     topology = _topology(service, params.lab)
     _node(topology, params.node)
     if not isinstance(topology.node(params.node), BridgeNode):
-        raise rpc.RpcError(rpc.INVALID_PARAMS, f'"{params.node}" is not a bridge')
+        raise rpc.RpcError(ErrorCode.INVALID_PARAMS, f'"{params.node}" is not a bridge')
     ns = namespace_of_node(topology.get_node, params.node)
     try:
         rows = await asyncio.to_thread(service.realizer.fdb_of, ns, params.node)
     except (LookupError, OSError) as exc:
         raise rpc.RpcError(
-            rpc.INVALID_PARAMS, f'bridge "{params.node}" is not in the kernel ({exc})'
+            ErrorCode.INVALID_PARAMS, f'bridge "{params.node}" is not in the kernel ({exc})'
         ) from None
     return {"lab": params.lab, "bridge": params.node, "namespace": ns, "entries": rows}
 
@@ -236,7 +236,7 @@ async def stop_ping(params: PingStopParams, session: rpc.Session) -> dict[str, A
     run = session.data.get("pings", {}).get(params.tag)
     if run is None:
         raise rpc.RpcError(
-            rpc.INVALID_PARAMS, f'there is no ping tagged "{params.tag}" on this connection'
+            ErrorCode.INVALID_PARAMS, f'there is no ping tagged "{params.tag}" on this connection'
         )
     run.stop.set()
     return {"tag": params.tag}

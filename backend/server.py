@@ -17,10 +17,17 @@ import socket
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from nstopo import __version__
+from nstopo.model.problems import TopologyFileError, errors_first
+from nstopo.model.topology import Topology
 from nstopo.model.types import STRICT
+from nstopo.model.yamlfile import parse_text
+from nstopo.protocol import messages as m
+from nstopo.protocol.errors import ErrorCode
+from nstopo.protocol.methods import Method, Notification
+from nstopo.protocol.wire import error_response
 from pydantic import Field
 
 from . import jsonrpc as rpc
@@ -34,10 +41,10 @@ from .watch import EventHub, stream_counters
 log = logging.getLogger("nstopo.helper")
 SERVER_NAME = f"nstopo-helper {__version__}"
 _ERROR_CODES = {
-    "invalid": rpc.TOPOLOGY_INVALID,
-    "not-owned": rpc.NOT_OWNED,
-    "step-failed": rpc.STEP_FAILED,
-    "no-such-lab": rpc.NO_SUCH_LAB,
+    "invalid": ErrorCode.TOPOLOGY_INVALID,
+    "not-owned": ErrorCode.NOT_OWNED,
+    "step-failed": ErrorCode.STEP_FAILED,
+    "no-such-lab": ErrorCode.NO_SUCH_LAB,
 }
 
 
@@ -50,6 +57,7 @@ class TopologyParams:
     __pydantic_config__ = STRICT
     topology: str | dict[str, Any]  # the file's YAML text, or model.schema.to_document
     dry_run: bool = False
+    source: str | None = None  # the file's name, for file:line:col in problems
 
 
 @dataclass(frozen=True)
@@ -157,11 +165,11 @@ class Helper:
         )
         if not self._authorized(pid, uid, gid):
             error = rpc.RpcError(
-                rpc.NOT_AUTHORIZED,
+                ErrorCode.NOT_AUTHORIZED,
                 f"user {uid} is not root and not in group "
                 f"{self.group!r}; ask an administrator to add you to it",
             )
-            writer.write(rpc.encode({"jsonrpc": "2.0", "id": None, "error": error.to_json()}))
+            writer.write(error_response(None, error))
             await _close(writer)
             return
         wake, drained = asyncio.Event(), asyncio.Event()
@@ -227,57 +235,58 @@ class Helper:
     def _register_methods(self) -> None:
         rpc.add_hello(self.registry, SERVER_NAME)
         add = self.registry.add
-        add("lab.plan", self._plan, TopologyParams)
-        add("lab.apply", self._apply, TopologyParams)
-        add("lab.destroy", self._destroy, LabParams)
-        add("lab.status", self._status, StatusParams)
-        add("helper.info", self._info)
-        add("host.discover", self._discover)
+        add(Method.LAB_PLAN, self._plan, TopologyParams)
+        add(Method.LAB_APPLY, self._apply, TopologyParams)
+        add(Method.LAB_DESTROY, self._destroy, LabParams)
+        add(Method.LAB_STATUS, self._status, StatusParams)
+        add(Method.HELPER_INFO, self._info)
+        add(Method.HOST_DISCOVER, self._discover)
         add(
-            "ping.start",
+            Method.PING_START,
             lambda p, sess: probes.run_ping(self._service(), p, sess),
             probes.PingParams,
         )
         add(
-            "capture.start",
+            Method.CAPTURE_START,
             lambda p, sess: probes.start_capture(self._service(), p, sess),
             probes.CaptureParams,
         )
-        add("capture.stop", probes.stop_capture, probes.CaptureStopParams)
-        add("ping.stop", probes.stop_ping, probes.PingStopParams)
+        add(Method.CAPTURE_STOP, probes.stop_capture, probes.CaptureStopParams)
+        add(Method.PING_STOP, probes.stop_ping, probes.PingStopParams)
         add(
-            "bridge.fdb",
+            Method.BRIDGE_FDB,
             lambda p, sess: probes.bridge_fdb(self._service(), p, sess),
             probes.FdbParams,
         )
-        add("lab.topology", self._topology, LabNameParams)
-        add("events.subscribe", self._subscribe, SubscribeParams)
-        add("events.unsubscribe", self._unsubscribe)
-        add("counters.subscribe", self._counters, CountersParams)
-        add("counters.unsubscribe", self._counters_stop)
+        add(Method.LAB_TOPOLOGY, self._topology, LabNameParams)
+        add(Method.EVENTS_SUBSCRIBE, self._subscribe, SubscribeParams)
+        add(Method.EVENTS_UNSUBSCRIBE, self._unsubscribe)
+        add(Method.COUNTERS_SUBSCRIBE, self._counters, CountersParams)
+        add(Method.COUNTERS_UNSUBSCRIBE, self._counters_stop)
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         try:
             return await asyncio.to_thread(fn, *args)
         except LabError as exc:
             raise rpc.RpcError(
-                _ERROR_CODES.get(exc.kind, rpc.INTERNAL_ERROR), exc.message, exc.data
+                _ERROR_CODES.get(exc.kind, ErrorCode.INTERNAL_ERROR), exc.message, exc.data
             ) from None
 
-    async def _plan(self, params: TopologyParams, session: rpc.Session) -> dict[str, Any]:
+    async def _plan(self, params: TopologyParams, session: rpc.Session) -> m.PlanResult:
         assert self.service is not None
-        topology = await self._call(parse_topology, params.topology)
+        topology, warnings = await self._call(read_topology, params.topology, params.source)
         plan = await self._call(self.service.plan, topology)
         running = topology.name in self.service.registry.labs
-        return {"lab": topology.name, "running": running, "steps": [s.to_dict() for s in plan]}
+        steps = [step.to_dict() for step in plan]
+        return {"lab": topology.name, "running": running, "steps": steps, "warnings": warnings}
 
-    async def _apply(self, params: TopologyParams, session: rpc.Session) -> dict[str, Any]:
+    async def _apply(self, params: TopologyParams, session: rpc.Session) -> m.ApplyResult:
         assert self.service is not None
-        topology = await self._call(parse_topology, params.topology)
+        topology, warnings = await self._call(read_topology, params.topology, params.source)
         loop = asyncio.get_running_loop()
 
-        def progress(event: dict[str, Any]) -> None:
-            loop.call_soon_threadsafe(session.notify, "apply.progress", event)
+        def progress(event: m.ApplyProgress) -> None:
+            loop.call_soon_threadsafe(session.notify, Notification.APPLY_PROGRESS, event)
 
         try:
             result = await self._call(
@@ -293,6 +302,7 @@ class Helper:
             "dry_run": params.dry_run,
             "steps": result.steps,
             "elapsed_ms": round(result.elapsed_ms, 2),
+            "warnings": warnings,
         }
 
     async def _destroy(self, params: LabParams, session: rpc.Session) -> dict[str, Any]:
@@ -304,11 +314,12 @@ class Helper:
         self._lab_changed(params.lab, "destroyed")
         return report
 
-    def _lab_changed(self, lab: str, change: str) -> None:
+    def _lab_changed(self, lab: str, change: Literal["applied", "destroyed"]) -> None:
         """Tell every event listener that a lab was applied or destroyed, by whichever
         client: an editor showing it reads it back."""
         if self.hub is not None:
-            self.hub.emit(lab, "lab.changed", {"lab": lab, "change": change})
+            changed: m.LabChanged = {"lab": lab, "change": change}
+            self.hub.emit(lab, Notification.LAB_CHANGED, dict(changed))
 
     async def _discover(self, params: None, session: rpc.Session) -> dict[str, Any]:
         assert self.service is not None
@@ -320,12 +331,13 @@ class Helper:
         if self.hub is not None and self.hub.listeners:
             self.hub.refresh()
 
-    async def _subscribe(self, params: SubscribeParams, session: rpc.Session) -> dict[str, Any]:
+    async def _subscribe(self, params: SubscribeParams, session: rpc.Session) -> m.SubscribeResult:
+        """Also a lab that does not run yet: its events start when it is applied (the
+        hub watches the namespaces of every listened-to lab after each apply)."""
         assert self.hub is not None and self.service is not None
-        if params.lab is not None and params.lab not in self.service.registry.labs:
-            raise rpc.RpcError(rpc.NO_SUCH_LAB, f'there is no lab "{params.lab}"')
         self.hub.subscribe(id(session), session.notify, params.lab)
-        return {"lab": params.lab, "watching": len(self.hub.watchers)}
+        running = params.lab is None or params.lab in self.service.registry.labs
+        return {"lab": params.lab, "watching": len(self.hub.watchers), "running": running}
 
     async def _unsubscribe(self, params: None, session: rpc.Session) -> dict[str, Any]:
         assert self.hub is not None
@@ -335,7 +347,7 @@ class Helper:
     async def _counters(self, params: CountersParams, session: rpc.Session) -> dict[str, Any]:
         assert self.service is not None
         if params.lab not in self.service.registry.labs:
-            raise rpc.RpcError(rpc.NO_SUCH_LAB, f'there is no lab "{params.lab}"')
+            raise rpc.RpcError(ErrorCode.NO_SUCH_LAB, f'there is no lab "{params.lab}"')
         task = asyncio.create_task(
             stream_counters(
                 self.service.realizer,
@@ -369,7 +381,7 @@ class Helper:
         assert self.service is not None
         record = self.service.registry.labs.get(params.lab)
         if record is None or record.topology is None:
-            raise rpc.RpcError(rpc.NO_SUCH_LAB, f'there is no running lab "{params.lab}"')
+            raise rpc.RpcError(ErrorCode.NO_SUCH_LAB, f'there is no running lab "{params.lab}"')
         return {"lab": params.lab, "topology": record.topology}
 
     async def _status(self, params: StatusParams, session: rpc.Session) -> list[dict[str, Any]]:
@@ -384,6 +396,29 @@ class Helper:
             "rss_kib": _rss_kib(),
             "labs": sorted(self.service.registry.labs),
         }
+
+
+def read_topology(data: str | dict[str, Any], source: str | None) -> tuple[Topology, list[str]]:
+    """A topology sent by a client, and its warnings. YAML text is read as `validate`
+    reads a file: every problem placed as source:line:col, errors first; any error
+    refuses it with all of them (the client prints them as they are)."""
+    if not isinstance(data, str):
+        return parse_topology(data), []
+    name = source or "<request>"
+    try:
+        loaded = parse_text(data, name)
+    except TopologyFileError as exc:
+        problems = errors_first(exc.problems)
+    else:
+        problems = errors_first(loaded.problems)
+        if not any(p.is_error for p in problems):
+            return loaded.topology, [p.format() for p in problems]
+    errors = sum(p.is_error for p in problems)
+    raise LabError(
+        "invalid",
+        f"{name} has {errors} error{'s' if errors != 1 else ''}; first: {problems[0].message}",
+        [p.format() for p in problems],
+    )
 
 
 def _activation_socket() -> socket.socket | None:

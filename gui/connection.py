@@ -9,29 +9,25 @@ and whoever depends on the helper re-syncs.
 from __future__ import annotations
 
 import itertools
-import json
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from nstopo import __version__
-from nstopo.backend import jsonrpc as rpc
 from nstopo.backend.paths import socket_path
+from nstopo.protocol.errors import ErrorCode, RpcError
+from nstopo.protocol.methods import Method
+from nstopo.protocol.wire import PROTOCOL_VERSION, FrameTooLarge, LineFramer, decode, request
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalSocket
 from shiboken6 import isValid
 
 RETRY_MS = 1000
 LINES_PER_SLICE = 200
-NOT_CONNECTED = -32099  # a client-side code: the call never reached a helper
+CallError = RpcError  # the protocol's one error type, under the name the panels know
 
 OnResult = Callable[[Any], None]
-OnError = Callable[["CallError"], None]
-
-
-class CallError(Exception):
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
+OnError = Callable[[RpcError], None]
 
 
 class HelperConnection(QObject):
@@ -48,6 +44,8 @@ class HelperConnection(QObject):
         self.server: dict[str, Any] = {}
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[OnResult | None, OnError | None]] = {}
+        self._framer = LineFramer()
+        self._frames: deque[bytes | FrameTooLarge] = deque()
         self._socket = QLocalSocket(self)
         self._socket.connected.connect(self._greet)
         self._socket.readyRead.connect(self._read)
@@ -65,8 +63,8 @@ class HelperConnection(QObject):
             self._socket.connectToServer(self.path)
 
     def _greet(self) -> None:
-        hello = {"protocol": [rpc.PROTOCOL_VERSION], "client": f"nstopo-editor {__version__}"}
-        self.call("hello", hello, self._greeted, self._hello_failed, before_ready=True)
+        hello = {"protocol": [PROTOCOL_VERSION], "client": f"nstopo-editor {__version__}"}
+        self.call(Method.HELLO, hello, self._greeted, self._hello_failed, before_ready=True)
 
     def _greeted(self, result: dict[str, Any]) -> None:
         self.server = result
@@ -86,10 +84,11 @@ class HelperConnection(QObject):
             self._closed()
 
     def _closed(self) -> None:
+        self._framer, self._frames = LineFramer(), deque()  # a new connection starts afresh
         pending, self._pending = self._pending, {}
         for _, on_error in pending.values():
             if on_error is not None:
-                on_error(CallError(NOT_CONNECTED, "the helper closed the connection"))
+                on_error(RpcError(ErrorCode.NOT_CONNECTED, "the helper closed the connection"))
         if self.is_ready:
             self.is_ready = False
             self.lost.emit()
@@ -117,47 +116,47 @@ class HelperConnection(QObject):
             on_error = _while_alive(owner, on_error)
         if not (self.is_ready or before_ready):
             if on_error is not None:
-                error = CallError(NOT_CONNECTED, f"no helper is connected at {self.path}")
+                error = RpcError(ErrorCode.NOT_CONNECTED, f"no helper is connected at {self.path}")
                 QTimer.singleShot(0, lambda: on_error(error))
             return None
         msg_id = next(self._ids)
-        message: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": method}
-        if params is not None:
-            message["params"] = params
         self._pending[msg_id] = (on_result, on_error)
-        self._socket.write(rpc.encode(message))
+        self._socket.write(request(msg_id, method, params))
         return msg_id
 
     def _read(self) -> None:
         """Handle what arrived, a slice at a time: a burst of thousands of events must not
-        keep the UI from painting; the rest is read on the next turn of the event loop."""
-        handled = 0
-        while self._socket.canReadLine():
-            handled += 1
-            if handled > LINES_PER_SLICE:
-                QTimer.singleShot(0, self._read)
+        keep the UI from painting; the rest is handled on the next turn of the event loop."""
+        self._frames.extend(self._framer.feed(bytes(self._socket.readAll().data())))
+        for _ in range(LINES_PER_SLICE):
+            if not self._frames:
                 return
-            line = bytes(self._socket.readLine().data())
+            frame = self._frames.popleft()
+            if isinstance(frame, FrameTooLarge):
+                continue
             try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if "method" in message:
-                self.notification.emit(message["method"], message.get("params"))
-                continue
-            if message.get("id") is None and "error" in message:
-                self.refused.emit(message["error"]["message"])  # e.g. not in the group
-                continue
-            callbacks = self._pending.pop(message.get("id"), None)
-            if callbacks is None:
-                continue
-            on_result, on_error = callbacks
-            if "error" in message:
-                error = message["error"]
-                if on_error is not None:
-                    on_error(CallError(error["code"], error["message"], error.get("data")))
-            elif on_result is not None:
-                on_result(message.get("result"))
+                message = decode(frame)
+            except RpcError:
+                continue  # not JSON-RPC: nothing to answer, nothing to show
+            if message.is_notification:
+                self.notification.emit(message.method, message.params)
+            elif message.id is None and message.error is not None:
+                self.refused.emit(message.error.message)  # e.g. not in the group
+            else:
+                self._answered(message.id, message.result, message.error)
+        if self._frames:
+            QTimer.singleShot(0, self._read)
+
+    def _answered(self, msg_id: Any, result: Any, error: RpcError | None) -> None:
+        callbacks = self._pending.pop(msg_id, None)
+        if callbacks is None:
+            return
+        on_result, on_error = callbacks
+        if error is not None:
+            if on_error is not None:
+                on_error(error)
+        elif on_result is not None:
+            on_result(result)
 
 
 def _while_alive(

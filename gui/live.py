@@ -29,7 +29,6 @@ from .document import Document
 
 PLAN_DELAY_MS = 150  # edits come in bursts (a drag, typing): plan once they pause
 COUNTER_INTERVAL = 1.0
-NO_SUCH_LAB = -32004
 
 
 class LiveSession(QObject):
@@ -139,7 +138,8 @@ class LiveSession(QObject):
         lab = self.lab
         self.links.clear()
         self.addresses.clear()
-        self.connection.call("events.subscribe", {"lab": None})
+        # Its own lab only, running or not: the helper streams it from its next apply.
+        self.connection.call("events.subscribe", {"lab": lab})
         self.connection.call(
             "lab.topology",
             {"lab": lab},

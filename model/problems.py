@@ -49,6 +49,11 @@ def warning(rule: str, message: str, path: Path = ()) -> Problem:
     return Problem("warning", rule, message, path)
 
 
+def errors_first(problems: list[Problem]) -> list[Problem]:
+    """The order `validate` prints problems in: errors, then warnings, each by position."""
+    return sorted(problems, key=lambda p: (not p.is_error, p.line or 0, p.col or 0))
+
+
 class TopologyFileError(Exception):
     """A file that could not be turned into a topology; carries every problem found."""
 

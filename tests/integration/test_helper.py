@@ -14,12 +14,13 @@ import pytest
 from expectations import assert_kernel_matches, expected_facts
 from helper_process import RunningHelper
 from labs import star
-from nstopo.backend import jsonrpc as rpc
-from nstopo.backend.client import HelperClient, HelperError
+from nstopo.backend.client import HelperClient
 from nstopo.model.plan import plan_up
 from nstopo.model.state import kernel_state
 from nstopo.model.types import Endpoint, HostNode, NetnsNode
 from nstopo.model.yamlfile import dumps, load
+from nstopo.protocol.errors import ErrorCode, RpcError
+from nstopo.protocol.wire import MAX_MESSAGE_BYTES
 from nstopo.resources import EXAMPLES
 from sandbox import needs_root
 
@@ -79,9 +80,9 @@ def test_a_foreign_namespace_is_refused_and_left_untouched(helper: RunningHelper
     helper.sandbox.run("ip", "netns", "add", "a")  # made by "another tool"
     helper.sandbox.run("ip", "-n", "a", "link", "add", "mine", "type", "bridge")
     before = kernel_names(helper)
-    with helper.client() as client, pytest.raises(HelperError) as exc:
+    with helper.client() as client, pytest.raises(RpcError) as exc:
         apply(client, (EXAMPLES / "bridge-fixed.yaml").read_text())
-    assert exc.value.code == rpc.NOT_OWNED
+    assert exc.value.code == ErrorCode.NOT_OWNED
     assert 'namespace "a" already exists and was not made by this lab' in exc.value.message
     assert kernel_names(helper) == before
     assert "mine" in helper.sandbox.run("ip", "-n", "a", "-br", "link").stdout
@@ -93,9 +94,9 @@ def test_a_lab_naming_the_hosts_eth0_is_refused(helper: RunningHelper) -> None:
     _, far = topo.link(lid).endpoints
     topo.update_link(lid, endpoints=(Endpoint("host", "eth0", ("10.1.1.1/24",)), far))
     eth0_before = helper.sandbox.run("ip", "-d", "addr", "show", "eth0").stdout
-    with helper.client() as client, pytest.raises(HelperError) as exc:
+    with helper.client() as client, pytest.raises(RpcError) as exc:
         apply(client, dumps(topo))
-    assert exc.value.code == rpc.NOT_OWNED
+    assert exc.value.code == ErrorCode.NOT_OWNED
     assert 'interface "eth0" already exists in the host namespace' in exc.value.message
     assert helper.sandbox.run("ip", "-d", "addr", "show", "eth0").stdout == eth0_before
     assert helper.sandbox.run("ip", "netns", "list").stdout == ""
@@ -107,7 +108,7 @@ def test_host_routes_must_use_the_labs_own_interfaces(helper: RunningHelper) -> 
     topo = load(EXAMPLES / "veth-host.yaml").topology
     topo.update_node("host", routes=(Route("10.9.0.0/16", via="10.1.1.2"),))
     routes_before = helper.sandbox.run("ip", "route").stdout
-    with helper.client() as client, pytest.raises(HelperError) as exc:
+    with helper.client() as client, pytest.raises(RpcError) as exc:
         apply(client, dumps(topo))
     assert "nstopo only adds host routes through the lab's own interfaces" in exc.value.message
     assert helper.sandbox.run("ip", "route").stdout == routes_before
@@ -116,11 +117,11 @@ def test_host_routes_must_use_the_labs_own_interfaces(helper: RunningHelper) -> 
 def test_another_labs_namespace_is_refused(helper: RunningHelper) -> None:
     with helper.client() as client:
         apply(client, (EXAMPLES / "bridge-fixed.yaml").read_text())
-        with pytest.raises(HelperError, match='namespace "hub" belongs to lab "bridge-pitfall"'):
+        with pytest.raises(RpcError, match='namespace "hub" belongs to lab "bridge-pitfall"'):
             apply(client, (EXAMPLES / "tap-bridge.yaml").read_text())
-        with pytest.raises(HelperError) as exc:
+        with pytest.raises(RpcError) as exc:
             client.call("lab.destroy", {"lab": "tap-bridge"})
-        assert exc.value.code == rpc.NO_SUCH_LAB
+        assert exc.value.code == ErrorCode.NO_SUCH_LAB
         assert helper.facts()["namespaces"] == ["a", "hub"]
         client.call("lab.destroy", {"lab": "bridge-pitfall"})
 
@@ -131,9 +132,9 @@ def test_a_step_failing_mid_apply_rolls_everything_back(helper: RunningHelper) -
     topo.update_node("router", sysctls={"net.ipv4.conf.nosuch.forwarding": 1})
     before = kernel_names(helper)
     with helper.client() as client:
-        with pytest.raises(HelperError) as exc:
+        with pytest.raises(RpcError) as exc:
             apply(client, dumps(topo))
-        assert exc.value.code == rpc.STEP_FAILED
+        assert exc.value.code == ErrorCode.STEP_FAILED
         assert "net.ipv4.conf.nosuch.forwarding" in exc.value.message
         assert exc.value.data["step"]["op"] == "sysctl.set"
         assert client.call("lab.status", {}) == []
@@ -148,7 +149,7 @@ def test_a_failed_edit_rolls_back_to_the_running_lab(helper: RunningHelper) -> N
         running = helper.facts("router/net.ipv4.ip_forward")
         topo.update_node("far", sysctls={"net.ipv4.conf.nosuch.rp_filter": 1})
         topo.update_node("c1", routes=())
-        with pytest.raises(HelperError):
+        with pytest.raises(RpcError):
             apply(client, dumps(topo))
         assert helper.facts("router/net.ipv4.ip_forward") == running
         assert apply(client, text)["changed"] is False  # the registry kept the running lab
@@ -164,7 +165,7 @@ def test_kill_9_mid_apply_then_restart_then_destroy_leaves_nothing(
     started = threading.Event()
 
     def run() -> None:
-        with contextlib.suppress(HelperError, OSError):
+        with contextlib.suppress(RpcError, OSError):
             client.call("lab.apply", {"topology": text}, lambda m, p: started.set())
 
     worker = threading.Thread(target=run)
@@ -231,7 +232,7 @@ def test_a_peer_outside_root_and_the_group_is_refused(helper: RunningHelper) -> 
     helper.socket.chmod(0o666)  # even on a wrongly opened socket, SO_PEERCRED decides
     refused = subprocess.run([python, "-c", probe, str(helper.socket)], **as_nobody)
     reply = json.loads(refused.stdout)
-    assert reply["error"]["code"] == rpc.NOT_AUTHORIZED
+    assert reply["error"]["code"] == ErrorCode.NOT_AUTHORIZED
     assert "is not root and not in group" in reply["error"]["message"]
 
 
@@ -263,7 +264,7 @@ def test_bad_messages_get_errors_and_the_helper_keeps_serving(helper: RunningHel
         b'{"jsonrpc":"2.0","id":1,"method":"lab.zap"}\n',
         b'{"jsonrpc":"2.0","id":2,"method":"lab.destroy","params":{"lab":5}}\n',
         b'{"jsonrpc":"2.0","id":3,"method":"lab.apply","params":{"topology":"nstopo: 1\\n"}}\n',
-        b'{"x":"' + b"a" * (rpc.MAX_MESSAGE_BYTES + 5) + b'"}\n',
+        b'{"x":"' + b"a" * (MAX_MESSAGE_BYTES + 5) + b'"}\n',
         b'{"jsonrpc":"2.0","id":4,"method":"helper.info"}\n',
     ]
     replies = raw_exchange(helper.socket, hello + b"".join(bad), 7)
@@ -271,11 +272,11 @@ def test_bad_messages_get_errors_and_the_helper_keeps_serving(helper: RunningHel
     codes = sorted(r["error"]["code"] for r in replies if "error" in r)
     assert codes == sorted(
         [
-            rpc.PARSE_ERROR,
-            rpc.METHOD_NOT_FOUND,
-            rpc.INVALID_PARAMS,
-            rpc.TOPOLOGY_INVALID,
-            rpc.MESSAGE_TOO_LARGE,
+            ErrorCode.PARSE_ERROR,
+            ErrorCode.METHOD_NOT_FOUND,
+            ErrorCode.INVALID_PARAMS,
+            ErrorCode.TOPOLOGY_INVALID,
+            ErrorCode.MESSAGE_TOO_LARGE,
         ]
     )
     assert "lab.zap" in by_id[1]["error"]["message"]

@@ -108,7 +108,7 @@ def test_install_then_uninstall_into_a_staging_root_leaves_nothing(tmp_path: Pat
     service = (root / "etc/systemd/system/nstopo-helper.service").read_text()
     assert "ExecStart=/opt/nstopo/venv/bin/nstopo helper" in service
     staged = root / "opt/nstopo/venv/bin/python"
-    assert subprocess.run([str(staged), "-c", "import nstopo.backend.cli"]).returncode == 0
+    assert subprocess.run([str(staged), "-c", "import nstopo.cli.main"]).returncode == 0
     uninstall = subprocess.run(
         [str(PACKAGING / "uninstall.sh"), "--root", str(root)], capture_output=True, text=True
     )

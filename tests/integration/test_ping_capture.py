@@ -11,14 +11,13 @@ from typing import Any
 import dpkt
 import pytest
 from helper_process import NSTOPO, Listener, RunningHelper
-from nstopo.backend import jsonrpc as rpc
-from nstopo.backend.client import HelperClient, HelperError
+from nstopo.backend.client import HelperClient
 from nstopo.model.yamlfile import dumps, load
+from nstopo.protocol.errors import ErrorCode, RpcError
 from nstopo.resources import EXAMPLES
 from sandbox import needs_root
 
 pytestmark = needs_root
-PING_FAILED = -32008
 
 
 def apply(helper: RunningHelper, topology_or_name: Any) -> None:
@@ -69,9 +68,9 @@ def summaries(listener: Listener) -> list[str]:
 
 def test_loopback_down_is_network_unreachable_until_it_is_up(helper: RunningHelper) -> None:
     apply(helper, "loopback")
-    with pytest.raises(HelperError) as exc:
+    with pytest.raises(RpcError) as exc:
         ping(helper, "loopback", "ns1", "127.0.0.1")
-    assert exc.value.code == PING_FAILED
+    assert exc.value.code == ErrorCode.PING_FAILED
     assert exc.value.message == "connect: Network is unreachable"
     topo = load(EXAMPLES / "loopback.yaml").topology
     topo.update_node("ns1", loopback="up")
@@ -192,11 +191,11 @@ def test_a_capture_on_an_interface_that_is_not_the_labs_is_refused(helper: Runni
     apply(helper, "veth-host")
     with helper.client() as client:
         for node, interface in (("host", "eth0"), ("netns1", "eth9")):
-            with pytest.raises(HelperError) as exc:
+            with pytest.raises(RpcError) as exc:
                 client.call(
                     "capture.start", {"lab": "veth-host", "node": node, "interface": interface}
                 )
-            assert exc.value.code == rpc.NOT_OWNED
+            assert exc.value.code == ErrorCode.NOT_OWNED
             assert "nstopo captures only on the lab's own interfaces" in exc.value.message
 
 
@@ -288,7 +287,7 @@ def test_a_bridges_forwarding_database_names_the_port_behind_each_mac(
     a_mac = helper.facts()["devices"]["a/eth0"]["mac"]
     with helper.client() as client:
         fdb = client.call("bridge.fdb", {"lab": "bridge-pitfall", "node": "br0"})
-        with pytest.raises(HelperError) as refused:
+        with pytest.raises(RpcError) as refused:
             client.call("bridge.fdb", {"lab": "bridge-pitfall", "node": "a"})
     learned = [e for e in fdb["entries"] if not e["local"]]
     assert {"mac": a_mac, "port": "p0"}.items() <= next(
@@ -303,10 +302,10 @@ def test_a_running_labs_topology_can_be_read_back(helper: RunningHelper) -> None
     apply(helper, "bridge-fixed")
     with helper.client() as client:
         got = client.call("lab.topology", {"lab": "bridge-pitfall"})
-        with pytest.raises(HelperError) as missing:
+        with pytest.raises(RpcError) as missing:
             client.call("lab.topology", {"lab": "nothing-here"})
     expected = load(EXAMPLES / "bridge-fixed.yaml").topology
     from nstopo.model.schema import topology_from_document
 
     assert topology_from_document(got["topology"]) == expected
-    assert missing.value.code == rpc.NO_SUCH_LAB
+    assert missing.value.code == ErrorCode.NO_SUCH_LAB

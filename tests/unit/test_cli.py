@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nstopo.backend.cli import main
+from nstopo.cli.main import main
 from nstopo.model.plan import plan_up
 from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES

@@ -11,14 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nstopo.backend.jsonrpc import (
-    HELLO_FIRST,
-    INVALID_PARAMS,
-    INVALID_REQUEST,
     MAX_MESSAGE_BYTES,
-    MESSAGE_TOO_LARGE,
-    METHOD_NOT_FOUND,
-    PARSE_ERROR,
-    VERSION_MISMATCH,
     Endpoint,
     LineFramer,
     MethodRegistry,
@@ -27,6 +20,7 @@ from nstopo.backend.jsonrpc import (
     add_hello,
 )
 from nstopo.model.types import STRICT
+from nstopo.protocol.errors import ErrorCode
 
 
 @dataclass(frozen=True)
@@ -106,7 +100,7 @@ def test_hello_negotiates_and_lists_methods() -> None:
 def test_hello_with_no_common_version_is_refused() -> None:
     endpoint, outbox = make_endpoint()
     [reply] = exchange(endpoint, outbox, call(1, "hello", {"protocol": [7, 8]}))
-    assert reply["error"]["code"] == VERSION_MISMATCH
+    assert reply["error"]["code"] == ErrorCode.VERSION_MISMATCH
     assert reply["error"]["data"] == {"supported": [1]}
 
 
@@ -115,7 +109,7 @@ def test_methods_need_hello_first() -> None:
     [reply] = exchange(endpoint, outbox, call(1, "echo", {"text": "x"}))
     assert reply["id"] == 1
     assert reply["error"] == {
-        "code": HELLO_FIRST,
+        "code": ErrorCode.HELLO_FIRST,
         "message": "call hello first to agree on the protocol version",
     }
 
@@ -137,9 +131,10 @@ def test_errors_for_every_kind_of_bad_message() -> None:
         {"jsonrpc": "2.0", "method": "nope"},  # a notification: never answered
     )  # fmt: skip
     codes = [(r["id"], r["error"]["code"]) for r in replies[1:]]
-    assert codes == [(None, PARSE_ERROR), (None, INVALID_REQUEST), (3, INVALID_REQUEST),
-                     (4, METHOD_NOT_FOUND), (5, INVALID_PARAMS), (6, INVALID_PARAMS),
-                     (None, INVALID_REQUEST)]  # fmt: skip
+    e = ErrorCode
+    assert codes == [(None, e.PARSE_ERROR), (None, e.INVALID_REQUEST), (3, e.INVALID_REQUEST),
+                     (4, e.METHOD_NOT_FOUND), (5, e.INVALID_PARAMS), (6, e.INVALID_PARAMS),
+                     (None, e.INVALID_REQUEST)]  # fmt: skip
     assert "text" in replies[5]["error"]["message"]
 
 
@@ -155,7 +150,7 @@ def test_oversized_message_gets_an_error_and_the_connection_goes_on() -> None:
 
     asyncio.run(go())
     replies = [json.loads(m) for m in outbox.messages]
-    assert replies[0]["error"]["code"] == MESSAGE_TOO_LARGE
+    assert replies[0]["error"]["code"] == ErrorCode.MESSAGE_TOO_LARGE
     assert replies[1]["result"]["protocol"] == 1
 
 

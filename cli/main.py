@@ -1,0 +1,181 @@
+"""Parse the command line and run one command.
+
+Each command is one row of COMMANDS: its name, its help, its arguments and the
+"module:function" that runs it, imported only when it runs, so `nstopo --help` or
+`nstopo status` never load the model (pydantic, networkx) or Qt. A new subcommand is
+one row and one function.
+
+Errors are one sentence on stderr and exit code 1; usage errors exit 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from nstopo import __version__
+from nstopo.protocol.errors import RpcError
+
+from .common import CliError, ProblemsFound, print_problems
+
+Arguments = Callable[[argparse.ArgumentParser], None]
+
+
+class Command(NamedTuple):
+    name: str
+    help: str
+    run: str  # "module:function" in nstopo.cli
+    arguments: Arguments
+
+
+def _file(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE")
+
+
+def _gui(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", nargs="?", metavar="FILE")
+
+
+def _helper(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--socket", metavar="P")
+    p.add_argument("--state-dir", metavar="D")
+    p.add_argument("--group", metavar="G")
+
+
+def _apply(p: argparse.ArgumentParser) -> None:
+    _file(p)
+    p.add_argument("--dry-run", action="store_true")
+
+
+def _destroy(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", metavar="LAB|FILE")
+    p.add_argument("--force", action="store_true", help="end processes still inside its namespaces")
+
+
+def _status(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", nargs="?", metavar="LAB")
+    p.add_argument("--json", action="store_true")
+
+
+def _discover(p: argparse.ArgumentParser) -> None:
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--yaml", action="store_true")
+
+
+def _events(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", nargs="?", metavar="LAB")
+
+
+def _ping(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", metavar="LAB")
+    p.add_argument("source", metavar="FROM")
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("-I", dest="interface", metavar="IFACE")
+    p.add_argument("-c", dest="count", type=int, default=4, metavar="N")
+    p.add_argument("-i", dest="interval", type=float, default=1.0, metavar="SEC")
+    p.add_argument("-W", dest="timeout", type=float, default=1.0, metavar="SEC")
+
+
+def _capture(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", metavar="LAB")
+    p.add_argument("where", metavar="NODE[:IFACE]")
+    p.add_argument("-c", dest="count", type=int, metavar="N")
+    p.add_argument("--duration", type=float, metavar="SEC")
+    p.add_argument("-w", dest="write", metavar="FILE.pcap")
+    p.add_argument("filter", nargs="*", metavar="FILTER")
+
+
+def _export(p: argparse.ArgumentParser) -> None:
+    _file(p)
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--png", metavar="OUT")
+    out.add_argument("--svg", metavar="OUT")
+    out.add_argument("--containerlab", metavar="OUT")
+    out.add_argument("--script", metavar="OUT")
+
+
+COMMANDS = [
+    Command("gui", "open the editor (the default)", "offline:cmd_gui", _gui),
+    Command(
+        "helper", "run the privileged helper (root) in the foreground", "online:cmd_helper", _helper
+    ),
+    Command(
+        "validate", "check a topology; errors name file:line:col", "offline:cmd_validate", _file
+    ),
+    Command("plan", "print the ip commands that apply would run now", "online:cmd_plan", _file),
+    Command(
+        "apply", "create the lab, or change a running one to match FILE", "online:cmd_apply", _apply
+    ),
+    Command(
+        "destroy",
+        "remove everything the lab created, and nothing else",
+        "online:cmd_destroy",
+        _destroy,
+    ),
+    Command("status", "labs, their objects, live oper states", "online:cmd_status", _status),
+    Command("discover", "the live host as a topology", "online:cmd_discover", _discover),
+    Command("events", "stream interface events as JSON lines", "online:cmd_events", _events),
+    Command("ping", "ping from a node to an address or a node", "online:cmd_ping", _ping),
+    Command(
+        "capture", "tcpdump-style packet lines from a lab interface", "online:cmd_capture", _capture
+    ),
+    Command(
+        "export",
+        "write a picture, a containerlab file or a shell script",
+        "offline:cmd_export",
+        _export,
+    ),
+]
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="nstopo",
+        description="Draw Linux network namespaces, veths, bridges and tun/tap devices, "
+        "and make them real.",
+    )
+    top.add_argument("--version", action="version", version=f"nstopo {__version__}")
+    top.set_defaults(run="offline:cmd_gui", command="gui", file=None)
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help)
+        command.arguments(p)
+        p.set_defaults(run=command.run)
+    return top
+
+
+def _is_file(word: str) -> bool:
+    return not word.startswith("-") and (word.endswith((".yaml", ".yml")) or os.path.isfile(word))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in {c.name for c in COMMANDS} and _is_file(argv[0]):
+        argv.insert(0, "gui")  # `nstopo FILE` opens the file in the editor
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra:
+        # tcpdump-style: capture's filter words may come after its options.
+        if args.command != "capture" or any(word.startswith("-") for word in extra):
+            top.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.filter = [*args.filter, *extra]
+    module, _, function = args.run.partition(":")
+    handler = getattr(importlib.import_module(f"nstopo.cli.{module}"), function)
+    try:
+        return handler(args)
+    except CliError as exc:
+        print(f"nstopo: {exc}", file=sys.stderr)
+    except ProblemsFound as exc:
+        print_problems(exc.file, exc.lines)
+    except RpcError as exc:  # from the helper, or no helper to ask
+        print(f"nstopo: {exc.message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        pass
+    return 1
