@@ -88,7 +88,7 @@ class Listener:
     def __init__(self, helper: RunningHelper, method: str, params: dict[str, Any]) -> None:
         self.client = helper.client()
         self.events: list[tuple[float, str, dict[str, Any]]] = []
-        self.client.call(method, params, self._keep)
+        self.result = self.client.call(method, params, self._keep)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
