@@ -6,9 +6,9 @@ Imports only the protocol and the socket: `nstopo status` must answer in millise
 
 from __future__ import annotations
 
+import _socket  # the C module: `socket` turns its constants into enums at import (5 ms)
 import contextlib
 import itertools
-import socket
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,7 @@ class HelperClient:
         self, path: str | None = None, timeout: float | None = None, client: str = "nstopo-cli"
     ) -> None:
         self.path = path or socket_path()
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         self._sock.settimeout(timeout)
         try:
             self._sock.connect(self.path)
@@ -65,7 +65,7 @@ class HelperClient:
     def close(self) -> None:
         # Shut down first: a thread blocked in listen() then sees EOF.
         with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.shutdown(_socket.SHUT_RDWR)
         self._sock.close()
 
     def __enter__(self) -> HelperClient:

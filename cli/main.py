@@ -133,9 +133,22 @@ COMMANDS = [
 ]
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own, told the width: it would import shutil for it (4 ms) whenever a
+    parser is built, also for commands that print no help."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
+        except (ValueError, OSError):
+            columns = 80
+        super().__init__(prog, width=columns - 2)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="nstopo",
+        formatter_class=_Formatter,
         description="Draw Linux network namespaces, veths, bridges and tun/tap devices, "
         "and make them real.",
     )
@@ -143,7 +156,7 @@ def parser() -> argparse.ArgumentParser:
     top.set_defaults(run="offline:cmd_gui", command="gui", file=None)
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
-        p = sub.add_parser(command.name, help=command.help)
+        p = sub.add_parser(command.name, help=command.help, formatter_class=_Formatter)
         command.arguments(p)
         p.set_defaults(run=command.run)
     return top
