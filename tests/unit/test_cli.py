@@ -156,3 +156,16 @@ def test_obviously_broken_files_exit_1(data: bytes, tmp_path: Path, capsys) -> N
     assert main(["validate", str(path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"{path}:") and "error:" in err
+
+
+def test_a_file_alone_or_nothing_opens_the_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nstopo.cli import offline
+
+    opened: list[str | None] = []
+    monkeypatch.setattr(offline, "cmd_gui", lambda args: opened.append(args.file) or 0)
+    path = str(EXAMPLES / "loopback.yaml")
+    assert main([path]) == 0 and main([]) == 0 and main(["gui", path]) == 0
+    assert opened == [path, None, path]
+    with pytest.raises(SystemExit) as exc:
+        main(["stauts"])  # a mistyped command is a usage error, not a file to open
+    assert exc.value.code == 2

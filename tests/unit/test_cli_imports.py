@@ -80,3 +80,24 @@ def test_offline_commands_still_work_without_a_helper(tmp_path: Path) -> None:
     code, modules = modules_of(tmp_path, "validate", str(EXAMPLES / "bridge-fixed.yaml"))
     assert code == 0
     assert "nstopo.model.yamlfile" in modules and "pydantic" in modules
+
+
+def _loaded_by(code: str) -> set[str]:
+    probe = f"import json, sys\n{code}\nprint(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    return set(json.loads(done.stdout))
+
+
+def test_the_protocol_needs_only_the_standard_library() -> None:
+    before = _loaded_by("")  # the interpreter's own start-up (site, the editable finder)
+    loaded = _loaded_by("from nstopo.protocol import check, errors, messages, methods, wire")
+    new = loaded - before
+    assert {name.split(".")[0] for name in new} - sys.stdlib_module_names == {"nstopo"}
+    assert {name for name in new if name.startswith("nstopo.")} == {
+        "nstopo.protocol",
+        "nstopo.protocol.check",
+        "nstopo.protocol.errors",
+        "nstopo.protocol.messages",
+        "nstopo.protocol.methods",
+        "nstopo.protocol.wire",
+    }
