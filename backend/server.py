@@ -20,10 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from nstopo import __version__
-from nstopo.model.problems import TopologyFileError, errors_first
-from nstopo.model.topology import Topology
 from nstopo.model.types import STRICT
-from nstopo.model.yamlfile import parse_text
 from nstopo.protocol import messages as m
 from nstopo.protocol.errors import ErrorCode
 from nstopo.protocol.methods import Method, Notification
@@ -33,9 +30,10 @@ from pydantic import Field
 from . import jsonrpc as rpc
 from . import probes
 from .discover import discover
-from .labs import LabError, LabService, parse_topology
+from .labs import LabError, LabService
 from .realizer import Realizer
 from .registry import Registry
+from .topofile import read_topology
 from .watch import EventHub, stream_counters
 
 log = logging.getLogger("nstopo.helper")
@@ -396,29 +394,6 @@ class Helper:
             "rss_kib": _rss_kib(),
             "labs": sorted(self.service.registry.labs),
         }
-
-
-def read_topology(data: str | dict[str, Any], source: str | None) -> tuple[Topology, list[str]]:
-    """A topology sent by a client, and its warnings. YAML text is read as `validate`
-    reads a file: every problem placed as source:line:col, errors first; any error
-    refuses it with all of them (the client prints them as they are)."""
-    if not isinstance(data, str):
-        return parse_topology(data), []
-    name = source or "<request>"
-    try:
-        loaded = parse_text(data, name)
-    except TopologyFileError as exc:
-        problems = errors_first(exc.problems)
-    else:
-        problems = errors_first(loaded.problems)
-        if not any(p.is_error for p in problems):
-            return loaded.topology, [p.format() for p in problems]
-    errors = sum(p.is_error for p in problems)
-    raise LabError(
-        "invalid",
-        f"{name} has {errors} error{'s' if errors != 1 else ''}; first: {problems[0].message}",
-        [p.format() for p in problems],
-    )
 
 
 def _activation_socket() -> socket.socket | None:
