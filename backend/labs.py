@@ -25,6 +25,7 @@ from nstopo.model.state import KernelState, kernel_state
 from nstopo.model.topology import Topology
 from nstopo.model.validate import validate
 from nstopo.model.yamlfile import parse_text
+from nstopo.protocol.errors import ErrorCode, RpcError
 
 from .realizer import Realizer, tag_for
 from .registry import LabRecord, Registry
@@ -33,12 +34,21 @@ from .rtnl import LinkInfo
 Progress = Callable[[dict[str, Any]], None]
 
 
-class LabError(Exception):
-    """A refusal or failure to report to the client; `kind` maps to an error code."""
+_CODES = {
+    "invalid": ErrorCode.TOPOLOGY_INVALID,
+    "not-owned": ErrorCode.NOT_OWNED,
+    "step-failed": ErrorCode.STEP_FAILED,
+    "no-such-lab": ErrorCode.NO_SUCH_LAB,
+}
+
+
+class LabError(RpcError):
+    """A refusal or failure to report to the client: the protocol's error, its code
+    following from `kind`."""
 
     def __init__(self, kind: str, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.kind, self.message, self.data = kind, message, data
+        super().__init__(_CODES.get(kind, ErrorCode.INTERNAL_ERROR), message, data)
+        self.kind = kind
 
 
 @dataclass

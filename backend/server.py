@@ -30,7 +30,7 @@ from pydantic import Field
 from . import jsonrpc as rpc
 from . import probes
 from .discover import discover
-from .labs import LabError, LabService
+from .labs import LabService
 from .realizer import Realizer
 from .registry import Registry
 from .topofile import read_topology
@@ -38,12 +38,6 @@ from .watch import EventHub, stream_counters
 
 log = logging.getLogger("nstopo.helper")
 SERVER_NAME = f"nstopo-helper {__version__}"
-_ERROR_CODES = {
-    "invalid": ErrorCode.TOPOLOGY_INVALID,
-    "not-owned": ErrorCode.NOT_OWNED,
-    "step-failed": ErrorCode.STEP_FAILED,
-    "no-such-lab": ErrorCode.NO_SUCH_LAB,
-}
 
 
 class HelperStartError(Exception):
@@ -263,12 +257,8 @@ class Helper:
         add(Method.COUNTERS_UNSUBSCRIBE, self._counters_stop)
 
     async def _call(self, fn: Any, *args: Any) -> Any:
-        try:
-            return await asyncio.to_thread(fn, *args)
-        except LabError as exc:
-            raise rpc.RpcError(
-                _ERROR_CODES.get(exc.kind, ErrorCode.INTERNAL_ERROR), exc.message, exc.data
-            ) from None
+        """Blocking lab work in a worker thread; its LabError is the protocol's error."""
+        return await asyncio.to_thread(fn, *args)
 
     async def _plan(self, params: TopologyParams, session: rpc.Session) -> m.PlanResult:
         assert self.service is not None
