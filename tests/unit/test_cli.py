@@ -169,3 +169,31 @@ def test_a_file_alone_or_nothing_opens_the_editor(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SystemExit) as exc:
         main(["stauts"])  # a mistyped command is a usage error, not a file to open
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status", "--bogus"],
+        ["capture", "lab", "a:eth0", "-x"],
+        ["ping", "lab", "a", "b", "-c", "many"],
+        ["export", str(EXAMPLES / "loopback.yaml")],  # one output is required
+        ["destroy"],
+    ],
+)
+def test_more_usage_errors_exit_2(capsys, argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith("usage: nstopo")
+
+
+def test_capture_filter_words_may_follow_its_options(
+    capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nstopo.cli import online
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(online, "cmd_capture", lambda args: seen.append(args.filter) or 0)
+    assert main(["capture", "lab", "a:eth0", "icmp", "-c", "2", "and", "host", "10.0.0.1"]) == 0
+    assert seen == [["icmp", "and", "host", "10.0.0.1"]]
