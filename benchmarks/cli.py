@@ -4,7 +4,9 @@ process, against the study notes' way (a shell script with one `ip` per step).
 Figures (median of ROUNDS runs, wall time of the whole process):
 - fast commands: `nstopo --help`, `status`, `destroy` of a lab that does not exist
   (one sentence, exit 1), `ping -c 1` between the two namespaces of a running lab;
-  `python -c pass` for scale (the interpreter's own start-up on this machine);
+  `python -c pass` for scale (the interpreter's own start-up on this machine), and
+  what each command adds to it (median of the per-round differences: the machine's
+  load moves both alike);
 - `nstopo apply star100.yaml` + `nstopo destroy star` against `bash star100.sh up` +
   `down`, alternating in one run, both through nsenter into the same sandbox.
 
@@ -100,6 +102,9 @@ def report(times: dict[str, list[float]], rounds: int, n: int) -> None:
                 "nstopo ping -c 1"):  # fmt: skip
         ms = med[key] * 1000
         spread = f"min {min(times[key]) * 1000:5.1f}, max {max(times[key]) * 1000:6.1f}"
+        if not key.startswith("python"):  # what nstopo adds to the interpreter, same round
+            pairs = zip(times[key], times["python -c pass"], strict=True)
+            spread += f"; +{statistics.median(a - b for a, b in pairs) * 1000:5.1f} over python"
         verdict = "" if key.startswith("python") else (
             "  ok" if ms <= FAST_TARGET_MS else f"  over the {FAST_TARGET_MS} ms target"
         )  # fmt: skip
