@@ -198,7 +198,16 @@ def cmd_events(args: argparse.Namespace) -> int:
 
     with _client() as client:
         # The current state arrives before the reply: print it too.
-        client.call(Method.EVENTS_SUBSCRIBE, {"lab": args.lab}, show)
+        subscribed: m.SubscribeResult = client.call(
+            Method.EVENTS_SUBSCRIBE, {"lab": args.lab}, show
+        )
+        if not subscribed.get("running", True):
+            print(
+                f"nstopo events: lab {args.lab} does not run yet; its events start when it "
+                "is applied",
+                file=sys.stderr,
+                flush=True,
+            )
         try:
             client.listen(show)
         except KeyboardInterrupt:

@@ -142,3 +142,29 @@ def test_plan_through_the_helper_prints_the_files_warnings(helper: RunningHelper
     assert warning.startswith(f"{path}:") and ": warning: " in warning
     assert plan.stderr.splitlines()[0] == warning
     assert "is not running: these steps change it" in plan.stderr
+
+
+def test_events_cli_waits_for_a_lab_that_is_applied_later(helper: RunningHelper) -> None:
+    import json
+    import signal
+
+    env = {**os.environ, "NSTOPO_SOCKET": str(helper.socket)}
+    proc = subprocess.Popen(
+        [NSTOPO, "events", "veth-namespaces"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        assert "does not run yet" in proc.stderr.readline()  # said before anything runs
+        with helper.client() as client:
+            text = (EXAMPLES / "veth-namespaces.yaml").read_text()
+            client.call(Method.LAB_APPLY, {"topology": text})
+        first = json.loads(proc.stdout.readline())
+        assert first["lab"] == "veth-namespaces"
+        assert first["event"] in ("link.changed", "addr.changed", "lab.changed")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) in (0, 130)
