@@ -24,7 +24,7 @@ from .paths import socket_path
 if TYPE_CHECKING:  # the types only: the fast commands do not load them
     from nstopo.protocol.messages import HelloResult
 
-Notification = Callable[[str, Any], None]
+OnNotification = Callable[[str, Any], None]  # (method, params)
 
 
 class HelperUnavailable(RpcError):
@@ -91,7 +91,7 @@ class HelperClient:
             raise RpcError(ErrorCode.MESSAGE_TOO_LARGE, "the helper sent an oversized message")
         return decode(frame)
 
-    def listen(self, on_notification: Notification) -> None:
+    def listen(self, on_notification: OnNotification) -> None:
         """Hand every notification to `on_notification` until the helper hangs up."""
         while (message := self._next()) is not None:
             if message.is_notification:
@@ -105,7 +105,7 @@ class HelperClient:
         return msg_id
 
     def call(
-        self, method: str, params: Any = None, on_notification: Notification | None = None
+        self, method: str, params: Any = None, on_notification: OnNotification | None = None
     ) -> Any:
         """The result, or the helper's error raised as RpcError; notifications that
         arrive meanwhile go to `on_notification`."""

@@ -10,7 +10,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from nstopo.backend.client import HelperClient, HelperUnavailable
+from nstopo.backend.client import HelperClient, HelperUnavailable, OnNotification
 from nstopo.backend.paths import socket_path
 from nstopo.protocol.errors import ErrorCode, RpcError
 from nstopo.protocol.methods import Method, Notification
@@ -29,8 +29,13 @@ def _client() -> HelperClient:
     return HelperClient()  # HelperUnavailable is an RpcError: main prints its sentence
 
 
-def _call(client: HelperClient, method: str, params: Any, source: str | None = None,
-          on_notification: Any = None) -> Any:  # fmt: skip
+def _call(
+    client: HelperClient,
+    method: str,
+    params: Any,
+    source: str | None = None,
+    on_notification: OnNotification | None = None,
+) -> Any:
     """A call whose invalid-topology error becomes `validate`'s output for `source`."""
     try:
         return client.call(method, params, on_notification)
