@@ -293,7 +293,7 @@ class Helper:
             "warnings": warnings,
         }
 
-    async def _destroy(self, params: LabParams, session: rpc.Session) -> dict[str, Any]:
+    async def _destroy(self, params: LabParams, session: rpc.Session) -> m.DestroyResult:
         assert self.service is not None
         try:
             report = await self._call(self.service.destroy, params.lab, params.force)
@@ -309,7 +309,7 @@ class Helper:
             changed: m.LabChanged = {"lab": lab, "change": change}
             self.hub.emit(lab, Notification.LAB_CHANGED, dict(changed))
 
-    async def _discover(self, params: None, session: rpc.Session) -> dict[str, Any]:
+    async def _discover(self, params: None, session: rpc.Session) -> m.DiscoverResult:
         assert self.service is not None
         found = await asyncio.to_thread(discover, self.service.realizer.worker)
         return found.to_json()
@@ -327,12 +327,12 @@ class Helper:
         running = params.lab is None or params.lab in self.service.registry.labs
         return {"lab": params.lab, "watching": len(self.hub.watchers), "running": running}
 
-    async def _unsubscribe(self, params: None, session: rpc.Session) -> dict[str, Any]:
+    async def _unsubscribe(self, params: None, session: rpc.Session) -> m.Empty:
         assert self.hub is not None
         self.hub.unsubscribe(id(session))
         return {}
 
-    async def _counters(self, params: CountersParams, session: rpc.Session) -> dict[str, Any]:
+    async def _counters(self, params: CountersParams, session: rpc.Session) -> m.CountersResult:
         assert self.service is not None
         if params.lab not in self.service.registry.labs:
             raise rpc.RpcError(ErrorCode.NO_SUCH_LAB, f'there is no lab "{params.lab}"')
@@ -348,7 +348,7 @@ class Helper:
         session.data.setdefault("counters", []).append(task)
         return {"lab": params.lab, "interval": params.interval}
 
-    async def _counters_stop(self, params: None, session: rpc.Session) -> dict[str, Any]:
+    async def _counters_stop(self, params: None, session: rpc.Session) -> m.Empty:
         for task in session.data.pop("counters", []):
             task.cancel()
         return {}
@@ -364,7 +364,7 @@ class Helper:
         for task in session.data.pop("counters", []):
             task.cancel()
 
-    async def _topology(self, params: LabNameParams, session: rpc.Session) -> dict[str, Any]:
+    async def _topology(self, params: LabNameParams, session: rpc.Session) -> m.TopologyResult:
         """The topology a running lab was last applied with (a client re-syncs from it)."""
         assert self.service is not None
         record = self.service.registry.labs.get(params.lab)
@@ -372,11 +372,11 @@ class Helper:
             raise rpc.RpcError(ErrorCode.NO_SUCH_LAB, f'there is no running lab "{params.lab}"')
         return {"lab": params.lab, "topology": record.topology}
 
-    async def _status(self, params: StatusParams, session: rpc.Session) -> list[dict[str, Any]]:
+    async def _status(self, params: StatusParams, session: rpc.Session) -> list[m.LabStatus]:
         assert self.service is not None
         return await self._call(self.service.status, params.lab)
 
-    async def _info(self, params: None, session: rpc.Session) -> dict[str, Any]:
+    async def _info(self, params: None, session: rpc.Session) -> m.InfoResult:
         assert self.service is not None
         return {
             "server": SERVER_NAME,
