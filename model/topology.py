@@ -3,13 +3,20 @@
 A networkx MultiGraph (two links between the same nodes are legal) behind a small
 typed API. Node and link values are immutable dataclasses (`model.types`); every
 mutation replaces a value and notifies observers, so the GUI can follow the model
-without the model knowing about Qt.
+without the model knowing about Qt. Mutations made inside `batch()` reach observers
+as one `ChangeSet` when the batch ends (one undo command, one notification), so a
+command that touches k objects costs the observers k item updates, not k redraws.
+
+Every node has an identity that survives a rename (`node_uid`): saving uses it to keep
+a renamed node's place and comments in the file.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,14 +39,38 @@ ChangeKind = Literal[
 
 @dataclass(frozen=True)
 class Change:
-    """What changed: `key` is a node name or link id (empty for lab-changed)."""
+    """What changed: `key` is a node name or link id (empty for lab-changed);
+    `fields`: for node-changed, the names of the fields whose value changed."""
 
     kind: ChangeKind
     key: str = ""
     old_key: str = ""  # for node-renamed
+    fields: frozenset[str] = frozenset()
 
 
-Observer = Callable[[Change], None]
+@dataclass(frozen=True)
+class ChangeSet:
+    """The changes of one batch (one command), in the order they were made."""
+
+    changes: tuple[Change, ...]
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self.changes)
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    @property
+    def positions_only(self) -> bool:
+        """Only nodes moved: nothing a validation rule or the kernel cares about."""
+        return all(c.kind == "node-changed" and c.fields == {"position"} for c in self.changes)
+
+    def keys(self, *kinds: ChangeKind) -> list[str]:
+        return [c.key for c in self.changes if c.kind in kinds]
+
+
+Observer = Callable[[ChangeSet], None]
+_uids = itertools.count(1)  # node identities, unique across topologies (copies share them)
 
 
 class TopologyError(ValueError):
@@ -56,16 +87,42 @@ class Topology:
         self._links: dict[str, tuple[str, str]] = {}  # id -> graph edge ends, in order
         self._ids = itertools.count()
         self._observers: list[Observer] = []
+        self._batch: list[Change] | None = None  # changes held back until the batch ends
+        self._depth = 0
 
     # -- observers -------------------------------------------------------------
     def observe(self, observer: Observer) -> Callable[[], None]:
-        """Call `observer` after every change; returns a function that stops it."""
+        """Call `observer` with a ChangeSet after every change, or once at the end of a
+        batch; returns a function that stops it."""
         self._observers.append(observer)
         return lambda: self._observers.remove(observer)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Observers hear of the changes made inside as one ChangeSet, at the end
+        (batches nest: the outermost one notifies). Held back even if the block raises,
+        so observers always see what was really changed."""
+        if self._depth == 0:
+            self._batch = []
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                held, self._batch = self._batch or [], None
+                if held:
+                    self._deliver(ChangeSet(tuple(held)))
+
     def _notify(self, change: Change) -> None:
+        if self._batch is not None:
+            self._batch.append(change)
+        else:
+            self._deliver(ChangeSet((change,)))
+
+    def _deliver(self, changes: ChangeSet) -> None:
         for observer in list(self._observers):
-            observer(change)
+            observer(changes)
 
     # -- lab properties --------------------------------------------------------
     @property
@@ -112,11 +169,18 @@ class Topology:
     def link_index(self, link_id: str) -> int:
         return list(self._links).index(link_id)
 
-    def add_node(self, name: str, value: Node, index: int | None = None) -> None:
-        """Add a node (at position `index` of the node order, for undo; default last)."""
+    def node_uid(self, name: str) -> int:
+        """The node's identity: kept by renames and copies, new for every added node."""
+        return self._graph.nodes[name]["uid"]
+
+    def add_node(
+        self, name: str, value: Node, index: int | None = None, uid: int | None = None
+    ) -> None:
+        """Add a node (at position `index` of the node order, for undo; default last).
+        `uid`: the identity it had before it was removed (undo), else a new one."""
         if name in self._graph:
             raise TopologyError(f'a node named "{name}" already exists')
-        self._graph.add_node(name, value=value)
+        self._graph.add_node(name, value=value, uid=uid if uid is not None else next(_uids))
         if index is not None and index < len(self._graph) - 1:
             order = [n for n in self._graph.nodes if n != name]
             order.insert(index, name)
@@ -134,7 +198,12 @@ class Topology:
         if old == value:
             return
         self._graph.nodes[name]["value"] = value
-        self._notify(Change("node-changed", name))
+        fields = frozenset(
+            f.name
+            for f in dataclasses.fields(value)
+            if type(old) is not type(value) or getattr(old, f.name) != getattr(value, f.name)
+        )
+        self._notify(Change("node-changed", name, fields=fields))
 
     def update_node(self, name: str, **changes: object) -> None:
         self.set_node(name, replace(self.node(name), **changes))
@@ -257,8 +326,8 @@ class Topology:
 
     def copy(self) -> Topology:
         twin = Topology(self._name, self._subnet)
-        for name, value in self.nodes():
-            twin.add_node(name, value)
+        for name, data in self._graph.nodes(data=True):
+            twin.add_node(name, data["value"], uid=data["uid"])
         for lid, link in self.links():
             twin.add_link(link, lid)
         return twin

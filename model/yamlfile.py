@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from .problems import Path, Problem, TopologyFileError, error
@@ -34,8 +37,36 @@ except (ImportError, AttributeError):  # pragma: no cover - no compiler for the 
     _FAST = YAML(typ="safe", pure=True)
 
 
+# Plain scalars that YAML 1.1 readers (PyYAML, yq, most tools) take for something
+# other than a string, while YAML 1.2 (ruamel, nstopo) reads a string: a MAC address
+# such as 52:54:00:12:34:56 is a base-60 integer there, node names on/off/yes/no are
+# booleans. Written quoted, they mean the same to both.
+_YAML11_NOT_STRING = re.compile(
+    r"""(?x)^(?:
+      y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+    | ~|null|Null|NULL|<<|=
+    | [-+]?0b[01_]+ | [-+]?0[0-7_]+ | [-+]?(?:0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
+    | [-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
+    | [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)? | [-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+    | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt\ \t].*)?
+    )$"""
+)
+
+
+class _Representer(RoundTripRepresenter):
+    def represent_str(self, data: str) -> Any:
+        style = '"' if _YAML11_NOT_STRING.match(data) else None
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Representer.add_representer(str, _Representer.represent_str)
+
+
 def _yaml() -> YAML:
     yaml = YAML()  # round-trip mode
+    yaml.Representer = _Representer
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -87,16 +118,18 @@ class LoadedFile:
     link_order: list[str] = field(default_factory=list)  # link ids by tree index
     problems: list[Problem] = field(default_factory=list)  # found at load, placed
     _tree: CommentedMap | None = None
+    _merged: bool = False  # `_tree` was merged, not parsed: its line numbers are stale
 
     @property
     def tree(self) -> CommentedMap:
+        """The tree that says `original` (to merge into; never changed by saving)."""
         if self._tree is None:
             self._tree = _parse_yaml(self.text, self.file)
         return self._tree
 
     @property
     def source(self) -> SourceMap:
-        return SourceMap(self.tree)
+        return SourceMap(_parse_yaml(self.text, self.file) if self._merged else self.tree)
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -141,7 +174,10 @@ def parse_text(text: str, file: str | None = None) -> LoadedFile:
         tree = tree if tree is not None else _parse_yaml(text, file)
         raise TopologyFileError([SourceMap(tree).place(p, file) for p in parsed])
     topology = topology_from_lab(parsed)
-    loaded = LoadedFile(topology, text, file, topology.copy(), topology.link_ids(), _tree=tree)
+    # Link ids are positions in the file (links to missing nodes are left out of the
+    # graph, so the order names every item of the file's list).
+    order = [f"link-{index}" for index in range(len(parsed.links))]
+    loaded = LoadedFile(topology, text, file, topology.copy(), order, _tree=tree)
     # Validate the file as written: links to missing nodes never enter the graph.
     found = validate_lab(parsed)
     loaded.problems = [loaded.source.place(p, file) for p in found] if found else []
@@ -218,47 +254,98 @@ def _plain_data(value: Any) -> Any:
 
 
 def dumps(topology: Topology, base: LoadedFile | None = None) -> str:
-    """The file text for `topology`, merged into `base`'s tree when given."""
-    tree = base.tree if base is not None else CommentedMap()
-    _merge_lab(tree, base, topology)
+    """The file text for `topology`, merged into `base`'s tree when given.
+
+    Pure: `base` is not changed (the merge works on fresh containers that share the
+    untouched parts of its tree), so any number of calls (autosave, the commands
+    panel) can come before a save."""
+    return _dump(_merged(topology, base))
+
+
+def _dump(tree: CommentedMap) -> str:
     out = io.StringIO()
     _yaml().dump(tree, out)
     return out.getvalue()
 
 
 def save(topology: Topology, path: str | FsPath, base: LoadedFile | None = None) -> LoadedFile:
-    """Write atomically; returns the new base for the next save."""
-    text = dumps(topology, base)
+    """Write atomically; returns the new base for the next save (the given one is left
+    as it was). Raises OSError (permission, disk full): the file is then unchanged."""
+    tree = _merged(topology, base)
+    text = _dump(tree)
     target = FsPath(path)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(target)
-    return parse_text(text, str(path))
+    try:
+        with tmp.open("w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+    return saved_base(topology, text, str(path), tree)
 
 
-def _merge_lab(tree: CommentedMap, base: LoadedFile | None, new: Topology) -> None:
+def saved_base(
+    topology: Topology, text: str, file: str | None, tree: CommentedMap | None = None
+) -> LoadedFile:
+    """The base for the next save after `text` was written for `topology`: the file's
+    tree (`tree`, when the caller has it: it dumps to `text`) says exactly `topology`,
+    link by link in its order, under its link ids."""
+    said = topology.copy()
+    return LoadedFile(said, text, file, said, said.link_ids(), _tree=tree, _merged=tree is not None)
+
+
+def _merged(new: Topology, base: LoadedFile | None) -> CommentedMap:
     old = base.original if base is not None else None
+    tree = _fresh_map(base.tree) if base is not None else CommentedMap()
     if "nstopo" not in tree:
         tree.insert(0, "nstopo", FORMAT_VERSION)
     if old is None or old.name != new.name or "name" not in tree:
         _set(tree, "name", new.name, position=1)
     if old is None or old.subnet != new.subnet:
         _set(tree, "subnet", new.subnet, position=2)
-
     nodes = tree.get("nodes")
-    if not isinstance(nodes, CommentedMap):
-        nodes = tree["nodes"] = CommentedMap()
-    new_names = set(new.node_names())
-    for name in [n for n in nodes if n not in new_names]:
-        del nodes[name]
-    for name, value in new.nodes():
-        previous = old.node(name) if old is not None and name in old else None
-        if name in nodes and previous is not None and type(previous) is type(value):
-            _merge_entity(nodes[name], previous, value)
-        else:
-            nodes[name] = to_yaml(value)
-
+    tree["nodes"] = _merge_nodes(nodes if isinstance(nodes, CommentedMap) else None, old, new)
     _merge_links(tree, base, new)
+    return tree
+
+
+def _merge_nodes(nodes: CommentedMap | None, old: Topology | None, new: Topology) -> CommentedMap:
+    """The nodes mapping for `new`, from the one that says `old`: a node keeps its
+    entry (place, comments, forms) when it is the same node, found by identity (so a
+    renamed node keeps its place) or, for a node added again, by name."""
+    if nodes is None or old is None:
+        return CommentedMap((name, to_yaml(value)) for name, value in new.nodes())
+    by_uid = {old.node_uid(name): name for name in old.node_names()}
+    new_uids = {new.node_uid(name) for name in new.node_names()}
+    source: dict[str, str] = {}  # new name -> the key of its entry in `nodes`
+    for name in new.node_names():
+        was = by_uid.get(new.node_uid(name))
+        if was is None and name in old and old.node_uid(name) not in new_uids:
+            was = name  # removed, then added again under its name
+        if was is not None and was in nodes:
+            source[name] = was
+    renamed = {was: name for name, was in source.items()}
+    out = CommentedMap()
+    nodes.copy_attributes(out, memo={})  # comments, flow style: copies, not shared
+    comments = dict(out.ca.items)
+    out.ca.items.clear()
+    for key, entry in nodes.items():
+        if key in renamed:
+            out[renamed[key]] = entry
+            if key in comments:
+                out.ca.items[renamed[key]] = comments[key]
+    for name, value in new.nodes():
+        previous = old.node(source[name]) if name in source else None
+        if previous is not None and type(previous) is type(value):
+            if previous != value:
+                out[name] = entry = _fresh_map(out[name])
+                _merge_entity(entry, previous, value)
+        else:
+            out[name] = to_yaml(value)
+    return out
 
 
 def _merge_links(tree: CommentedMap, base: LoadedFile | None, new: Topology) -> None:
@@ -268,13 +355,15 @@ def _merge_links(tree: CommentedMap, base: LoadedFile | None, new: Topology) -> 
     if not new.link_ids():
         tree.pop("links", None)
         return
-    if not isinstance(seq, CommentedSeq) or old is None:
+    if not isinstance(seq, CommentedSeq) or old is None or len(seq) != len(order):
         tree["links"] = CommentedSeq(to_yaml(link) for _, link in new.links())
         return
+    seq = tree["links"] = _fresh_seq(seq)
     new_ids = new.link_ids()
-    kept = [lid for lid in order if lid in new.link_ids()]
+    present = set(new_ids)
+    kept = [lid for lid in order if lid in present]
     for index in reversed(range(len(order))):
-        if order[index] not in kept:
+        if order[index] not in present:
             del seq[index]
     if new_ids[: len(kept)] != kept:  # reordered: rebuild, comments on items may move
         old_items = dict(zip(kept, seq, strict=True))
@@ -285,12 +374,31 @@ def _merge_links(tree: CommentedMap, base: LoadedFile | None, new: Topology) -> 
         link = new.link(lid)
         if index < len(kept) and kept[index] == lid:
             previous = old.link(lid)
+            if previous == link:
+                continue
             if isinstance(seq[index], CommentedMap):
+                seq[index] = _fresh_map(seq[index])
                 _merge_entity(seq[index], previous, link)
-            elif previous != link:
+            else:
                 seq[index] = to_yaml(link)
         else:
             seq.append(to_yaml(link))
+
+
+def _fresh_map(mapping: CommentedMap) -> CommentedMap:
+    """A new mapping with the same entries and copies of its comments and format, so
+    changing it leaves the original (the loaded file's tree) as it was."""
+    out = CommentedMap()
+    for key, value in mapping.items():
+        out[key] = value
+    mapping.copy_attributes(out, memo={})
+    return out
+
+
+def _fresh_seq(seq: CommentedSeq) -> CommentedSeq:
+    out = CommentedSeq(seq)
+    seq.copy_attributes(out, memo={})
+    return out
 
 
 def _merge_entity(target: Any, old: Any, new: Any) -> None:
@@ -308,6 +416,7 @@ def _merge_entity(target: Any, old: Any, new: Any) -> None:
             and after
             and dataclasses.is_dataclass(after[0])
         ):
+            target[f.name] = _fresh_seq(target[f.name])
             _merge_items(target[f.name], before, after)
         else:
             _set(target, f.name, to_yaml(after))
@@ -321,6 +430,7 @@ def _merge_items(seq: CommentedSeq, before: tuple, after: tuple) -> None:
         elif index < len(before) and before[index] == value:
             continue
         elif isinstance(seq[index], CommentedMap) and index < len(before):
+            seq[index] = _fresh_map(seq[index])
             _merge_entity(seq[index], before[index], value)
         else:
             seq[index] = to_yaml(value)

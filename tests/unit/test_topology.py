@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from nstopo.model.topology import Change, Topology, TopologyError, namespace_of
+from nstopo.model.topology import ChangeSet, Topology, TopologyError, namespace_of
 from nstopo.model.types import (
     BridgeNode,
     Endpoint,
@@ -34,14 +34,46 @@ def test_two_links_between_the_same_nodes_are_legal(topo: Topology) -> None:
 
 
 def test_observers_hear_every_change_and_can_stop(topo: Topology) -> None:
-    heard: list[Change] = []
+    heard: list[ChangeSet] = []
     stop = topo.observe(heard.append)
     topo.update_node("a", loopback="down")
     topo.update_link("l1", mtu=1400)
     topo.set_node("a", topo.node("a"))  # same value: no event
     stop()
     topo.add_node("b", NetnsNode())
-    assert [c.kind for c in heard] == ["node-changed", "link-changed"]
+    assert [[c.kind for c in changes] for changes in heard] == [["node-changed"], ["link-changed"]]
+    assert heard[0].changes[0].fields == {"loopback"} and not heard[0].positions_only
+
+
+def test_a_batch_is_one_change_set_in_order_even_when_nested(topo: Topology) -> None:
+    heard: list[ChangeSet] = []
+    topo.observe(heard.append)
+    with topo.batch():
+        topo.update_node("a", position=(1.0, 2.0))
+        with topo.batch():
+            topo.update_node("hub", position=(3.0, 4.0))
+        assert heard == []  # nothing reaches observers before the outer batch ends
+    assert len(heard) == 1 and heard[0].keys("node-changed") == ["a", "hub"]
+    assert heard[0].positions_only
+    with pytest.raises(TopologyError), topo.batch():
+        topo.remove_link("l1")
+        topo.add_node("a", NetnsNode())  # fails: what was done before is still heard
+    assert [c.kind for c in heard[1]] == ["link-removed"]
+    with topo.batch():
+        pass
+    assert len(heard) == 2  # an empty batch says nothing
+
+
+def test_a_node_keeps_its_identity_through_renames_and_copies(topo: Topology) -> None:
+    uid = topo.node_uid("a")
+    topo.rename_node("a", "z")
+    assert topo.node_uid("z") == uid and topo.copy().node_uid("z") == uid
+    topo.remove_node("z")
+    topo.add_node("z", NetnsNode())
+    assert topo.node_uid("z") != uid  # a new node, even under the old name
+    topo.remove_node("z")
+    topo.add_node("z", NetnsNode(), uid=uid)  # undo of a delete gives it back
+    assert topo.node_uid("z") == uid
 
 
 def test_removing_a_node_removes_and_returns_its_links(topo: Topology) -> None:
