@@ -1,5 +1,6 @@
 """Undo commands. Each changes only the model; the scene follows the model's signals.
-Undo returns the exact previous document, node and link order included."""
+Undo returns the exact previous document, node and link order included. Each redo and
+undo is one batch: observers hear of it once, however many objects it touched."""
 
 from __future__ import annotations
 
@@ -12,33 +13,53 @@ from .document import Document
 Position = tuple[float, float]
 
 
-class AddNode(QUndoCommand):
+class Command(QUndoCommand):
+    """An undo command whose redo and undo each reach observers as one change set."""
+
+    doc: Document
+
+    def redo(self) -> None:
+        with self.doc.topology.batch():
+            self.forward()
+
+    def undo(self) -> None:
+        with self.doc.topology.batch():
+            self.backward()
+
+    def forward(self) -> None:
+        raise NotImplementedError
+
+    def backward(self) -> None:
+        raise NotImplementedError
+
+
+class AddNode(Command):
     def __init__(self, doc: Document, name: str, value: Node) -> None:
         super().__init__(f"Add {value.kind} {name}")
         self.doc, self.name, self.value = doc, name, value
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.doc.topology.add_node(self.name, self.value)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.doc.topology.remove_node(self.name)
 
 
-class AddLink(QUndoCommand):
+class AddLink(Command):
     def __init__(self, doc: Document, link: Link) -> None:
         a, b = link.endpoints
         super().__init__(f"Link {a.short} to {b.short}")
         self.doc, self.link = doc, link
         self.link_id = doc.topology.new_link_id()
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.doc.topology.add_link(self.link, self.link_id)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.doc.topology.remove_link(self.link_id)
 
 
-class Remove(QUndoCommand):
+class Remove(Command):
     """Delete nodes (with their links) and links; undo puts each back in its place."""
 
     def __init__(self, doc: Document, nodes: list[str], links: list[str]) -> None:
@@ -48,73 +69,73 @@ class Remove(QUndoCommand):
         self.doc = doc
         doomed_links = set(links) | {lid for n in nodes for lid in topo.link_ids_of(n)}
         self.links = sorted((topo.link_index(lid), lid, topo.link(lid)) for lid in doomed_links)
-        self.nodes = sorted((topo.node_index(n), n, topo.node(n)) for n in nodes)
+        self.nodes = sorted((topo.node_index(n), n, topo.node(n), topo.node_uid(n)) for n in nodes)
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         topo = self.doc.topology
         for _, lid, _ in self.links:
             topo.remove_link(lid)
-        for _, name, _ in self.nodes:
+        for _, name, _, _ in self.nodes:
             topo.remove_node(name)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         topo = self.doc.topology
-        for index, name, value in self.nodes:
-            topo.add_node(name, value, index)
+        for index, name, value, uid in self.nodes:  # the same nodes again, in their place
+            topo.add_node(name, value, index, uid)
         for index, lid, link in self.links:
             topo.add_link(link, lid, index)
 
 
-class SetNode(QUndoCommand):
+class SetNode(Command):
     def __init__(self, doc: Document, name: str, new: Node, text: str = "") -> None:
         super().__init__(text or f"Edit {name}")
         self.doc, self.name, self.old, self.new = doc, name, doc.topology.node(name), new
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.doc.topology.set_node(self.name, self.new)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.doc.topology.set_node(self.name, self.old)
 
 
-class SetLink(QUndoCommand):
+class SetLink(Command):
     def __init__(self, doc: Document, link_id: str, new: Link) -> None:
         super().__init__("Edit link")
         self.doc, self.link_id, self.old, self.new = doc, link_id, doc.topology.link(link_id), new
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.doc.topology.set_link(self.link_id, self.new)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.doc.topology.set_link(self.link_id, self.old)
 
 
-class RenameNode(QUndoCommand):
+class RenameNode(Command):
     def __init__(self, doc: Document, old: str, new: str) -> None:
         super().__init__(f"Rename {old} to {new}")
         self.doc, self.old, self.new = doc, old, new
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.doc.topology.rename_node(self.old, self.new)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.doc.topology.rename_node(self.new, self.old)
 
 
-class SetLab(QUndoCommand):
+class SetLab(Command):
     def __init__(self, doc: Document, name: str, subnet: str | None) -> None:
         super().__init__("Edit lab settings")
         topo = doc.topology
         self.doc, self.old, self.new = doc, (topo.name, topo.subnet), (name, subnet)
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.doc.topology.set_lab(name=self.new[0], subnet=self.new[1])
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.doc.topology.set_lab(name=self.old[0], subnet=self.old[1])
 
 
-class MoveNodes(QUndoCommand):
+class MoveNodes(Command):
     """One drag (or one auto-layout) is one step, however many nodes it moved."""
 
     def __init__(
@@ -130,14 +151,14 @@ class MoveNodes(QUndoCommand):
         for name, positions in self.moves.items():
             topo.set_node(name, replace(topo.node(name), position=positions[which]))
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self._apply(1)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self._apply(0)
 
 
-class Paste(QUndoCommand):
+class Paste(Command):
     """Add copied nodes and the links among them, under fresh names."""
 
     def __init__(self, doc: Document, nodes: list[tuple[str, Node]], links: list[Link]) -> None:
@@ -145,7 +166,7 @@ class Paste(QUndoCommand):
         self.doc, self.nodes, self.links = doc, nodes, links
         self.link_ids: list[str] = []
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         topo = self.doc.topology
         for name, value in self.nodes:
             topo.add_node(name, value)
@@ -155,7 +176,7 @@ class Paste(QUndoCommand):
             topo.add_link(link, lid) for lid, link in zip(ids, self.links, strict=True)
         ]
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         topo = self.doc.topology
         for lid in self.link_ids:
             topo.remove_link(lid)

@@ -1,30 +1,31 @@
 """The open document: a Topology, the file it came from, and its undo stack.
 
-Relays the model's observer calls as Qt signals, so the scene and panels follow the
-model without the model knowing about Qt."""
+Relays the model's change sets as Qt signals, so the scene and panels follow the model
+without the model knowing about Qt: `edited` once per command with what it changed
+(the scene updates just those items), `changed` once per command (title, inspector),
+and `problemsChanged` at most once per event-loop turn and never for moves, since
+validating the whole lab is what costs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from nstopo.model.problems import Problem
-from nstopo.model.topology import Change, Topology
+from nstopo.model.topology import ChangeSet, Topology
 from nstopo.model.validate import validate
 from nstopo.model.yamlfile import LoadedFile, dumps, load, save
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 
+class SaveError(Exception):
+    """A save that failed for a reason outside nstopo, in one sentence for the user."""
+
+
 class Document(QObject):
-    nodeAdded = Signal(str)
-    nodeRemoved = Signal(str)
-    nodeChanged = Signal(str)
-    nodeRenamed = Signal(str, str)  # new, old
-    linkAdded = Signal(str)
-    linkRemoved = Signal(str)
-    linkChanged = Signal(str)
-    labChanged = Signal()
-    changed = Signal()  # after any change: panels and the title follow this
+    edited = Signal(object)  # the ChangeSet of one command
+    changed = Signal()  # after any change (and when it becomes clean or dirty)
+    problemsChanged = Signal()  # validation may say something else now (coalesced)
     pathChanged = Signal()
 
     def __init__(
@@ -40,6 +41,10 @@ class Document(QObject):
         self.foreign_nodes: set[str] = set()
         self.foreign_links: set[str] = set()
         self._problems: list[Problem] | None = None
+        self._revalidate = QTimer(self)  # once per event-loop turn, however many edits
+        self._revalidate.setSingleShot(True)
+        self._revalidate.setInterval(0)
+        self._revalidate.timeout.connect(self.problemsChanged)
         self.undo = QUndoStack(self)
         self.undo.cleanChanged.connect(self._clean_changed)  # a method: Qt disconnects it
         self.topology.observe(self._relay)
@@ -53,22 +58,11 @@ class Document(QObject):
     def _clean_changed(self, _clean: bool) -> None:
         self.changed.emit()
 
-    def _relay(self, change: Change) -> None:
-        self._problems = None  # computed again on first use after a change
-        signal = {
-            "node-added": self.nodeAdded,
-            "node-removed": self.nodeRemoved,
-            "node-changed": self.nodeChanged,
-            "link-added": self.linkAdded,
-            "link-removed": self.linkRemoved,
-            "link-changed": self.linkChanged,
-        }.get(change.kind)
-        if signal is not None:
-            signal.emit(change.key)
-        elif change.kind == "node-renamed":
-            self.nodeRenamed.emit(change.key, change.old_key)
-        elif change.kind == "lab-changed":
-            self.labChanged.emit()
+    def _relay(self, changes: ChangeSet) -> None:
+        if not changes.positions_only:
+            self._problems = None  # computed again on first use
+            self._revalidate.start()
+        self.edited.emit(changes)
         self.changed.emit()
 
     def push(self, command: QUndoCommand) -> None:
@@ -83,8 +77,17 @@ class Document(QObject):
         return dumps(self.topology, self.loaded)
 
     def save(self, path: Path | None = None) -> None:
+        """Write the file; raises SaveError (the document stays as it was: dirty, with
+        its old path and base) when the system refuses."""
         target = Path(path or self.path or f"{self.topology.name}.yaml")
-        self.loaded = save(self.topology, target, self.loaded)
+        try:
+            self.loaded = save(self.topology, target, self.loaded)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise SaveError(
+                f"Cannot save {target}: {reason.lower()}. Nothing was written and your "
+                "changes are still open; free some space, or save somewhere else."
+            ) from None
         if target != self.path:
             self.path = target
             self.pathChanged.emit()

@@ -59,6 +59,10 @@ class NodeItem(QGraphicsObject):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
 
+    def rename(self, name: str) -> None:
+        self.name = name
+        self.update()
+
     def show_state(self, lines: list[str], subtitle: str, problem: tuple[str, bool] | None) -> None:
         """`problem`: (message, is_error) shown as a red (error) or amber (warning) mark."""
         self.prepareGeometryChange()

@@ -21,7 +21,7 @@ from nstopo.model.live import (
     owner_of_step,
 )
 from nstopo.model.schema import to_document, topology_from_document
-from nstopo.model.topology import Topology
+from nstopo.model.topology import ChangeSet, Topology
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from .connection import CallError, HelperConnection
@@ -59,7 +59,7 @@ class LiveSession(QObject):
         self._plan_timer.setSingleShot(True)
         self._plan_timer.setInterval(PLAN_DELAY_MS)
         self._plan_timer.timeout.connect(self.request_plan)
-        doc.changed.connect(self._document_changed)
+        doc.edited.connect(self._document_changed)
         connection.notification.connect(self._notified)
         connection.ready.connect(self.resync)
         connection.lost.connect(self._lost)
@@ -71,7 +71,7 @@ class LiveSession(QObject):
         self._plan_timer.stop()
         if self._counting is not None:
             self.connection.call("counters.unsubscribe")
-        self.doc.changed.disconnect(self._document_changed)
+        self.doc.edited.disconnect(self._document_changed)
         self.connection.notification.disconnect(self._notified)
         self.connection.ready.disconnect(self.resync)
         self.connection.lost.disconnect(self._lost)
@@ -114,7 +114,9 @@ class LiveSession(QObject):
                 lines.append(f"{describe_owner(self.deployed, owner)}: {'; '.join(found)}")
         return sorted(lines)
 
-    def _document_changed(self) -> None:
+    def _document_changed(self, changes: ChangeSet) -> None:
+        if changes.positions_only:
+            return  # nothing the kernel, the plan or the interface map cares about
         self._changes = None
         self.owners = interface_owners(self.doc.topology)
         if self.doc.topology.name != self.lab:  # renamed: a different lab

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice, Owner, interface_key
+from nstopo.model.topology import ChangeSet
 from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -77,15 +78,16 @@ class LiveOverlay(QObject):
         self.scene, self.session = scene, session
         self.note: ErrorNote | None = None
         self._dirty: set[InterfaceKey] = set()
+        self._shown = False  # live state is drawn on the items (to clear when it stops)
         self._frame = QTimer(self)  # at most one canvas update per frame
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._draw_dirty)
-        scene.live_addresses = self._live_addresses
+        scene.set_live_addresses(self._live_addresses)
         session.interface_changed.connect(self._interface_changed)
         session.changed.connect(self.refresh)
         session.error.connect(self._show_error)
-        scene.doc.changed.connect(self.refresh)
+        scene.doc.edited.connect(self._edited)
         scene.rethemed.connect(self._rethemed)
         self.refresh()
 
@@ -121,8 +123,20 @@ class LiveOverlay(QObject):
             return frozenset(), frozenset()
         return changes.nodes, changes.links
 
+    def _edited(self, changes: ChangeSet) -> None:
+        """Pending highlights follow edits while a lab runs; with none running (or for
+        a move) there is nothing to redraw."""
+        if (self.showing or self._shown) and not changes.positions_only:
+            self.refresh()
+
     def refresh(self) -> None:
-        """Everything again (after a deploy, a re-sync, an edit)."""
+        """Everything again (after a deploy, a re-sync, an edit); nothing while no lab
+        runs and nothing live is drawn."""
+        if not self.showing and not self._shown:
+            if self.session.last_error is None:
+                self._drop_note()
+            return
+        self._shown = self.showing
         nodes, links = self._pending()
         for lid, item in self.scene.links.items():
             self._update_link(lid, item, lid in links)
@@ -140,6 +154,7 @@ class LiveOverlay(QObject):
 
     def _draw_dirty(self) -> None:
         dirty, self._dirty = self._dirty, set()
+        self._shown = self._shown or self.showing
         nodes, links = self._pending()
         link_ids: set[str] = set()
         node_names: set[str] = set()
@@ -192,6 +207,7 @@ class LiveOverlay(QObject):
 
     def _rethemed(self) -> None:
         self.note = None  # went with the old items
+        self._shown = self.showing  # the new items carry nothing yet
         self.refresh()
 
     # -- errors --------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ class ProblemsPanel(QListWidget):
     def __init__(self, doc: Document) -> None:
         super().__init__()
         self.doc = doc
-        doc.changed.connect(self.refresh)
+        doc.problemsChanged.connect(self.refresh)  # not per move: validating costs
         self.itemActivated.connect(self._activate)
         self.itemClicked.connect(self._activate)
         self.refresh()
@@ -98,7 +98,7 @@ class CommandsPanel(QPlainTextEdit):
         self.setFont(QFont("DejaVu Sans Mono", 9))
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._stale = True
-        doc.changed.connect(self.refresh)
+        doc.problemsChanged.connect(self.refresh)  # not per move: validating costs
         self.refresh()
 
     def refresh(self) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from nstopo.model.edit import IllegalLink, new_link
+from nstopo.model.edit import IllegalLink, new_link, new_node_name, node_problem
 from nstopo.model.live import InterfaceKey, interface_key
 from nstopo.model.placement import namespace_of_node
-from nstopo.model.types import HostNode, NetnsNode, TapNode, TunNode, new_node
+from nstopo.model.topology import ChangeSet
+from nstopo.model.types import Endpoint, HostNode, NetnsNode, TapNode, TunNode, new_node
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QGraphicsScene,
@@ -23,7 +24,8 @@ from .linklayer import LinkLayer
 from .theme import GRID, Theme, current_theme
 from .tools import Gesture, LinkTool, PingTool, SelectTool
 
-NAME_STEMS = {"netns": "ns", "bridge": "br", "tap": "tap", "tun": "tun", "host": "host"}
+Mark = tuple[str, bool]  # a problem's message, and whether it is an error
+LiveAddresses = Callable[[InterfaceKey], tuple[str, ...] | None]
 
 
 def snap(point: QPointF) -> tuple[float, float]:
@@ -47,19 +49,20 @@ class EditorScene(QGraphicsScene):
         self.tool: SelectTool = SelectTool(self)  # what a left click means
         self._gesture: Gesture | None = None  # the press-drag-release going on
         self._press_positions: dict[str, QPointF] = {}
-        self._members: list[MemberItem] = []
-        # Live mode: the kernel's addresses of an interface (None: not known/not running).
-        self.live_addresses: Callable[[InterfaceKey], tuple[str, ...] | None] | None = None
+        self._members: dict[str, MemberItem] = {}  # device -> its line to its namespace
+        self._ends: dict[str, list[Endpoint]] = {}
+        self._residents: dict[str | None, list[tuple[str, str]]] = {}
+        self._homes: dict[str, str | None] = {}  # device -> the namespace whose box lists it
+        self._live_addresses: LiveAddresses | None = None
         self.setBackgroundBrush(self.theme.background)
-        doc.nodeAdded.connect(self._node_added)
-        doc.nodeRemoved.connect(self._node_removed)
-        doc.nodeChanged.connect(self._node_changed)
-        doc.nodeRenamed.connect(lambda new, old: self.rebuild())
-        doc.linkAdded.connect(self._link_added)
-        doc.linkRemoved.connect(self._link_removed)
-        doc.linkChanged.connect(self._link_changed)
-        doc.changed.connect(self.refresh_text)
+        doc.edited.connect(self.follow)
+        doc.problemsChanged.connect(self.show_problems)
         self.rebuild()
+
+    def set_live_addresses(self, source: LiveAddresses | None) -> None:
+        """Where namespace boxes read the kernel's addresses while a lab runs (None:
+        the document's)."""
+        self._live_addresses = source
 
     def set_theme(self, theme: Theme) -> None:
         """The desktop switched between light and dark: draw everything again in it."""
@@ -77,7 +80,7 @@ class EditorScene(QGraphicsScene):
         self.clear()  # deletes every item, membership lines and the link layer included
         self.nodes.clear()
         self.links.clear()
-        self._members = []
+        self._members = {}
         self.layer = LinkLayer(self.theme)
         self.addItem(self.layer)
         self.addItem(self.layer.above)
@@ -92,6 +95,63 @@ class EditorScene(QGraphicsScene):
             if len(same) > 1:
                 self._set_lanes(same)
         self.refresh_text()
+
+    def follow(self, changes: ChangeSet) -> None:
+        """One command's changes: only the items it names (and the boxes that list
+        them) are touched, once each."""
+        topo = self.doc.topology
+        boxes: set[str] = set()  # nodes whose text may read differently now
+        links: set[str] = set()
+        members = False  # a device was added, removed, renamed or moved between namespaces
+        for change in changes:
+            kind, key = change.kind, change.key
+            if kind == "node-added":
+                self._node_added(key)
+                boxes.add(key)
+                members = True
+            elif kind == "node-removed":
+                self._node_removed(key)
+                members = True
+            elif kind == "node-changed":
+                self._node_changed(key)
+                if change.fields - {"position"}:
+                    boxes.add(key)
+                    members = members or bool(change.fields & {"namespace", "kind"})
+            elif kind == "node-renamed":
+                self._node_renamed(change.old_key, key)
+                boxes.add(key)
+                boxes.update(
+                    e.node for lid in topo.link_ids_of(key) for e in topo.link(lid).endpoints
+                )
+                members = True
+            elif kind in ("link-added", "link-removed", "link-changed"):
+                old = self.links.get(key)
+                if old is not None:
+                    boxes.update((old.a.name, old.b.name))
+                if kind == "link-removed":
+                    self._link_removed(key)
+                    continue
+                if kind == "link-changed":
+                    self._link_removed(key)
+                item = self._link_added(key)
+                boxes.update((item.a.name, item.b.name))
+                links.add(key)
+        if changes.positions_only:
+            return
+        homes_before = self._homes
+        self._index_topology()
+        for name in list(boxes):  # a device's box and the namespace boxes listing it
+            boxes.update((homes_before.get(name, ""), self._homes.get(name, "")))
+        for name in boxes:
+            item = self.nodes.get(name)
+            if item is not None and name in topo:
+                self._show_text(name, item, item.problem)
+        for lid in links:
+            item = self.links.get(lid)
+            if item is not None:
+                self._show_link_text(lid, item, item.problem)
+        if members:
+            self._draw_membership()
 
     def _node_added(self, name: str, index: int | None = None) -> None:
         value = self.doc.topology.node(name)
@@ -117,9 +177,23 @@ class EditorScene(QGraphicsScene):
         item, value = self.nodes.get(name), self.doc.topology.node(name)
         if item is None:
             return self._node_added(name)
+        if value.kind != item.kind:  # another kind of device: drawn anew
+            self._node_removed(name)
+            self._node_added(name)
+            for lid in self.doc.topology.link_ids_of(name):
+                self._link_added(lid)
+            return None
         if value.position is not None and (item.pos().x(), item.pos().y()) != value.position:
             item.setPos(QPointF(*value.position))
         return None
+
+    def _node_renamed(self, old: str, new: str) -> None:
+        item = self.nodes.pop(old, None)
+        if item is not None:
+            self.nodes[new] = item
+            item.rename(new)
+        if old in self._members:
+            self._members[new] = self._members.pop(old)
 
     def _link_added(self, lid: str, spread: bool = True) -> LinkItem:
         if lid in self.links:
@@ -141,10 +215,6 @@ class EditorScene(QGraphicsScene):
             self.removeItem(item)
             self._spread(item.a.name, item.b.name)
 
-    def _link_changed(self, lid: str) -> None:
-        self._link_removed(lid)
-        self._link_added(lid)
-
     def _spread(self, a: str, b: str) -> None:
         """Links between the same two nodes bend apart, so none hides another."""
         pair = {a, b}
@@ -153,7 +223,8 @@ class EditorScene(QGraphicsScene):
         self._set_lanes([item for item in candidates if {item.a.name, item.b.name} == pair])
 
     def _set_lanes(self, same: list[LinkItem]) -> None:
-        ordered = [item for item in self.links.values() if item in same]  # document order
+        order = self.doc.topology.link_ids()
+        ordered = sorted(same, key=lambda item: order.index(item.link_id))  # document order
         for i, item in enumerate(ordered):
             lane = 0 if len(ordered) == 1 else (i - (len(ordered) - 1) / 2)
             if lane != item.lane:
@@ -161,11 +232,32 @@ class EditorScene(QGraphicsScene):
                 item.follow()
 
     def refresh_text(self) -> None:
-        """Interface lists, subtitles and problem marks, from the model."""
-        topo = self.doc.topology
-        node_problems: dict[str, tuple[str, bool]] = {}
-        link_problems: dict[str, tuple[str, bool]] = {}
-        ids = topo.link_ids()
+        """Every item's interface lists, subtitles and problem marks, from the model."""
+        self._index_topology()
+        node_problems, link_problems = self._problem_marks()
+        for name, item in self.nodes.items():
+            if name in self.doc.topology:
+                self._show_text(name, item, node_problems.get(name))
+        for lid, item in self.links.items():
+            self._show_link_text(lid, item, link_problems.get(lid))
+        self._draw_membership()
+
+    def show_problems(self) -> None:
+        """The validation changed: re-mark only the items whose mark is different."""
+        node_problems, link_problems = self._problem_marks()
+        for name, item in self.nodes.items():
+            mark = node_problems.get(name)
+            if mark != item.problem:
+                item.show_state(item.lines, item.subtitle, mark)
+        for lid, item in self.links.items():
+            mark = link_problems.get(lid)
+            if mark != item.problem:
+                item.show_state(item.labels, item.down, mark)
+
+    def _problem_marks(self) -> tuple[dict[str, Mark], dict[str, Mark]]:
+        node_problems: dict[str, Mark] = {}
+        link_problems: dict[str, Mark] = {}
+        ids = self.doc.topology.link_ids()
         # Errors first, so an error wins over a warning on the same item.
         for problem in sorted(self.doc.problems(), key=lambda p: not p.is_error):
             if len(problem.path) < 2:
@@ -175,15 +267,19 @@ class EditorScene(QGraphicsScene):
                 node_problems.setdefault(str(problem.path[1]), mark)
             elif problem.path[0] == "links" and int(problem.path[1]) < len(ids):
                 link_problems.setdefault(ids[int(problem.path[1])], mark)
-        self._index_topology()
-        for name, item in self.nodes.items():
-            if name in topo:
-                item.show_state(*self._describe(name), node_problems.get(name))
-        for lid, item in self.links.items():
-            link = topo.link(lid)
-            labels = tuple(self._end_label(ep) for ep in link.endpoints)
-            item.show_state(labels, link.state == "down", link_problems.get(lid))  # type: ignore[arg-type]
-        self._draw_membership()
+        return node_problems, link_problems
+
+    def _show_text(self, name: str, item: NodeItem, problem: Mark | None) -> None:
+        lines, subtitle = self._describe(name)
+        if (lines, subtitle, problem) != (item.lines, item.subtitle, item.problem):
+            item.show_state(lines, subtitle, problem)
+
+    def _show_link_text(self, lid: str, item: LinkItem, problem: Mark | None) -> None:
+        link = self.doc.topology.link(lid)
+        labels = tuple(self._end_label(ep) for ep in link.endpoints)
+        down = link.state == "down"
+        if (labels, down, problem) != (item.labels, item.down, item.problem):
+            item.show_state(labels, down, problem)  # type: ignore[arg-type]
 
     def refresh_node_text(self, name: str) -> None:
         """One namespace box's lines again (live addresses changed)."""
@@ -199,30 +295,38 @@ class EditorScene(QGraphicsScene):
         return ep.interface if on_box or not ep.addresses else f"{ep.interface} {ep.addresses[0]}"
 
     def _draw_membership(self) -> None:
-        """A dotted line from each bridge/tap/tun to the namespace it lives in."""
-        for line in self._members:
-            line.detach()
-            self.removeItem(line)
-        self._members = []
+        """A dotted line from each bridge/tap/tun to the namespace it lives in (lines
+        whose two ends are unchanged stay as they are)."""
+        wanted: dict[str, str] = {}
         for name, value in self.doc.topology.nodes():
             home = getattr(value, "namespace", None)
             if home and home in self.nodes and name in self.nodes:
+                wanted[name] = home
+        for name, line in list(self._members.items()):
+            if wanted.get(name) != line.b.name or self.nodes.get(name) is not line.a:
+                line.detach()
+                self.removeItem(line)
+                del self._members[name]
+        for name, home in wanted.items():
+            if name not in self._members:
                 line = MemberItem(self.nodes[name], self.nodes[home], self.theme)
                 self.addItem(line)
-                self._members.append(line)
+                self._members[name] = line
 
     def _index_topology(self) -> None:
         """One pass over the links and nodes, so describing each node is cheap."""
         topo = self.doc.topology
-        self._ends: dict[str, list] = {}
+        self._ends = {}
         for _, link in topo.links():
             for ep in link.endpoints:
                 self._ends.setdefault(ep.node, []).append(ep)
-        self._residents: dict[str | None, list[tuple[str, str]]] = {}
+        self._residents = {}
+        self._homes = {}
         for other, device in topo.nodes():
             if getattr(device, "namespace", None) is not None:
                 home = namespace_of_node(topo.get_node, other)
                 self._residents.setdefault(home, []).append((other, device.kind))
+                self._homes[other] = home
 
     def content_rect(self) -> QRectF:
         """What is drawn: nodes and links (the link layer's bounds only ever grow)."""
@@ -241,7 +345,8 @@ class EditorScene(QGraphicsScene):
 
     def _addresses(self, ns: str | None, ep) -> tuple[str, ...]:
         """The document's addresses, or the kernel's while a running lab is shown."""
-        live = self.live_addresses((ns, ep.interface)) if self.live_addresses else None
+        source = self._live_addresses
+        live = source((ns, ep.interface)) if source is not None else None
         return ep.addresses if live is None else live
 
     def _describe(self, name: str) -> tuple[list[str], str]:
@@ -270,21 +375,12 @@ class EditorScene(QGraphicsScene):
         return [], " · ".join(parts)
 
     # -- creating -------------------------------------------------------------------------
-    def fresh_name(self, kind: str) -> str:
-        if kind == "host":
-            return "host"
-        stem, taken = NAME_STEMS[kind], set(self.doc.topology.node_names())
-        first = 1 if kind == "netns" else 0  # ns1, ns2...; br0, tap0, tun0 like the kernel
-        i = first
-        while f"{stem}{i}" in taken:
-            i += 1
-        return f"{stem}{i}"
-
     def add_node_at(self, kind: str, point: QPointF) -> str | None:
-        if kind == "host" and any(isinstance(v, HostNode) for _, v in self.doc.topology.nodes()):
-            self.message.emit("there is one host namespace, and it is already drawn", point)
+        problem = node_problem(self.doc.topology, kind)
+        if problem:
+            self.message.emit(problem, point)
             return None
-        name = self.fresh_name(kind)
+        name = new_node_name(self.doc.topology, kind)
         self.doc.push(AddNode(self.doc, name, new_node(kind, position=snap(point))))
         return name
 

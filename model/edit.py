@@ -1,5 +1,6 @@
-"""Editing helpers the editor calls: names and addresses for a new link, and whether a
-link may be drawn at all. Pure: the GUI only shows what these decide."""
+"""Editing policy the editor calls: the name of a new node, whether it may be added
+(one host), names and addresses for a new link and whether it may be drawn at all, and
+the names pasted nodes get. Pure: the GUI only shows what these decide."""
 
 from __future__ import annotations
 
@@ -9,11 +10,68 @@ from .names import interface_name_problem
 from .placement import namespace_of_node
 from .reach import interface_names, interfaces_in
 from .topology import Topology
-from .types import BridgeNode, Endpoint, HostNode, Link, NetnsNode, TapNode, TunNode
+from .types import BridgeNode, Endpoint, HostNode, Link, NetnsNode, Node, TapNode, TunNode, replace
+
+NAME_STEMS = {"netns": "ns", "bridge": "br", "tap": "tap", "tun": "tun", "host": "host"}
+PASTE_OFFSET = (40.0, 40.0)  # a pasted copy sits below and right of the original
 
 
 class IllegalLink(ValueError):
     """Why the link cannot be drawn, in one sentence."""
+
+
+def new_node_name(topology: Topology, kind: str) -> str:
+    """ns1, ns2, ...; br0, tap0, tun0 like the kernel; the host is "host"."""
+    stem = NAME_STEMS[kind]
+    if kind == "host" and stem not in topology:
+        return stem
+    i = 1 if kind in ("netns", "host") else 0
+    while f"{stem}{i}" in topology:
+        i += 1
+    return f"{stem}{i}"
+
+
+def node_problem(topology: Topology, kind: str) -> str | None:
+    """Why a node of this kind cannot be added (None: it can)."""
+    if kind == "host" and any(isinstance(v, HostNode) for _, v in topology.nodes()):
+        return "there is one host namespace, and it is already drawn"
+    return None
+
+
+def pasted(
+    topology: Topology, part: Topology, offset: tuple[float, float] = PASTE_OFFSET
+) -> tuple[list[tuple[str, Node]], list[Link]]:
+    """The nodes and links of `part` as they are added to `topology`: each node under
+    its own name, or name-2, name-3... when that is taken; references between them
+    (link ends, a device's namespace or bridge) follow; positions shift by `offset`.
+    A second host is not pasted (there is one), nor are links to it."""
+    names: dict[str, str] = {}
+    has_host = any(isinstance(v, HostNode) for _, v in topology.nodes())
+    for name, value in part.nodes():
+        if isinstance(value, HostNode) and has_host:
+            continue
+        fresh, i = name, 2
+        while fresh in topology or fresh in names.values():
+            fresh, i = f"{name}-{i}", i + 1
+        names[name] = fresh
+    nodes = []
+    for name, value in part.nodes():
+        if name not in names:
+            continue
+        x, y = value.position or (0.0, 0.0)
+        changes: dict[str, object] = {"position": (x + offset[0], y + offset[1])}
+        for ref in ("namespace", "bridge"):
+            target = getattr(value, ref, None)
+            if target is not None:
+                # A reference to a node outside the copy keeps pointing at it if it exists.
+                changes[ref] = names.get(target, target if target in topology else None)
+        nodes.append((names[name], replace(value, **changes)))
+    links = [
+        replace(link, endpoints=tuple(replace(ep, node=names[ep.node]) for ep in link.endpoints))
+        for _, link in part.links()
+        if all(ep.node in names for ep in link.endpoints)
+    ]
+    return nodes, links
 
 
 def link_problem(topology: Topology, a: str, b: str) -> str | None:
