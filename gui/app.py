@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from .document import Document
-from .mainwindow import MainWindow, recoverable
+from .autosave import recoverable
+from .mainwindow import MainWindow
 
 
 def main(path: str | None = None) -> int:
@@ -16,6 +17,10 @@ def main(path: str | None = None) -> int:
     app.setApplicationName("nstopo")
     app.setDesktopFileName("org.nstopo.nstopo")
     window = MainWindow()
+    # What exists now lives as long as the application: out of the garbage collector's
+    # full passes, which otherwise stall the UI for tens of milliseconds while a running
+    # lab streams events.
+    gc.freeze()
     for saved in recoverable():
         answer = QMessageBox.question(
             window,
@@ -23,8 +28,7 @@ def main(path: str | None = None) -> int:
             f"nstopo did not close normally. Open the autosave {saved.name}?",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            window._attach(Document.open(saved))
-            window.doc.path = None
+            window.recover(saved)
             saved.unlink()
             break
         saved.unlink()

@@ -1,105 +1,147 @@
-"""The main window's live-mode actions: the ping tool, captures, rates, a bridge's
-forwarding database, the canvas's context menu and File → Open live system (a mixin:
-MainWindow is long enough without them)."""
+"""The live-mode controller: the ping tool, captures, rates, a bridge's forwarding
+database, the canvas's context menu and File → Open live system. It is given what it
+works with (the connection, the status bar, the tool actions, how to raise a dock and
+show a document) and follows the shown document through `attach`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from nstopo.model.schema import topology_from_document
-from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QWidget
+from nstopo.model.topology import Topology
+from PySide6.QtCore import QObject, QPoint, QPointF
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QInputDialog, QMenu, QStatusBar, QWidget
 
+from .capturepanel import CapturePanel
+from .connection import HelperConnection
 from .document import Document
+from .docview import DocumentView
 from .fdbdialog import FdbDialog
 from .livemenu import live_menu
-
-if TYPE_CHECKING:
-    from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QStatusBar
-
-    from .capturepanel import CapturePanel
-    from .connection import HelperConnection
-    from .pingpanel import PingPanel
-    from .ratespanel import RatesPanel
-    from .scene import EditorScene
+from .pingpanel import PingPanel
+from .ratespanel import RatesPanel
 
 
-class LiveActions:
-    # Provided by MainWindow.
-    scene: EditorScene
-    doc: Document
-    connection: HelperConnection
-    ping_tool: QAction
-    link_tool: QAction
-    ping_panel: PingPanel
-    capture_panel: CapturePanel
-    rates_panel: RatesPanel
-    _docks: dict[str, QDockWidget]
+@dataclass
+class ToolActions:
+    """The checkable canvas tools of the menus and the toolbar (they exclude each other)."""
 
-    if TYPE_CHECKING:
+    link: QAction
+    ping: QAction
 
-        def statusBar(self) -> QStatusBar: ...
-        def confirm_discard(self) -> bool: ...
-        def drop_autosave(self) -> None: ...
-        def layout_all(self) -> None: ...
-        def _attach(self, doc: Document) -> None: ...
+    def show(self, name: str) -> None:
+        self.link.setChecked(name == "link")
+        self.ping.setChecked(name == "ping")
 
-    def _toggle_ping(self) -> None:
-        self.link_tool.setChecked(False)
-        self.scene.use_tool("ping" if self.ping_tool.isChecked() else "select")
-        if self.ping_tool.isChecked():
-            self.statusBar().showMessage("Ping tool: click the source node, then the target.")
+
+@dataclass
+class LivePanels:
+    ping: PingPanel
+    capture: CapturePanel
+    rates: RatesPanel
+
+
+class LiveController(QObject):
+    def __init__(
+        self,
+        window: QWidget,
+        connection: HelperConnection,
+        status: QStatusBar,
+        tools: ToolActions,
+        raise_dock: Callable[[str], None],
+        confirm_discard: Callable[[], bool],
+        show_document: Callable[[Document, bool], None],  # (document, lay it out)
+    ) -> None:
+        super().__init__(window)
+        self.window, self.connection, self.status, self.tools = window, connection, status, tools
+        self._raise_dock, self._confirm_discard = raise_dock, confirm_discard
+        self._show_document = show_document
+        self.view: DocumentView | None = None
+        self.panels: LivePanels | None = None
+        self.menu: QMenu | None = None  # the context menu last shown
+
+    def attach(self, view: DocumentView, panels: LivePanels) -> None:
+        """Follow another document (its probes were ended by the window)."""
+        self.view, self.panels = view, panels
+        view.scene.ping_requested.connect(self.ping)
+        view.scene.ping_address_wanted.connect(self._ping_address)
+        view.scene.context_requested.connect(self.context_menu)
+
+    # -- what the menu needs ---------------------------------------------------------------
+    @property
+    def topology(self) -> Topology:
+        assert self.view is not None
+        return self.view.doc.topology
+
+    @property
+    def running(self) -> bool:
+        live = self.view.live if self.view is not None else None
+        return live is not None and live.running and live.connected
+
+    # -- the ping tool -----------------------------------------------------------------------
+    def toggle_ping(self) -> None:
+        assert self.view is not None
+        on = self.tools.ping.isChecked()
+        self.tools.show("ping" if on else "select")
+        self.view.scene.use_tool("ping" if on else "select")
+        if on:
+            self.status.showMessage("Ping tool: click the source node, then the target.")
 
     def start_ping_tool(self, source: str | None = None) -> None:
-        self.ping_tool.setChecked(True)
-        self.link_tool.setChecked(False)
-        self.scene.use_tool("ping", source)
+        assert self.view is not None
+        self.tools.show("ping")
+        self.view.scene.use_tool("ping", source)
         if source:
-            self.statusBar().showMessage(f"Ping from {source}: click the target node or canvas.")
+            self.status.showMessage(f"Ping from {source}: click the target node or canvas.")
 
     def ping(self, source: str, target: str) -> str:
-        self._docks["Ping"].raise_()
-        return self.ping_panel.start(source, target)
+        assert self.panels is not None
+        self._raise_dock("Ping")
+        return self.panels.ping.start(source, target)
 
     def ask_address(self, source: str) -> str | None:
         """The address to ping when the target click was not on a node (tests replace it)."""
-        window: QWidget = self  # type: ignore[assignment]
-        text, ok = QInputDialog.getText(window, "Ping", f"Ping from {source} to address:")
+        text, ok = QInputDialog.getText(self.window, "Ping", f"Ping from {source} to address:")
         return text.strip() if ok and text.strip() else None
 
-    def _ping_address(self, source: str, where: object) -> None:
+    def _ping_address(self, source: str, where: QPointF) -> None:
         address = self.ask_address(source)
         if address:
             self.ping(source, address)
 
+    # -- captures, rates, forwarding database ---------------------------------------------
     def capture(self, node: str, interface: str | None) -> None:
-        self._docks["Capture"].raise_()
-        self.capture_panel.start(node, interface)
+        assert self.panels is not None
+        self._raise_dock("Capture")
+        self.panels.capture.start(node, interface)
 
     def show_rates(self, key: tuple[str | None, str]) -> None:
-        self._docks["Rates"].raise_()
-        self.rates_panel.show_interface(key)
+        assert self.panels is not None
+        self._raise_dock("Rates")
+        self.panels.rates.show_interface(key)
 
     def show_fdb(self, bridge: str) -> FdbDialog:
-        window: QWidget = self  # type: ignore[assignment]
-        dialog = FdbDialog(self.connection, self.doc.topology.name, bridge, window)
+        dialog = FdbDialog(self.connection, self.topology.name, bridge, self.window)
         dialog.show()
         return dialog
 
-    def _context_menu(self, kind: str, key: str, where: QPoint) -> None:
-        live_menu(self, kind, key).popup(where)  # type: ignore[arg-type]
+    def context_menu(self, kind: str, key: str, where: QPoint) -> None:
+        self.menu = live_menu(self, self.window, kind, key)
+        self.menu.popup(where)
 
+    # -- File → Open live system -------------------------------------------------------------
     def open_live_system(self) -> None:
         """What runs on this host, as the helper discovers it, as a new document."""
-        if not self.confirm_discard():
+        if not self._confirm_discard():
             return
-        self.statusBar().showMessage("Reading the live system…")
+        self.status.showMessage("Reading the live system…")
         self.connection.call(
             "host.discover",
             None,
             self._show_live_system,
-            lambda error: self.statusBar().showMessage(f"Cannot read the system: {error.message}"),
+            lambda error: self.status.showMessage(f"Cannot read the system: {error.message}"),
         )
 
     def _show_live_system(self, found: dict) -> None:
@@ -112,13 +154,9 @@ class LiveActions:
             for i, link in enumerate(found["links"])
             if link["owner"] is None and i < len(ids)
         }
-        self.drop_autosave()
-        self._attach(doc)
-        self.layout_all()
-        doc.undo.clear()
-        doc.undo.setClean()
+        self._show_document(doc, True)
         unmapped = found.get("unmapped") or []
         note = f"; not drawn: {', '.join(unmapped)}" if unmapped else ""
-        self.statusBar().showMessage(
+        self.status.showMessage(
             f"Live system: {len(topology)} objects, greyed ones are not nstopo's{note}"
         )

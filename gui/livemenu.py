@@ -5,21 +5,38 @@ lab; they are listed but disabled before a deploy, saying why)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from nstopo.model.live import interface_key
+from nstopo.model.live import InterfaceKey, interface_key
+from nstopo.model.topology import Topology
 from nstopo.model.types import BridgeNode, TapNode, TunNode
-from PySide6.QtWidgets import QMenu
-
-if TYPE_CHECKING:
-    from .mainwindow import MainWindow
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QWidget
 
 Where = tuple[str, str | None]  # (node, interface or None for the device itself)
 
 
-def capture_places(window: MainWindow, kind: str, key: str) -> list[Where]:
+class LiveCommands(Protocol):
+    """What the menu's items do (the live controller)."""
+
+    @property
+    def topology(self) -> Topology: ...
+    @property
+    def running(self) -> bool: ...
+    def start_ping_tool(self, source: str | None = None) -> None: ...
+    def capture(self, node: str, interface: str | None) -> None: ...
+    def show_rates(self, key: InterfaceKey) -> None: ...
+    def show_fdb(self, bridge: str) -> object: ...
+
+
+def on_trigger(action: QAction, slot: Callable[[], object]) -> None:
+    """Run `slot()` when the action is triggered. QAction.triggered passes `checked`,
+    which a lambda with default arguments would take as its first one."""
+    action.triggered.connect(lambda _checked=False: slot())
+
+
+def capture_places(topo: Topology, kind: str, key: str) -> list[Where]:
     """The interfaces a right-click on this node or link can capture on."""
-    topo = window.doc.topology
     if kind == "link":
         return [(ep.node, ep.interface) for ep in topo.link(key).endpoints]
     places: list[Where] = []
@@ -30,36 +47,36 @@ def capture_places(window: MainWindow, kind: str, key: str) -> list[Where]:
     return places
 
 
-def live_menu(window: MainWindow, kind: str, key: str) -> QMenu:
-    menu = QMenu(window)
-    running = window.live is not None and window.live.running and window.live.connected
+def live_menu(live: LiveCommands, parent: QWidget, kind: str, key: str) -> QMenu:
+    menu = QMenu(parent)
+    running = live.running
     why = "" if running else " (deploy the lab first)"
 
     def add(text: str, slot: Callable[[], object], enabled: bool = True) -> None:
         action = menu.addAction(text + ("" if enabled else why))
-        action.triggered.connect(slot)
+        on_trigger(action, slot)
         action.setEnabled(enabled)
 
-    topo = window.doc.topology
+    topo = live.topology
     if kind == "node":
-        add(f"Ping from {key}…", lambda: window.start_ping_tool(key), running)
-    places = capture_places(window, kind, key)
+        add(f"Ping from {key}…", lambda: live.start_ping_tool(key), running)
+    places = capture_places(topo, kind, key)
     for node, interface in places:
         label = f"{node}:{interface}" if interface else node
-        add(f"Capture on {label}", lambda n=node, i=interface: window.capture(n, i), running)
+        add(f"Capture on {label}", lambda n=node, i=interface: live.capture(n, i), running)
     if kind == "link" and len(places) == 2:
 
         def both() -> None:
             for node, interface in places:
-                window.capture(node, interface)
+                live.capture(node, interface)
 
         add("Capture on both ends", both, running)
     menu.addSeparator()
     for node, interface in places:
         label = f"{node}:{interface}" if interface else node
         shown = interface_key(topo, node, interface)
-        add(f"Rates of {label}", lambda k=shown: window.show_rates(k), running)
+        add(f"Rates of {label}", lambda k=shown: live.show_rates(k), running)
     if kind == "node" and isinstance(topo.node(key), BridgeNode):
         menu.addSeparator()
-        add(f"Forwarding database of {key}…", lambda: window.show_fdb(key), running)
+        add(f"Forwarding database of {key}…", lambda: live.show_fdb(key), running)
     return menu

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import os
+import json
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from nstopo.model.containerlab import export_containerlab
+from nstopo.model.edit import pasted
 from nstopo.model.layout import auto_layout
 from nstopo.model.problems import TopologyFileError
 from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.script import export_script
+from nstopo.model.topology import Topology
 from nstopo.model.types import replace
 from nstopo.resources import ICONS
 from PySide6.QtCore import QEvent, QMimeData, QSettings, Qt, QTimer
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QTabBar,
     QUndoView,
@@ -29,15 +32,18 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from .animation import PacketAnimator
+from .autosave import Autosave
 from .capturepanel import CapturePanel
 from .commands import MoveNodes, Paste, Remove
 from .connection import HelperConnection
-from .document import Document
+from .document import Document, SaveError
+from .docview import DocumentView
 from .export import render_png, render_svg, svg_bytes
 from .helperbar import HelperBar
 from .inspector import Inspector
 from .live import LiveSession
-from .liveactions import LiveActions
+from .liveactions import LiveController, LivePanels, ToolActions
+from .livemenu import on_trigger
 from .liveoverlay import LiveOverlay
 from .livepanel import LivePanel
 from .panels import CommandsPanel, Palette, ProblemsPanel
@@ -48,15 +54,14 @@ from .theme import current_theme
 from .view import CanvasView
 
 MAX_RECENT = 8
+Shortcut = QKeySequence | QKeySequence.StandardKey | str | None
 CLIP_MIME = "application/x-nstopo-selection"
 
 
-def autosave_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "nstopo" / "autosave"
+class MainWindow(QMainWindow):
+    """The window: menus, the helper bar, the canvas of the shown document (a
+    DocumentView, swapped as one) and the docks around it."""
 
-
-class MainWindow(LiveActions, QMainWindow):
     def __init__(
         self,
         doc: Document | None = None,
@@ -64,53 +69,117 @@ class MainWindow(LiveActions, QMainWindow):
         helper_state_dir: str | None = None,
     ) -> None:
         super().__init__()
-        self.helper_socket, self.helper_state_dir = helper_socket, helper_state_dir
-        self.connection = HelperConnection(helper_socket, self)
-        self.helper_bar = HelperBar(helper_socket, helper_state_dir, self.connection)
-        self.live: LiveSession | None = None
         self.setWindowIcon(QIcon(str(ICONS / "org.nstopo.nstopo.svg")))
         self.settings = QSettings("nstopo", "nstopo")
         self.resize(1360, 860)
+        self.connection = HelperConnection(helper_socket, self)
+        self.helper_bar = HelperBar(helper_socket, helper_state_dir, self.connection)
         self._docks: dict[str, QDockWidget] = {}
-        self.doc = doc or Document()
-        self._build_actions()
-        self._attach(self.doc)
+        self._menus: dict[str, QMenu] = {}
+        self.current: DocumentView | None = None
+        self._autosave: Autosave | None = None
+        self.tools = ToolActions(
+            self._make_action("&Link tool (or Shift+drag)", self._toggle_link, "L"),
+            self._make_action("&Ping tool", lambda: self.live_control.toggle_ping(), "P"),
+        )
+        self.live_control = LiveController(
+            self,
+            self.connection,
+            self.statusBar(),
+            self.tools,
+            self.raise_dock,
+            self.confirm_discard,
+            self.show_document,
+        )
+        self._build_menus()
+        self.show_document(doc or Document())
         self.autosave = QTimer(self)
         self.autosave.setInterval(30_000)
         self.autosave.timeout.connect(self.write_autosave)
         self.autosave.start()
 
-    # -- the document ------------------------------------------------------------------------
+    # -- the shown document --------------------------------------------------------------
+    @property
+    def doc(self) -> Document:
+        assert self.current is not None
+        return self.current.doc
+
+    @property
+    def scene(self) -> EditorScene:
+        assert self.current is not None
+        return self.current.scene
+
+    @property
+    def view(self) -> CanvasView:
+        assert self.current is not None
+        return self.current.view
+
+    @property
+    def live(self) -> LiveSession:
+        assert self.current is not None
+        return self.current.live
+
+    @property
+    def overlay(self) -> LiveOverlay:
+        assert self.current is not None
+        return self.current.overlay
+
+    @property
+    def animator(self) -> PacketAnimator:
+        assert self.current is not None
+        return self.current.animator
+
+    def show_document(self, doc: Document, lay_out: bool = False) -> None:
+        """Show another document (the previous one's autosave, probes and canvas end).
+        `lay_out`: place its nodes first (a file without positions, the live system)."""
+        if self.current is not None:
+            self.drop_autosave()
+        if lay_out:
+            self._lay_out_quietly(doc)
+        self._attach(doc)
+
     def _attach(self, doc: Document) -> None:
-        """Show a document: a new scene and view, panels following it."""
-        old_scene = getattr(self, "scene", None)
-        self.doc = doc
-        self.scene = EditorScene(doc)
-        self.scene.setParent(self)  # the window owns its scene
-        if old_scene is not None:
-            old_scene.selectionChanged.disconnect(self._selection_changed)
-            old_scene.deleteLater()
-        if self.live is not None:  # the previous document's probes end with it
+        """A new DocumentView for `doc`, and panels following it."""
+        old = self.current
+        if old is not None:  # the previous document's probes end with it
+            old.scene.selectionChanged.disconnect(self._selection_changed)
             self.capture_panel.stop_all()
             self.ping_panel.stop_all()
-            self.live.detach()
-            self.live.deleteLater()
-        self.live = LiveSession(doc, self.connection)
-        self.live.setParent(self)
-        self.overlay = LiveOverlay(self.scene, self.live)
-        old_view = getattr(self, "view", None)
-        self.view = CanvasView(self.scene)
-        if old_view is None:
+            old.close()
+        self.current = view = DocumentView(doc, self.connection, self)
+        self._autosave = None
+        self._show_canvas(view.view, old.view if old is not None else None)
+        self._dock_panels(view)
+        self.live_control.attach(
+            view, LivePanels(self.ping_panel, self.capture_panel, self.rates_panel)
+        )
+        self.capture_panel.packet_captured.connect(view.animator.packet)
+        view.scene.message.connect(lambda text, _: self.statusBar().showMessage(text, 6000))
+        view.scene.selectionChanged.connect(self._selection_changed)
+        view.scene.tool_cancelled.connect(lambda: self.tools.show("select"))
+        self.tools.show("select")  # a new scene starts with the select tool
+        doc.changed.connect(self._update_title)
+        doc.changed.connect(self._refresh_inspector)
+        doc.pathChanged.connect(self._update_title)
+        self._update_title()
+        QTimer.singleShot(0, view.view.fit)
+
+    def _show_canvas(self, canvas: CanvasView, old: CanvasView | None) -> None:
+        if old is None:
             central = QWidget()
             self._column = QVBoxLayout(central)
             self._column.setContentsMargins(0, 0, 0, 0)
             self._column.setSpacing(0)
             self._column.addWidget(self.helper_bar)
-            self._column.addWidget(self.view, 1)
+            self._column.addWidget(canvas, 1)
             self.setCentralWidget(central)
         else:  # swap the canvas only: the docks keep their sizes
-            self._column.replaceWidget(old_view, self.view)
-            old_view.deleteLater()
+            self._column.replaceWidget(old, canvas)
+
+    def _dock_panels(self, view: DocumentView) -> None:
+        """The docks and the panels of this document in them (made and grouped once,
+        for the first document; later documents put new panels in the same docks)."""
+        doc, live = view.doc, view.live
         self.inspector = Inspector(doc)
         self.problems = ProblemsPanel(doc)
         self.commands = CommandsPanel(doc)
@@ -120,59 +189,44 @@ class MainWindow(LiveActions, QMainWindow):
                 kind, self.view.mapToScene(self.view.viewport().rect().center())
             )
         )
-        first = not self._docks  # the first document: the docks are made and grouped
-        self._dock("Palette", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("History", QUndoView(doc.undo), Qt.DockWidgetArea.RightDockWidgetArea)
-        self.live_panel = LivePanel(self.live)
-        self._dock("Live", self.live_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.ping_panel = PingPanel(self.live, self.connection)
-        self.capture_panel = CapturePanel(self.live, self.connection)
-        self.rates_panel = RatesPanel(self.live)
-        self.animator = PacketAnimator(self.scene, self.live)
-        self.capture_panel.packet_captured.connect(self.animator.packet)
+        self.problems.select_requested.connect(self._select)
+        self.live_panel = LivePanel(live)
+        self.ping_panel = PingPanel(live, self.connection)
+        self.capture_panel = CapturePanel(live, self.connection)
+        self.rates_panel = RatesPanel(live)
+        first = not self._docks
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        bottom, beside = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.Orientation.Horizontal
+        self._dock("Palette", self.palette, left)
+        self._dock("Inspector", self.inspector, right)
+        self._dock("History", QUndoView(doc.undo), right)
+        self._dock("Live", self.live_panel, right)
         # Under the canvas, two groups side by side: problems, commands and captures on
         # the left, pings and rates on the right (a capture and a ping seen together).
-        bottom, beside = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.Orientation.Horizontal
         self._dock("Problems", self.problems, bottom)
         self._dock("Ping", self.ping_panel, bottom, beside)
         self._dock("Commands", self.commands, bottom)
         self._dock("Capture", self.capture_panel, bottom)
         self._dock("Rates", self.rates_panel, bottom)
-        docks = self._docks
         if first:
-            self.tabifyDockWidget(docks["History"], docks["Live"])
-            self.tabifyDockWidget(docks["Problems"], docks["Commands"])
-            self.tabifyDockWidget(docks["Problems"], docks["Capture"])
-            self.tabifyDockWidget(docks["Ping"], docks["Rates"])
-            for title in ("Live", "Problems", "Ping"):
-                docks[title].raise_()
-            self.resizeDocks(
-                [docks["Inspector"], docks["Live"]], [360, 300], Qt.Orientation.Vertical
-            )
-            self.resizeDocks([docks["Problems"]], [200], Qt.Orientation.Vertical)
-            self.resizeDocks(
-                [docks["Palette"], docks["Inspector"]], [150, 300], Qt.Orientation.Horizontal
-            )
-        self.scene.ping_requested.connect(self.ping)
-        self.scene.ping_address_wanted.connect(self._ping_address)
-        self.scene.context_requested.connect(self._context_menu)
-        self.scene.message.connect(lambda text, _: self.statusBar().showMessage(text, 6000))
-        if hasattr(self, "ping_tool"):  # a new scene starts with the select tool
-            self.ping_tool.setChecked(False)
-            self.link_tool.setChecked(False)
-        self.scene.selectionChanged.connect(self._selection_changed)
-        self.scene.tool_cancelled.connect(self._tools_unchecked)
-        self.problems.select_requested.connect(self._select)
-        doc.changed.connect(self._update_title)
-        doc.changed.connect(self._refresh_inspector)
-        doc.pathChanged.connect(self._update_title)
-        self._update_title()
-        QTimer.singleShot(0, self.view.fit)
-        # The document, its items and Qt wrappers live long: keep them out of the garbage
-        # collector's full passes, which otherwise stall the UI for tens of milliseconds
-        # while a running lab streams events (cycles among them are not freed later).
-        gc.freeze()
+            self._group_docks()
+
+    def _group_docks(self) -> None:
+        docks = self._docks
+        self.tabifyDockWidget(docks["History"], docks["Live"])
+        self.tabifyDockWidget(docks["Problems"], docks["Commands"])
+        self.tabifyDockWidget(docks["Problems"], docks["Capture"])
+        self.tabifyDockWidget(docks["Ping"], docks["Rates"])
+        for title in ("Live", "Problems", "Ping"):
+            docks[title].raise_()
+        self.resizeDocks([docks["Inspector"], docks["Live"]], [360, 300], Qt.Orientation.Vertical)
+        self.resizeDocks([docks["Problems"]], [200], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [docks["Palette"], docks["Inspector"]], [150, 300], Qt.Orientation.Horizontal
+        )
+
+    def raise_dock(self, title: str) -> None:
+        self._docks[title].raise_()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -220,10 +274,6 @@ class MainWindow(LiveActions, QMainWindow):
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.doc.display_name()}{'*' if self.doc.dirty else ''} — nstopo")
 
-    def _tools_unchecked(self) -> None:
-        self.link_tool.setChecked(False)
-        self.ping_tool.setChecked(False)
-
     def _selection_changed(self) -> None:
         if not isValid(self.scene):  # a scene being destroyed clears its selection last
             return
@@ -248,80 +298,86 @@ class MainWindow(LiveActions, QMainWindow):
         if item is not None:
             self.view.centerOn(item)
 
-    # -- actions -----------------------------------------------------------------------------
-    def _action(self, menu: str, text: str, slot, shortcut=None) -> QAction:
+    # -- menus -------------------------------------------------------------------------------
+    def _menu(self, title: str) -> QMenu:
+        if title not in self._menus:
+            self._menus[title] = self.menuBar().addMenu(title)
+        return self._menus[title]
+
+    def _make_action(
+        self, text: str, slot: Callable[[], object], shortcut: Shortcut = None
+    ) -> QAction:
+        """An action running `slot()` (without QAction.triggered's `checked`)."""
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        if menu not in self._menus:
-            self._menus[menu] = self.menuBar().addMenu(menu)
-        self._menus[menu].addAction(action)  # type: ignore[attr-defined]
+        on_trigger(action, slot)
         return action
 
-    def _build_actions(self) -> None:
-        self._menus: dict[str, object] = {}
+    def _action(
+        self, menu: str, text: str, slot: Callable[[], object], shortcut: Shortcut = None
+    ) -> QAction:
+        action = self._make_action(text, slot, shortcut)
+        self._menu(menu).addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
         sk = QKeySequence.StandardKey
-        self._action("&File", "&New", self.new_document, sk.New)
-        self._action("&File", "&Open…", self.open_dialog, sk.Open)
-        self.recent_menu = self._menus["&File"].addMenu("Open &Recent")  # type: ignore[attr-defined]
-        self._action("&File", "&Save", self.save, sk.Save)
-        self._action("&File", "Save &As…", self.save_as, sk.SaveAs)
-        self._action("&File", "Export &PNG…", lambda: self.export("png"))
-        self._action("&File", "Export S&VG…", lambda: self.export("svg"))
-        self._action("&File", "Export &containerlab…", lambda: self.export("clab"))
-        self._action("&File", "Export shell &script…", lambda: self.export("sh"))
-        self._action("&File", "Copy picture to clipboard", self.copy_picture)
-        self._action("&File", "&Quit", self.close, sk.Quit)
-        self._action("&Edit", "&Undo", lambda: self.doc.undo.undo(), sk.Undo)
-        self._action("&Edit", "&Redo", lambda: self.doc.undo.redo(), "Ctrl+Y")
-        self._action("&Edit", "Cu&t", self.cut, sk.Cut)
-        self._action("&Edit", "&Copy", self.copy, sk.Copy)
-        self._action("&Edit", "&Paste", self.paste, sk.Paste)
-        self._action("&Edit", "&Duplicate", self.duplicate, "Ctrl+D")
-        self._action("&Edit", "&Delete", self.delete_selection, sk.Delete)
-        self._action(
-            "&Edit",
-            "Select &All",
-            lambda: self.scene.select(list(self.scene.nodes), list(self.scene.links)),
-            sk.SelectAll,
-        )
-        self.link_tool = self._action("&Edit", "&Link tool (or Shift+drag)", self._toggle_link, "L")
-        self.link_tool.setCheckable(True)
-        self._action("&View", "&Fit to window", lambda: self.view.fit(), "F")
-        self._action("&View", "Zoom &in", lambda: self.view.zoom(1.2), sk.ZoomIn)
-        self._action("&View", "Zoom &out", lambda: self.view.zoom(1 / 1.2), sk.ZoomOut)
-        self._action("&View", "&Auto layout", self.layout_all, "Ctrl+Shift+L")
-        self._action("&File", "Open &live system", self.open_live_system, "Ctrl+Shift+O")
+        file, edit, view, live = "&File", "&Edit", "&View", "&Live"
+        self._action(file, "&New", self.new_document, sk.New)
+        self._action(file, "&Open…", self.open_dialog, sk.Open)
+        self.recent_menu = self._menu(file).addMenu("Open &Recent")
+        self._action(file, "&Save", self.save, sk.Save)
+        self._action(file, "Save &As…", self.save_as, sk.SaveAs)
+        self._action(file, "Export &PNG…", lambda: self.export("png"))
+        self._action(file, "Export S&VG…", lambda: self.export("svg"))
+        self._action(file, "Export &containerlab…", lambda: self.export("clab"))
+        self._action(file, "Export shell &script…", lambda: self.export("sh"))
+        self._action(file, "Copy picture to clipboard", self.copy_picture)
+        self._action(file, "&Quit", self.close, sk.Quit)
+        self._action(edit, "&Undo", lambda: self.doc.undo.undo(), sk.Undo)
+        self._action(edit, "&Redo", lambda: self.doc.undo.redo(), "Ctrl+Y")
+        self._action(edit, "Cu&t", self.cut, sk.Cut)
+        self._action(edit, "&Copy", self.copy, sk.Copy)
+        self._action(edit, "&Paste", self.paste, sk.Paste)
+        self._action(edit, "&Duplicate", self.duplicate, "Ctrl+D")
+        self._action(edit, "&Delete", self.delete_selection, sk.Delete)
+        self._action(edit, "Select &All", self.select_all, sk.SelectAll)
+        self._menu(edit).addAction(self.tools.link)  # made first: the controller takes it
+        self.tools.link.setCheckable(True)
+        self._action(view, "&Fit to window", lambda: self.view.fit(), "F")
+        self._action(view, "Zoom &in", lambda: self.view.zoom(1.2), sk.ZoomIn)
+        self._action(view, "Zoom &out", lambda: self.view.zoom(1 / 1.2), sk.ZoomOut)
+        self._action(view, "&Auto layout", self.layout_all, "Ctrl+Shift+L")
+        self._action(file, "Open &live system", self.live_control.open_live_system, "Ctrl+Shift+O")
         self.deploy_action = self._action(
-            "&Live",
-            "&Deploy / Apply changes",
-            lambda: self.live and self.live.deploy(),
-            "Ctrl+Return",
+            live, "&Deploy / Apply changes", lambda: self.live.deploy(), "Ctrl+Return"
         )
-        self.destroy_action = self._action(
-            "&Live", "D&estroy lab", lambda: self.live and self.live.destroy()
-        )
-        self.ping_tool = self._action("&Live", "&Ping tool", self._toggle_ping, "P")
-        self.ping_tool.setCheckable(True)
-        self._action("&Live", "Stop all &captures", lambda: self.capture_panel.stop_all())
-        tools = self.addToolBar("Tools")
-        tools.setObjectName("Tools")
+        self.destroy_action = self._action(live, "D&estroy lab", lambda: self.live.destroy())
+        self._menu(live).addAction(self.tools.ping)
+        self.tools.ping.setCheckable(True)
+        self._action(live, "Stop all &captures", lambda: self.capture_panel.stop_all())
+        toolbar = self.addToolBar("Tools")
+        toolbar.setObjectName("Tools")
         for action, short in (
-            (self.link_tool, "Link"),
-            (self.ping_tool, "Ping"),
+            (self.tools.link, "Link"),
+            (self.tools.ping, "Ping"),
             (self.deploy_action, "Deploy / Apply"),
             (self.destroy_action, "Destroy"),
         ):
             action.setIconText(short)  # the toolbar's word; menus keep the full text
-            tools.addAction(action)
+            toolbar.addAction(action)
         self._refresh_recent()
 
     def _toggle_link(self) -> None:
-        self.ping_tool.setChecked(False)
-        self.scene.use_tool("link" if self.link_tool.isChecked() else "select")
+        on = self.tools.link.isChecked()
+        self.tools.show("link" if on else "select")
+        self.scene.use_tool("link" if on else "select")
 
     # -- editing -----------------------------------------------------------------------------
+    def select_all(self) -> None:
+        self.scene.select(list(self.scene.nodes), list(self.scene.links))
+
     def delete_selection(self) -> None:
         nodes, links = self.scene.selected_names()
         nodes = [n for n in nodes if n not in self.doc.foreign_nodes]
@@ -333,17 +389,19 @@ class MainWindow(LiveActions, QMainWindow):
         nodes, _ = self.scene.selected_names()
         if not nodes:
             return None
-        topo = self.doc.topology
-        part = topo.copy()
-        for name in [n for n in topo.node_names() if n not in nodes]:
-            part.remove_node(name)
+        chosen = set(nodes)
+        part = Topology(self.doc.topology.name, self.doc.topology.subnet)
+        for name, value in self.doc.topology.nodes():
+            if name in chosen:
+                part.add_node(name, value)
+        for lid, link in self.doc.topology.links():
+            if all(ep.node in chosen for ep in link.endpoints):
+                part.add_link(link, lid)
         return to_document(part)
 
     def copy(self) -> None:
         data = self._selection_document()
         if data is not None:
-            import json
-
             mime = QMimeData()
             mime.setData(CLIP_MIME, json.dumps(data).encode())
             QGuiApplication.clipboard().setMimeData(mime)
@@ -352,43 +410,28 @@ class MainWindow(LiveActions, QMainWindow):
         self.copy()
         self.delete_selection()
 
-    def paste(self, data: dict | None = None) -> None:
-        import json
+    def paste(self) -> None:
+        """Edit → Paste: the copied nodes from the clipboard, if it holds some."""
+        raw = QGuiApplication.clipboard().mimeData().data(CLIP_MIME)
+        if raw.isEmpty():
+            return
+        try:
+            part = topology_from_document(json.loads(bytes(raw.data()).decode()))
+        except (ValueError, TopologyFileError):
+            self.statusBar().showMessage("The clipboard holds no nodes nstopo can paste.", 6000)
+            return
+        self.paste_topology(part)
 
-        if data is None:
-            raw = QGuiApplication.clipboard().mimeData().data(CLIP_MIME)
-            if raw.isEmpty():
-                return
-            data = json.loads(bytes(raw.data()).decode())
-        part = topology_from_document(data)
-        topo = self.doc.topology
-        names = {}
-        for name, _ in part.nodes():
-            fresh, i = name, 2
-            while fresh in topo or fresh in names.values():
-                fresh, i = f"{name}-{i}", i + 1
-            names[name] = fresh
-        nodes = []
-        for name, value in part.nodes():
-            x, y = value.position or (0.0, 0.0)
-            changes = {"position": (x + 40.0, y + 40.0)}
-            for ref in ("namespace", "bridge"):
-                if getattr(value, ref, None) in names:
-                    changes[ref] = names[getattr(value, ref)]
-            nodes.append((names[name], replace(value, **changes)))
-        links = [
-            replace(
-                link, endpoints=tuple(replace(ep, node=names[ep.node]) for ep in link.endpoints)
-            )
-            for _, link in part.links()
-        ]
-        self.doc.push(Paste(self.doc, nodes, links))
-        self.scene.select([n for n, _ in nodes])
+    def paste_topology(self, part: Topology) -> None:
+        nodes, links = pasted(self.doc.topology, part)
+        if nodes:
+            self.doc.push(Paste(self.doc, nodes, links))
+            self.scene.select([n for n, _ in nodes])
 
     def duplicate(self) -> None:
         data = self._selection_document()
         if data is not None:
-            self.paste(data)
+            self.paste_topology(topology_from_document(data))
 
     def layout_all(self) -> None:
         positions = auto_layout(self.doc.topology)
@@ -396,6 +439,14 @@ class MainWindow(LiveActions, QMainWindow):
         if moves:
             self.doc.push(MoveNodes(self.doc, moves, "Auto layout"))
             self.view.fit()
+
+    @staticmethod
+    def _lay_out_quietly(doc: Document) -> None:
+        """Positions for a document before it is shown: no command, nothing to redraw."""
+        topo = doc.topology
+        with topo.batch():
+            for name, position in auto_layout(topo).items():
+                topo.set_node(name, replace(topo.node(name), position=position))
 
     # -- files -------------------------------------------------------------------------------
     def ask_unsaved(self, name: str) -> QMessageBox.StandardButton:
@@ -409,6 +460,15 @@ class MainWindow(LiveActions, QMainWindow):
             self, "Unsaved changes", f"Save the changes to {name}?", buttons
         )
 
+    def tell(self, title: str, sentence: str) -> QMessageBox:
+        """A problem the user must see, in a message box that does not block (and in the
+        status bar)."""
+        self.statusBar().showMessage(sentence, 15000)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, sentence, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
     def confirm_discard(self) -> bool:
         if not self.doc.dirty:
             return True
@@ -419,8 +479,7 @@ class MainWindow(LiveActions, QMainWindow):
 
     def new_document(self) -> None:
         if self.confirm_discard():
-            self.drop_autosave()
-            self._attach(Document())
+            self.show_document(Document())
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -435,36 +494,40 @@ class MainWindow(LiveActions, QMainWindow):
         try:
             doc = Document.open(path)
         except TopologyFileError as exc:
-            QMessageBox.warning(self, "Cannot open", "\n".join(p.format() for p in exc.problems))
+            self.tell("Cannot open", "\n".join(p.format() for p in exc.problems))
             return False
-        self.drop_autosave()
-        if all(v.position is None for _, v in doc.topology.nodes()):
-            self._attach(doc)
-            self.layout_all()
-            doc.undo.clear()
-            doc.undo.setClean()
-        else:
-            self._attach(doc)
+        unplaced = all(v.position is None for _, v in doc.topology.nodes())
+        self.show_document(doc, lay_out=unplaced)
         self._remember(path)
         return True
+
+    def recover(self, autosave: Path) -> None:
+        """Crash recovery: the autosave's text as a new, unsaved document."""
+        doc = Document.open(autosave)
+        doc.path = None
+        self.show_document(doc)
 
     def save(self) -> bool:
         if self.doc.path is None:
             return self.save_as()
-        self.doc.save()
-        self.drop_autosave()
-        self._remember(self.doc.path)
-        return True
+        return self._save_to(None)
 
     def save_as(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(
             self, "Save topology", f"{self.doc.topology.name}.yaml", "Topologies (*.yaml)"
         )
-        if not path:
+        return self._save_to(Path(path)) if path else False
+
+    def _save_to(self, path: Path | None) -> bool:
+        """Save; a refusal of the system is told in one sentence, and the document stays
+        dirty with its autosave."""
+        try:
+            self.doc.save(path)
+        except SaveError as exc:
+            self.tell("Cannot save", str(exc))
             return False
-        self.doc.save(Path(path))
         self.drop_autosave()
-        self._remember(Path(path))
+        self._remember(self.doc.path)
         return True
 
     def _remember(self, path: Path | None) -> None:
@@ -479,7 +542,7 @@ class MainWindow(LiveActions, QMainWindow):
         self.recent_menu.clear()
         for path in self.settings.value("recent", [], list):
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(Path(p)))
+            on_trigger(action, lambda p=path: self.open_path(Path(p)))
 
     def export(self, kind: str) -> None:
         filters = {
@@ -497,42 +560,65 @@ class MainWindow(LiveActions, QMainWindow):
 
     def export_to(self, kind: str, path: Path) -> None:
         topo = self.doc.topology
-        if kind == "png":
-            render_png(self.scene, path)
-        elif kind == "svg":
-            render_svg(self.scene, path, topo.name)
-        elif kind == "clab":
-            path.write_text(export_containerlab(topo))
-        else:
-            path.write_text(export_script(topo))
-            path.chmod(0o755)
+        try:
+            if kind == "png":
+                render_png(self.scene, path)
+            elif kind == "svg":
+                render_svg(self.scene, path, topo.name)
+            elif kind == "clab":
+                path.write_text(export_containerlab(topo))
+            else:
+                path.write_text(export_script(topo))
+                path.chmod(0o755)
+        except OSError as exc:
+            self.tell(
+                "Cannot export", f"Cannot write {path}: {(exc.strerror or str(exc)).lower()}."
+            )
+            return
         self.statusBar().showMessage(f"Exported {path}", 5000)
 
     def copy_picture(self) -> None:
         mime = QMimeData()
         mime.setData("image/svg+xml", svg_bytes(self.scene, self.doc.topology.name))
-        import tempfile
-
         with tempfile.NamedTemporaryFile(suffix=".png") as tmp:
             mime.setImageData(render_png(self.scene, Path(tmp.name)))
         QGuiApplication.clipboard().setMimeData(mime)
 
-    # -- autosave and recovery -------------------------------------------------------------
+    # -- autosave ----------------------------------------------------------------------------
     def autosave_path(self) -> Path:
-        key = str(self.doc.path.resolve()) if self.doc.path else f"untitled-{id(self.doc)}"
-        digest = hashlib.sha1(key.encode()).hexdigest()[:12]
-        return autosave_dir() / f"{self.doc.topology.name}-{digest}.yaml"
+        return self._autosave_file().file
 
-    def write_autosave(self) -> None:
+    def _autosave_file(self) -> Autosave:
+        if self._autosave is None:
+            self._autosave = Autosave(self.doc.path, self.doc.topology.name)
+        return self._autosave
+
+    def write_autosave(self) -> bool:
+        """The unsaved text, every 30 s; a failure (disk full) is told once per spell and
+        keeps the previous autosave."""
         if not self.doc.dirty:
-            return
-        target = self.autosave_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        header = f"# nstopo autosave of {self.doc.path or 'an unsaved lab'}\n"
-        target.write_text(header + self.doc.text())
+            return True
+        try:
+            self._autosave_file().write(self.doc.text())
+        except OSError as exc:
+            if not self._autosave_failing:
+                self._autosave_failing = True
+                self.tell(
+                    "Autosave failed",
+                    f"Cannot write the autosave {self.autosave_path()}: "
+                    f"{(exc.strerror or str(exc)).lower()}. Your changes are still open; "
+                    "save them somewhere with room.",
+                )
+            return False
+        self._autosave_failing = False
+        return True
+
+    _autosave_failing = False
 
     def drop_autosave(self) -> None:
-        self.autosave_path().unlink(missing_ok=True)
+        if self._autosave is not None:
+            self._autosave.drop()
+        self._autosave = None
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.confirm_discard():
@@ -542,9 +628,3 @@ class MainWindow(LiveActions, QMainWindow):
             event.accept()
         else:
             event.ignore()
-
-
-def recoverable() -> list[Path]:
-    """Autosaves left by an editor that did not close normally."""
-    folder = autosave_dir()
-    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []

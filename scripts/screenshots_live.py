@@ -49,15 +49,15 @@ def main(out: Path) -> None:
         # The pitfall: ARP request and reply on the port, only the reply on the bridge.
         window = window_for(helper, "bridge-pitfall")
         window.capture_panel.filter.setText("arp or icmp")
-        window.capture("br0", "p0")
-        window.capture("br0", None)
+        window.live_control.capture("br0", "p0")
+        window.live_control.capture("br0", None)
         wait_until(lambda: len(window.capture_panel.active) == 2)
         window.ping_panel.count.setValue(4)
         window.ping_panel.interval.setValue(400)
-        run = window.ping_panel.runs[window.ping("hub", "a")]
+        run = window.ping_panel.runs[window.live_control.ping("hub", "a")]
         wait_until(lambda: not run.running)
         window.ping_panel.count.setValue(1)
-        window.ping("hub", "a")
+        window.live_control.ping("hub", "a")
         wait_until(lambda: bool(window.animator.flights))
         pump(0.3)  # the dots halfway along the veth
         window.grab().save(str(out / "live-bridge-pitfall.png"))
@@ -66,14 +66,14 @@ def main(out: Path) -> None:
         # The fix deployed, pinging both ways; one interface set down by hand (drift).
         window = window_for(helper, "bridge-fixed")
         window.capture_panel.filter.setText("icmp or arp")
-        window.capture("a", "eth0")
+        window.live_control.capture("a", "eth0")
         wait_until(lambda: len(window.capture_panel.active) == 1)
         window.ping_panel.count.setValue(0)
         window.ping_panel.interval.setValue(200)
-        window.ping("a", "hub")
-        window.ping("hub", "a")
+        window.live_control.ping("a", "hub")
+        window.live_control.ping("hub", "a")
         pump(3.0)
-        window.show_rates(("a", "eth0"))
+        window.live_control.show_rates(("a", "eth0"))
         window._docks["Rates"].raise_()
         pump(1.5)
         window.capture_panel.stop_all()
@@ -94,7 +94,7 @@ def main(out: Path) -> None:
         box.run("ip", "netns", "add", "by-hand")
         box.run("ip", "link", "add", "hand0", "type", "veth", "peer", "name", "eth9",
                 "netns", "by-hand")  # fmt: skip
-        window.open_live_system()
+        window.live_control.open_live_system()
         wait_until(lambda: "by-hand" in window.doc.topology)
         window.view.fit()
         pump(0.5)

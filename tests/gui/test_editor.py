@@ -243,17 +243,18 @@ def test_containerlab_and_script_export(qtbot, tmp_path: Path) -> None:
 
 
 def test_autosave_writes_only_unsaved_work(qtbot) -> None:
-    from nstopo.gui.mainwindow import recoverable
+    from nstopo.gui.autosave import recoverable
 
     window = opened(qtbot, "veth-namespaces")
     window.write_autosave()
-    assert recoverable() == []
+    assert not window.autosave_path().exists()  # nothing unsaved, nothing written
     window.scene.add_node_at("netns", QPointF(0, 300))
     window.write_autosave()
-    [saved] = recoverable()
+    saved = window.autosave_path()
     assert "ns1:" in saved.read_text()
+    assert recoverable() == []  # its editor still runs: nothing to recover
     window.drop_autosave()
-    assert recoverable() == []
+    assert not saved.exists()
 
 
 def test_problems_panel_lists_and_selects(qtbot) -> None:
@@ -365,16 +366,16 @@ def test_the_link_tool_draws_without_shift_and_tools_exclude_each_other(qtbot) -
     viewport = window.view.viewport()
     start = window.view.mapFromScene(window.scene.nodes["ns1"].pos())
     end = window.view.mapFromScene(window.scene.nodes["br0"].pos())
-    window.link_tool.trigger()
+    window.tools.link.trigger()
     assert window.scene.tool.name == "link"
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
     qtbot.mouseMove(viewport, end)
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
     assert len(window.doc.topology.link_ids()) == 2
     assert window.scene.nodes["ns1"].pos() == QPointF(400, 400)  # drew, did not drag
-    window.ping_tool.trigger()
-    assert window.scene.tool.name == "ping" and not window.link_tool.isChecked()
-    window.ping_tool.trigger()
+    window.tools.ping.trigger()
+    assert window.scene.tool.name == "ping" and not window.tools.link.isChecked()
+    window.tools.ping.trigger()
     assert window.scene.tool.name == "select"
 
 
@@ -382,7 +383,7 @@ def test_escape_drops_a_half_drawn_link_and_returns_to_selecting(qtbot) -> None:
     window = opened(qtbot, "bridge-fixed")
     window.show()
     viewport = window.view.viewport()
-    window.link_tool.trigger()
+    window.tools.link.trigger()
     start = window.view.mapFromScene(window.scene.nodes["a"].pos())
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
     qtbot.mouseMove(viewport, start + QPoint(40, 40))
@@ -390,9 +391,9 @@ def test_escape_drops_a_half_drawn_link_and_returns_to_selecting(qtbot) -> None:
     assert len(lines) == 1  # the dashed line being drawn
     qtbot.keyClick(viewport, Qt.Key.Key_Escape)
     assert not [i for i in window.scene.items() if type(i).__name__ == "QGraphicsLineItem"]
-    assert window.scene.tool.name == "select" and not window.link_tool.isChecked()
+    assert window.scene.tool.name == "select" and not window.tools.link.isChecked()
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(40, 40))
     assert len(window.doc.topology.link_ids()) == 1  # nothing was made
-    window.ping_tool.trigger()
+    window.tools.ping.trigger()
     qtbot.keyClick(viewport, Qt.Key.Key_Escape)
-    assert window.scene.tool.name == "select" and not window.ping_tool.isChecked()
+    assert window.scene.tool.name == "select" and not window.tools.ping.isChecked()

@@ -206,7 +206,7 @@ def test_pings_from_the_canvas_stream_into_the_ping_panel(qtbot, helper) -> None
     panel.count.setValue(3)
     panel.interval.setValue(100)
     # The ping tool: click the source node, then the target node.
-    window.ping_tool.trigger()
+    window.tools.ping.trigger()
     view = window.view
     for name in ("left", "right"):
         point = view.mapFromScene(window.scene.nodes[name].pos())
@@ -214,13 +214,13 @@ def test_pings_from_the_canvas_stream_into_the_ping_panel(qtbot, helper) -> None
     assert len(panel.runs) == 1
     first = next(iter(panel.runs.values()))
     # Source, then the empty canvas: the address is asked for.
-    window.ask_address = lambda source: "10.10.0.2"  # type: ignore[method-assign]
+    window.live_control.ask_address = lambda source: "10.10.0.2"  # type: ignore[method-assign]
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
                      pos=view.mapFromScene(window.scene.nodes["left"].pos()))  # fmt: skip
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(0, 500))
     by_address = list(panel.runs.values())[-1]
     assert (by_address.source, by_address.target) == ("left", "10.10.0.2")
-    second = panel.runs[window.ping("right", "left")]  # two at once
+    second = panel.runs[window.live_control.ping("right", "left")]  # two at once
     qtbot.waitUntil(
         lambda: not any(run.running for run in (first, second, by_address)), timeout=10000
     )
@@ -243,7 +243,7 @@ def test_a_ping_until_stopped_ends_when_stopped(qtbot, helper) -> None:
     panel = window.ping_panel
     panel.count.setValue(0)  # until stopped
     panel.interval.setValue(100)
-    run = panel.runs[window.ping("left", "10.10.0.2")]
+    run = panel.runs[window.live_control.ping("left", "10.10.0.2")]
     qtbot.waitUntil(lambda: len(run.rtts) >= 3, timeout=5000)
     panel.stop_selected()
     qtbot.waitUntil(lambda: not run.running, timeout=5000)
@@ -257,12 +257,12 @@ def test_the_bridge_experiment_captured_and_animated(qtbot, helper, tmp_path) ->
     deploy(qtbot, window)
     capture = window.capture_panel
     capture.filter.setText("arp")
-    window.capture("br0", "p0")
-    window.capture("br0", None)  # the bridge device itself
+    window.live_control.capture("br0", "p0")
+    window.live_control.capture("br0", None)  # the bridge device itself
     qtbot.waitUntil(lambda: len(capture.active) == 2, timeout=5000)
     window.ping_panel.count.setValue(2)
     window.ping_panel.interval.setValue(200)
-    run = window.ping_panel.runs[window.ping("hub", "a")]
+    run = window.ping_panel.runs[window.live_control.ping("hub", "a")]
     qtbot.waitUntil(lambda: not run.running, timeout=10000)
     assert "100% packet loss" in "\n".join(run.lines)  # the pitfall
     qtbot.waitUntil(lambda: len(capture.model.packets) >= 3, timeout=5000)
@@ -290,7 +290,7 @@ def test_the_bridge_experiment_captured_and_animated(qtbot, helper, tmp_path) ->
     capture.pause_button.click()
     shown = len(capture.model.packets)
     window.ping_panel.count.setValue(1)
-    again = window.ping_panel.runs[window.ping("hub", "a")]
+    again = window.ping_panel.runs[window.live_control.ping("hub", "a")]
     qtbot.waitUntil(lambda: not again.running and bool(capture._held), timeout=10000)
     assert len(capture.model.packets) == shown
     saved = capture.save_pcap(tmp_path / "arp.pcap")
@@ -306,24 +306,24 @@ def test_the_bridge_experiment_captured_and_animated(qtbot, helper, tmp_path) ->
 
 def test_rates_and_the_forwarding_database_on_demand(qtbot, helper) -> None:
     window = live_window(qtbot, helper, "bridge-fixed")
-    before = {a.text(): a.isEnabled() for a in live_menu(window, "node", "br0").actions()}
+    before = {a.text(): a.isEnabled() for a in live_menu(window.live_control, window, "node", "br0").actions()}
     assert before["Forwarding database of br0… (deploy the lab first)"] is False
     deploy(qtbot, window)
     window.ping_panel.count.setValue(3)
     window.ping_panel.interval.setValue(200)
-    run = window.ping_panel.runs[window.ping("a", "hub")]
+    run = window.ping_panel.runs[window.live_control.ping("a", "hub")]
     qtbot.waitUntil(lambda: not run.running, timeout=10000)
     assert len(run.rtts) == 3
     rates = window.rates_panel
     window.scene.select(["br0"])  # selecting shows the selection's rates
     assert rates.choice.currentText() == "br0"
-    window.show_rates(("a", "eth0"))
+    window.live_control.show_rates(("a", "eth0"))
     assert rates.choice.currentText() == "a:eth0"
     qtbot.waitUntil(lambda: len(rates.history.get(("a", "eth0"), ())) >= 2, timeout=6000)
     assert any(rx > 0 or tx > 0 for _, rx, tx in rates.history[("a", "eth0")])
     assert rates.now.text().startswith("rx ")
     a_mac = helper.facts()["devices"]["a/eth0"]["mac"]
-    menu = {a.text(): a for a in live_menu(window, "node", "br0").actions() if a.text()}
+    menu = {a.text(): a for a in live_menu(window.live_control, window, "node", "br0").actions() if a.text()}
     assert {"Ping from br0…", "Capture on br0", "Capture on br0:p0", "Rates of br0:p0"} <= set(menu)
     menu["Forwarding database of br0…"].trigger()  # the bridge's own context menu
     dialog = next(d for d in window.findChildren(FdbDialog) if d.bridge == "br0")
@@ -340,7 +340,7 @@ def test_open_live_system_greys_what_is_not_nstopos(qtbot, helper, tmp_path) -> 
     window = live_window(qtbot, helper, "veth-namespaces")
     deploy(qtbot, window)
     helper.sandbox.run("ip", "netns", "add", "stranger")
-    window.open_live_system()
+    window.live_control.open_live_system()
     qtbot.waitUntil(lambda: "stranger" in window.doc.topology, timeout=10000)
     doc = window.doc
     assert {"left", "right", "stranger"} <= set(doc.topology.node_names())
@@ -375,11 +375,11 @@ def test_open_in_wireshark_hands_it_a_pcap_of_the_list(
     capture = window.capture_panel
     assert capture.wireshark_button.isEnabled()
     deploy(qtbot, window)
-    window.capture("left", "eth0")
+    window.live_control.capture("left", "eth0")
     qtbot.waitUntil(lambda: bool(capture.active), timeout=5000)
     window.ping_panel.count.setValue(2)
     window.ping_panel.interval.setValue(100)
-    run = window.ping_panel.runs[window.ping("left", "right")]
+    run = window.ping_panel.runs[window.live_control.ping("left", "right")]
     qtbot.waitUntil(lambda: not run.running and len(capture.model.packets) >= 4, timeout=10000)
     capture.wireshark_button.click()
     qtbot.waitUntil(record.exists, timeout=5000)
@@ -397,12 +397,12 @@ def test_opening_another_document_ends_the_previous_ones_probes(qtbot, helper) -
     deploy(qtbot, window)
     seen: list[tuple[float, str, dict]] = []
     window.connection.notification.connect(lambda m, p: seen.append((time.monotonic(), m, p)))
-    window.capture("left", "eth0")
+    window.live_control.capture("left", "eth0")
     qtbot.waitUntil(lambda: bool(window.capture_panel.active), timeout=5000)
     [capture_id] = window.capture_panel.active
     window.ping_panel.count.setValue(0)  # until stopped
     window.ping_panel.interval.setValue(100)
-    tag = window.ping("left", "right")
+    tag = window.live_control.ping("left", "right")
     run = window.ping_panel.runs[tag]
     qtbot.waitUntil(lambda: len(run.rtts) >= 2, timeout=5000)
     window._attach(Document.open(EXAMPLES / "loopback.yaml"))  # another document

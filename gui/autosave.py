@@ -1,0 +1,80 @@
+"""Autosaves: the unsaved text of the open document, written every 30 s to a file of
+its own, removed when the document is saved, discarded or closed. Each file names the
+editor process that wrote it, so crash recovery offers only autosaves whose editor is
+gone (one still running, or one that closed normally, leaves nothing to recover)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import re
+from pathlib import Path
+
+HEADER = re.compile(r"# nstopo autosave of .* \(editor pid (\d+)\)")
+_untitled = itertools.count(1)
+
+
+def autosave_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "nstopo" / "autosave"
+
+
+class Autosave:
+    """The autosave file of one document (its name is fixed at the first write, so a
+    renamed lab does not leave its old autosave behind)."""
+
+    def __init__(self, path: Path | None, lab: str) -> None:
+        key = str(path.resolve()) if path else f"untitled-{os.getpid()}-{next(_untitled)}"
+        digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+        self.file = autosave_dir() / f"{lab}-{digest}.yaml"
+        self.origin = path
+
+    def write(self, text: str) -> None:
+        """Atomically: a failed write (disk full) leaves the previous autosave whole.
+        Raises OSError."""
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        header = (
+            f"# nstopo autosave of {self.origin or 'an unsaved lab'} (editor pid {os.getpid()})\n"
+        )
+        tmp = self.file.with_name(f".{self.file.name}.tmp")
+        try:
+            tmp.write_text(header + text, encoding="utf-8")
+            tmp.replace(self.file)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def drop(self) -> None:
+        # A folder that became read-only keeps it: it is offered at the next start.
+        with contextlib.suppress(OSError):
+            self.file.unlink(missing_ok=True)
+
+
+def recoverable() -> list[Path]:
+    """Autosaves left by an editor that did not close normally (its process is gone)."""
+    folder = autosave_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.yaml") if not _writer_alive(p))
+
+
+def _writer_alive(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as stream:
+            found = HEADER.match(stream.readline())
+    except (OSError, UnicodeDecodeError):
+        return False
+    if found is None:
+        return False  # an older autosave without its editor's pid
+    pid = int(found.group(1))
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
