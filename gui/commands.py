@@ -80,8 +80,7 @@ class Remove(Command):
 
     def backward(self) -> None:
         topo = self.doc.topology
-        for index, name, value, uid in self.nodes:  # the same nodes again, in their place
-            topo.add_node(name, value, index, uid)
+        topo.restore_nodes(self.nodes)  # the same nodes again, in their place
         for index, lid, link in self.links:
             topo.add_link(link, lid, index)
 

@@ -113,7 +113,7 @@ class Inspector(QWidget):
             self._line("subnet", topo.subnet or "", self._apply_lab)
         elif subject[0] == "node" and subject[1] in topo:
             self._node_form(subject[1])
-        elif subject[0] == "link" and subject[1] in topo.link_ids():
+        elif subject[0] == "link" and topo.has_link(subject[1]):
             self._link_form(subject[1])
         else:
             self.show_subject(None)

@@ -177,7 +177,7 @@ class LiveOverlay(QObject):
 
     def _update_link(self, lid: str, item: LinkItem, pending: bool) -> None:
         topo = self.scene.doc.topology
-        if lid not in topo.link_ids():
+        if not topo.has_link(lid):
             return
         link = topo.link(lid)
         keys = [interface_key(topo, ep.node, ep.interface) for ep in link.endpoints]

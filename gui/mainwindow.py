@@ -213,6 +213,8 @@ class MainWindow(QMainWindow):
 
     def _group_docks(self) -> None:
         docks = self._docks
+        commands = docks["Commands"]  # its tab brought to the front: the current commands
+        commands.visibilityChanged.connect(lambda shown: shown and self.commands.catch_up())
         self.tabifyDockWidget(docks["History"], docks["Live"])
         self.tabifyDockWidget(docks["Problems"], docks["Commands"])
         self.tabifyDockWidget(docks["Problems"], docks["Capture"])

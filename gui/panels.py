@@ -105,11 +105,16 @@ class CommandsPanel(QPlainTextEdit):
         """Planning a big lab takes a while: only while the panel is on screen (a tab
         behind another catches up when it is shown)."""
         self._stale = True
-        if self.isVisible():
+        # A dock behind another tab is moved off screen, not hidden: isVisible() is true.
+        if self.isVisible() and not self.visibleRegion().isEmpty():
             self._show_commands()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.catch_up()
+
+    def catch_up(self) -> None:
+        """Its tab came to the front: the commands of the document as it is now."""
         if self._stale:
             self._show_commands()
 

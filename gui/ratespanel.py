@@ -49,7 +49,7 @@ class RatesPanel(QWidget):
     def label(self, key: InterfaceKey) -> str:
         owner = self.session.owners.get(key)
         topo = self.session.doc.topology
-        if isinstance(owner, LinkEnd) and owner.link_id in topo.link_ids():
+        if isinstance(owner, LinkEnd) and topo.has_link(owner.link_id):
             return topo.link(owner.link_id).endpoints[owner.end].short
         if isinstance(owner, NodeDevice):
             return owner.node

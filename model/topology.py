@@ -187,6 +187,21 @@ class Topology:
             self._reorder(order)
         self._notify(Change("node-added", name))
 
+    def restore_nodes(self, entries: list[tuple[int, str, Node, int]]) -> None:
+        """Put removed nodes back, each (index, name, value, uid) at its index of the
+        node order (undo of a delete): one reordering for all of them."""
+        for _, name, _, _ in entries:
+            if name in self._graph:
+                raise TopologyError(f'a node named "{name}" already exists')
+        order = self.node_names()
+        for index, name, value, uid in sorted(entries, key=lambda entry: entry[0]):
+            self._graph.add_node(name, value=value, uid=uid)
+            order.insert(index, name)
+        if order != self.node_names():
+            self._reorder(order)
+        for _, name, _, _ in entries:
+            self._notify(Change("node-added", name))
+
     def _reorder(self, order: list[str]) -> None:
         graph = nx.MultiGraph()
         graph.add_nodes_from((n, self._graph.nodes[n]) for n in order)
@@ -252,6 +267,9 @@ class Topology:
 
     def link_ids(self) -> list[str]:
         return list(self._links)
+
+    def has_link(self, link_id: str) -> bool:
+        return link_id in self._links
 
     def link_ids_of(self, node: str) -> list[str]:
         return [lid for lid, ends in self._links.items() if node in ends]

@@ -14,7 +14,7 @@ from nstopo.model.types import BridgeNode, NetnsNode
 from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QDropEvent, QImage, QMouseEvent, QPainter, QPalette
+from PySide6.QtGui import QAction, QColor, QDropEvent, QImage, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
 
 
@@ -42,6 +42,15 @@ def drop(window: MainWindow, kind: str, at: QPoint) -> None:
         Qt.KeyboardModifier.NoModifier,
     )
     window.view.dropEvent(event)
+
+
+def menu_action(window: MainWindow, menu: str, text: str) -> QAction:
+    for top in window.menuBar().actions():
+        if top.text().replace("&", "") == menu:
+            for action in top.menu().actions():
+                if action.text().replace("&", "").startswith(text):
+                    return action
+    raise AssertionError(f"no {menu} → {text} in the menus")
 
 
 def snapshot(doc: Document):
@@ -292,8 +301,9 @@ def test_copy_paste_through_the_clipboard_renames_and_keeps_inner_links(qtbot) -
     window = opened(qtbot, "bridge-fixed")
     before = snapshot(window.doc)
     window.scene.select(["hub", "br0", "a"])
-    window.copy()
-    window.paste()
+    # The real menu actions: triggered(checked) once reached paste() as its data (False).
+    menu_action(window, "Edit", "Copy").trigger()
+    menu_action(window, "Edit", "Paste").trigger()
     topo = window.doc.topology
     assert {"hub-2", "br0-2", "a-2"} <= set(topo.node_names())
     assert topo.node("br0-2").namespace == "hub-2"  # references follow the new names
@@ -307,6 +317,9 @@ def test_copy_paste_through_the_clipboard_renames_and_keeps_inner_links(qtbot) -
     assert sorted(window.scene.selected_names()[0]) == ["a-2", "br0-2", "hub-2"]
     window.doc.undo.undo()
     assert window.doc.topology == before
+    window.scene.select(["a"])
+    menu_action(window, "Edit", "Duplicate").trigger()
+    assert "a-2" in window.doc.topology and window.scene.selected_names()[0] == ["a-2"]
 
 
 def test_the_canvas_follows_the_desktop_into_dark_and_back(qtbot) -> None:

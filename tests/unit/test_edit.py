@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from nstopo.model.edit import IllegalLink, new_link
+from nstopo.model.edit import IllegalLink, new_link, new_node_name, node_problem, pasted
 from nstopo.model.topology import Topology
-from nstopo.model.types import BridgeNode, HostNode, NetnsNode, TapNode
+from nstopo.model.types import BridgeNode, Endpoint, HostNode, Link, NetnsNode, TapNode
 from nstopo.model.validate import validate
 from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES
@@ -56,3 +56,54 @@ def test_illegal_links_say_why() -> None:
         new_link(topo, "a", "tap0")
     with pytest.raises(IllegalLink, match="loop the bridge onto itself"):
         new_link(topo, "br0", "br0")
+
+
+def test_new_node_names_count_like_the_kernel_and_skip_taken_ones() -> None:
+    topo = Topology("t")
+    assert new_node_name(topo, "netns") == "ns1"
+    assert new_node_name(topo, "bridge") == "br0"
+    topo.add_node("ns1", NetnsNode())
+    topo.add_node("ns2", NetnsNode())
+    topo.add_node("br0", BridgeNode())
+    assert new_node_name(topo, "netns") == "ns3"
+    assert new_node_name(topo, "bridge") == "br1"
+    assert (new_node_name(topo, "tap"), new_node_name(topo, "tun")) == ("tap0", "tun0")
+    assert new_node_name(topo, "host") == "host"
+
+
+def test_there_is_one_host() -> None:
+    topo = Topology("t")
+    assert node_problem(topo, "host") is None
+    topo.add_node("host", HostNode())
+    assert node_problem(topo, "host") == "there is one host namespace, and it is already drawn"
+    assert node_problem(topo, "netns") is None
+
+
+def test_pasted_nodes_get_free_names_and_their_references_follow() -> None:
+    topo = Topology("t")
+    topo.add_node("hub", NetnsNode(position=(0.0, 0.0)))
+    topo.add_node("hub-2", NetnsNode())
+    topo.add_node("host", HostNode())
+    part = Topology("t")
+    part.add_node("hub", NetnsNode(position=(10.0, 20.0)))
+    part.add_node("br0", BridgeNode(namespace="hub"))
+    part.add_node("tap0", TapNode(namespace="hub", bridge="br0"))
+    part.add_node("host", HostNode())
+    part.add_node("a", NetnsNode())
+    part.add_link(Link((Endpoint("a", "eth0"), Endpoint("br0", "p-a"))))
+    part.add_link(Link((Endpoint("a", "eth1"), Endpoint("host", "veth0"))))
+    nodes, links = pasted(topo, part)
+    named = dict(nodes)
+    assert list(named) == ["hub-3", "br0", "tap0", "a"]  # hub and hub-2 are taken; one host
+    assert named["hub-3"].position == (50.0, 60.0)
+    assert named["br0"] == BridgeNode(namespace="hub-3", position=(40.0, 40.0))
+    assert (named["tap0"].namespace, named["tap0"].bridge) == ("hub-3", "br0")
+    assert links == [Link((Endpoint("a", "eth0"), Endpoint("br0", "p-a")))]  # not to host
+    for name, value in nodes:
+        topo.add_node(name, value)
+    for link in links:
+        topo.add_link(link)
+    assert [p for p in validate(topo) if p.is_error] == []
+    again, _ = pasted(topo, part)
+    assert [n for n, _ in again] == ["hub-4", "br0-2", "tap0-2", "a-2"]
+    assert dict(again)["tap0-2"].bridge == "br0-2"

@@ -147,3 +147,24 @@ def test_reinserting_at_an_index_restores_the_exact_order(topo: Topology) -> Non
         topo.add_link(link, lid, position)
     assert topo == before
     assert topo.node_names() == ["hub", "br0", "a"] and topo.link_ids() == ["l1", "l2"]
+
+
+def test_restoring_removed_nodes_puts_each_back_in_its_place_as_itself(topo: Topology) -> None:
+    topo.add_node("b", NetnsNode())
+    before = topo.copy()
+    gone = [(topo.node_index(n), n, topo.node(n), topo.node_uid(n)) for n in ("hub", "b")]
+    links = [(topo.link_index(lid), lid, topo.link(lid)) for lid in topo.link_ids()]
+    for _, name, _, _ in gone:
+        topo.remove_node(name)
+    heard: list[ChangeSet] = []
+    topo.observe(heard.append)
+    with topo.batch():
+        topo.restore_nodes(gone)
+        for index, lid, link in links:
+            if lid not in topo.link_ids():
+                topo.add_link(link, lid, index)
+    assert topo == before and topo.node_names() == ["hub", "br0", "a", "b"]
+    assert [topo.node_uid(n) for n in ("hub", "b")] == [uid for *_, uid in gone]
+    assert len(heard) == 1 and heard[0].keys("node-added") == ["hub", "b"]
+    with pytest.raises(TopologyError, match="already exists"):
+        topo.restore_nodes(gone)

@@ -1,0 +1,197 @@
+"""Saving from the real window never fails or loses an edit: the issue's sequence,
+refusals of the system (a file size limit, as a full disk refuses), a clean quit and a
+crash, and the edits of a big lab reaching the canvas once per command."""
+
+from __future__ import annotations
+
+import re
+import resource
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nstopo.gui.autosave import autosave_dir, recoverable
+from nstopo.gui.document import Document
+from nstopo.gui.mainwindow import MainWindow
+from nstopo.model.yamlfile import load
+from nstopo.resources import EXAMPLES
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QAction, QMouseEvent
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+
+
+def menu_action(window: MainWindow, menu: str, text: str) -> QAction:
+    """The action a user clicks: found in the window's menu bar by its words."""
+    for top in window.menuBar().actions():
+        if top.text().replace("&", "") == menu:
+            for action in top.menu().actions():
+                if action.text().replace("&", "").startswith(text):
+                    return action
+    raise AssertionError(f"no {menu} → {text} in the menus")
+
+
+def open_copy(qtbot, tmp_path: Path, example: str, answer=QMessageBox.StandardButton.Discard):
+    path = tmp_path / "labs" / f"{example}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text((EXAMPLES / f"{example}.yaml").read_text())
+    window = MainWindow(Document.open(path))
+    window.ask_unsaved = lambda name: answer  # type: ignore[method-assign]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, path
+
+
+def messages(window: MainWindow, title: str) -> list[str]:
+    return [box.text() for box in window.findChildren(QMessageBox) if box.windowTitle() == title]
+
+
+@contextmanager
+def files_limited_to(size: int) -> Iterator[None]:
+    """Writing past `size` bytes fails with EFBIG, as a full disk fails with ENOSPC
+    (both outside nstopo; root ignores permissions, so a mode would not refuse)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the process is killed
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+def test_saving_after_the_autosave_took_the_text_of_a_removed_link(qtbot, tmp_path) -> None:
+    """The issue's sequence in the window: remove link 0, autosave, Ctrl+S."""
+    window, path = open_copy(qtbot, tmp_path, "container-bridge")
+    first = window.doc.topology.link_ids()[0]
+    window.scene.select([], [first])
+    menu_action(window, "Edit", "Delete").trigger()
+    assert window.write_autosave() and window.autosave_path().exists()
+    window.commands.catch_up()  # the commands panel read the document too
+    menu_action(window, "File", "Save").trigger()
+    assert not window.doc.dirty and messages(window, "Cannot save") == []
+    assert len(load(path).topology.link_ids()) == 2
+    assert "# the containers' gateway" in path.read_text()
+    assert not window.autosave_path().exists()  # saved: nothing left to recover
+    # Again: another edit, autosave, save.
+    window.scene.select(["c2"])
+    menu_action(window, "Edit", "Delete").trigger()
+    window.write_autosave()
+    menu_action(window, "File", "Save").trigger()
+    assert load(path).topology.node_names() == ["router", "cbr0", "c1", "far"]
+
+
+def test_a_save_the_system_refuses_is_told_and_keeps_the_work(qtbot, tmp_path) -> None:
+    window, path = open_copy(qtbot, tmp_path, "container-bridge", QMessageBox.StandardButton.Save)
+    original = path.read_text()
+    window.scene.select(["c1"])
+    menu_action(window, "Edit", "Delete").trigger()
+    assert window.write_autosave()
+    autosaved = window.autosave_path().read_text()
+    with files_limited_to(200):  # smaller than the file
+        menu_action(window, "File", "Save").trigger()
+        [told] = messages(window, "Cannot save")
+        assert re.fullmatch(
+            rf"Cannot save {re.escape(str(path))}: file too large\. Nothing was written and "
+            "your changes are still open; free some space, or save somewhere else\\.",
+            told,
+        )
+        assert window.doc.dirty and window.windowTitle().startswith("container-bridge.yaml*")
+        assert path.read_text() == original  # the file as it was, no half-written text
+        window.scene.select(["c2"])
+        menu_action(window, "Edit", "Delete").trigger()
+        assert not window.write_autosave()  # fails, told once, and the old one is kept
+        assert window.autosave_path().read_text() == autosaved
+        assert len(messages(window, "Autosave failed")) == 1
+        assert not window.write_autosave() and len(messages(window, "Autosave failed")) == 1
+        assert window.close() is False  # Save was answered and failed: the window stays
+        assert window.isVisible() and window.doc.dirty
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temporary left
+    menu_action(window, "File", "Save").trigger()  # room again
+    assert not window.doc.dirty
+    assert load(path).topology.node_names() == ["router", "cbr0", "far"]
+
+
+def test_a_clean_quit_leaves_no_autosave_and_a_crash_leaves_one(qtbot, tmp_path) -> None:
+    window, _ = open_copy(qtbot, tmp_path, "veth-namespaces")
+    window.scene.add_node_at("netns", QPointF(0, 300))
+    window.write_autosave()
+    # The lab renamed after the autosave was written (its file name holds the lab's).
+    window.scene.clearSelection()
+    name = window.inspector.findChild(QLineEdit, "name")
+    name.setText("renamed-lab")
+    name.editingFinished.emit()
+    assert window.doc.topology.name == "renamed-lab"
+    window.write_autosave()
+    assert len(list(autosave_dir().glob("*.yaml"))) == 1
+    menu_action(window, "File", "Quit").trigger()  # Discard is answered
+    assert not window.isVisible()
+    assert list(autosave_dir().glob("*.yaml")) == [] and recoverable() == []
+
+    crashed, _ = open_copy(qtbot, tmp_path, "bridge-fixed")
+    crashed.scene.add_node_at("netns", QPointF(0, 300))
+    crashed.write_autosave()
+    saved = crashed.autosave_path()
+    assert recoverable() == []  # its editor still runs
+    dead = subprocess.Popen(["true"])  # a process that has ended: its pid is nobody's now
+    dead.wait()
+    text = saved.read_text()
+    saved.write_text(re.sub(r"pid \d+", f"pid {dead.pid}", text, count=1))  # as after a crash
+    assert recoverable() == [saved]
+    edited = crashed.doc.topology.copy()
+    crashed.recover(saved)
+    assert crashed.doc.topology == edited and crashed.doc.path is None
+
+
+def drag(window: MainWindow, name: str, by: QPointF) -> None:
+    view = window.view
+    at = QPointF(view.mapFromScene(window.scene.nodes[name].sceneBoundingRect().center()))
+
+    def send(kind: QEvent.Type, where: QPointF) -> None:
+        left = Qt.MouseButton.LeftButton
+        button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else left
+        buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else left
+        event = QMouseEvent(kind, where, view.viewport().mapToGlobal(where), button, buttons,
+                            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+        QApplication.sendEvent(view.viewport(), event)
+
+    send(QEvent.Type.MouseButtonPress, at)
+    for step in range(1, 5):
+        send(QEvent.Type.MouseMove, at + by * (step / 4))
+    send(QEvent.Type.MouseButtonRelease, at + by)
+
+
+def test_one_command_is_one_change_set_and_a_move_does_not_revalidate(qtbot, tmp_path) -> None:
+    window, _ = open_copy(qtbot, tmp_path, "container-bridge")
+    edited, validated = [], []
+    window.doc.edited.connect(edited.append)
+    window.doc.problemsChanged.connect(lambda: validated.append(1))
+    window.scene.select(["c1", "c2", "far"])
+    items = dict(window.scene.nodes)
+    drag(window, "c1", QPointF(80, 40))
+    qtbot.wait(20)
+    assert window.doc.undo.count() == 1 and len(edited) == 1
+    assert sorted(edited[0].keys("node-changed")) == ["c1", "c2", "far"]
+    assert edited[0].positions_only
+    assert validated == []  # moving changes nothing validation reads
+    # A rename reaches the canvas as one change: the items stay, one is renamed.
+    window.scene.select(["cbr0"])
+    name = window.inspector.findChild(QLineEdit, "name")
+    name.setText("docker0")
+    name.editingFinished.emit()
+    qtbot.wait(20)
+    assert len(edited) == 2 and len(validated) == 1
+    assert window.scene.nodes["docker0"] is items["cbr0"] and items["cbr0"].name == "docker0"
+    assert all(window.scene.nodes[n] is items[n] for n in ("router", "c1", "c2", "far"))
+    # Deleting a node with its link: one change set, validated once.
+    window.scene.select(["c2"])
+    menu_action(window, "Edit", "Delete").trigger()
+    qtbot.wait(20)
+    assert len(edited) == 3 and [c.kind for c in edited[2]] == ["link-removed", "node-removed"]
+    assert len(validated) == 2
+    menu_action(window, "Edit", "Undo").trigger()
+    qtbot.wait(20)
+    assert len(edited) == 4 and window.doc.topology.node_names()[3] == "c2"
+    assert window.scene.nodes["c2"].links  # its link came back onto the canvas too
