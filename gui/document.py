@@ -41,6 +41,7 @@ class Document(QObject):
         self.foreign_nodes: set[str] = set()
         self.foreign_links: set[str] = set()
         self._problems: list[Problem] | None = None
+        self._known: list[Problem] | None = None  # the next command's, checked before it
         self._revalidate = QTimer(self)  # once per event-loop turn, however many edits
         self._revalidate.setSingleShot(True)
         self._revalidate.setInterval(0)
@@ -60,13 +61,19 @@ class Document(QObject):
 
     def _relay(self, changes: ChangeSet) -> None:
         if not changes.positions_only:
-            self._problems = None  # computed again on first use
+            self._problems, self._known = self._known, None  # else computed on first use
             self._revalidate.start()
         self.edited.emit(changes)
         self.changed.emit()
 
-    def push(self, command: QUndoCommand) -> None:
-        self.undo.push(command)
+    def push(self, command: QUndoCommand, problems: list[Problem] | None = None) -> None:
+        """`problems`: the validation of the document as the command leaves it, when
+        the caller has just computed it (the inspector checks an edit first)."""
+        self._known = problems
+        try:
+            self.undo.push(command)
+        finally:
+            self._known = None
 
     @property
     def dirty(self) -> bool:

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from nstopo.model.names import interface_name_problem, namespace_name_problem
+from nstopo.model.problems import Problem
 from nstopo.model.types import (
     BridgeNode,
     Endpoint,
@@ -83,6 +84,7 @@ class Inspector(QWidget):
         self.doc = doc
         self.subject: tuple[str, str] | None = None  # ("node", name) | ("link", id) | None
         self.fields: dict[str, QWidget] = {}
+        self.checked: list[Problem] | None = None
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d93025;")
@@ -203,7 +205,7 @@ class Inspector(QWidget):
         candidate.set_lab(name=name, subnet=subnet)
         if self._refused(candidate, ("name",), ("subnet",)):
             return
-        self.doc.push(SetLab(self.doc, name, subnet))
+        self.doc.push(SetLab(self.doc, name, subnet), self.checked)
 
     def _apply_node(self) -> None:
         assert self.subject is not None
@@ -242,7 +244,7 @@ class Inspector(QWidget):
         candidate.set_node(name, new)
         if self._refused(candidate, ("nodes", name)):
             return
-        self.doc.push(SetNode(self.doc, name, new))
+        self.doc.push(SetNode(self.doc, name, new), self.checked)
 
     def _rename(self, old: str, new: str, value: Any) -> None:
         device = isinstance(value, BridgeNode | TapNode | TunNode)
@@ -287,12 +289,13 @@ class Inspector(QWidget):
         index = self.doc.topology.link_index(lid)
         if self._refused(candidate, ("links", index)):
             return
-        self.doc.push(SetLink(self.doc, lid, new))
+        self.doc.push(SetLink(self.doc, lid, new), self.checked)
 
     def _refused(self, candidate: Any, *paths: tuple) -> bool:
         """Refuse an edit that adds an error about this item; show why."""
         before = {p.message for p in self.doc.problems() if p.is_error}
-        for problem in validate(candidate):
+        self.checked = validate(candidate)  # the document's problems once it is applied
+        for problem in self.checked:
             if (
                 problem.is_error
                 and problem.message not in before

@@ -474,10 +474,18 @@ class EditorScene(QGraphicsScene):
         return nodes, links
 
     def select(self, nodes: Sequence[str], links: Sequence[str] = ()) -> None:
-        self.clearSelection()
-        for name in nodes:
-            if name in self.nodes:
-                self.nodes[name].setSelected(True)
-        for lid in links:
-            if lid in self.links:
-                self.links[lid].setSelected(True)
+        """Select these items: one selectionChanged for all of them, not one per item."""
+        before = self.selectedItems()
+        self.blockSignals(True)
+        try:
+            self.clearSelection()
+            for name in nodes:
+                if name in self.nodes:
+                    self.nodes[name].setSelected(True)
+            for lid in links:
+                if lid in self.links:
+                    self.links[lid].setSelected(True)
+        finally:
+            self.blockSignals(False)
+        if self.selectedItems() != before:
+            self.selectionChanged.emit()

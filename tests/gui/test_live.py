@@ -22,7 +22,8 @@ from nstopo.model.types import Endpoint, Link, replace
 from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QAction, QColor, QContextMenuEvent
+from PySide6.QtWidgets import QApplication
 from sandbox import needs_root
 
 pytestmark = needs_root
@@ -35,6 +36,18 @@ def live_window(qtbot, helper: RunningHelper, example: str) -> MainWindow:
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.connection.is_ready, timeout=10000)
     return window
+
+
+def context_menu(window: MainWindow, node: str) -> dict[str, QAction]:
+    """Right-click on the node in the canvas: the items of the menu that pops up."""
+    view = window.view
+    at = view.mapFromScene(window.scene.nodes[node].sceneBoundingRect().center())
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, view.viewport().mapToGlobal(at))
+    QApplication.sendEvent(view.viewport(), event)
+    menu = window.live_control.menu
+    assert menu is not None and menu.isVisible()
+    menu.close()
+    return {action.text(): action for action in menu.actions() if action.text()}
 
 
 def deploy(qtbot, window: MainWindow) -> None:
@@ -257,8 +270,10 @@ def test_the_bridge_experiment_captured_and_animated(qtbot, helper, tmp_path) ->
     deploy(qtbot, window)
     capture = window.capture_panel
     capture.filter.setText("arp")
-    window.live_control.capture("br0", "p0")
-    window.live_control.capture("br0", None)  # the bridge device itself
+    # A right-click on br0 in the canvas, and the menu's items (QAction.triggered's
+    # `checked` once reached the handler as the node: "Cannot capture on False:p0").
+    context_menu(window, "br0")["Capture on br0:p0"].trigger()
+    context_menu(window, "br0")["Capture on br0"].trigger()  # the bridge device itself
     qtbot.waitUntil(lambda: len(capture.active) == 2, timeout=5000)
     window.ping_panel.count.setValue(2)
     window.ping_panel.interval.setValue(200)
@@ -306,7 +321,10 @@ def test_the_bridge_experiment_captured_and_animated(qtbot, helper, tmp_path) ->
 
 def test_rates_and_the_forwarding_database_on_demand(qtbot, helper) -> None:
     window = live_window(qtbot, helper, "bridge-fixed")
-    before = {a.text(): a.isEnabled() for a in live_menu(window.live_control, window, "node", "br0").actions()}
+    before = {
+        a.text(): a.isEnabled()
+        for a in live_menu(window.live_control, window, "node", "br0").actions()
+    }
     assert before["Forwarding database of br0… (deploy the lab first)"] is False
     deploy(qtbot, window)
     window.ping_panel.count.setValue(3)
@@ -317,13 +335,19 @@ def test_rates_and_the_forwarding_database_on_demand(qtbot, helper) -> None:
     rates = window.rates_panel
     window.scene.select(["br0"])  # selecting shows the selection's rates
     assert rates.choice.currentText() == "br0"
+    context_menu(window, "br0")["Rates of br0:p0"].trigger()
+    assert rates.choice.currentText() == "br0:p0"
     window.live_control.show_rates(("a", "eth0"))
     assert rates.choice.currentText() == "a:eth0"
     qtbot.waitUntil(lambda: len(rates.history.get(("a", "eth0"), ())) >= 2, timeout=6000)
     assert any(rx > 0 or tx > 0 for _, rx, tx in rates.history[("a", "eth0")])
     assert rates.now.text().startswith("rx ")
     a_mac = helper.facts()["devices"]["a/eth0"]["mac"]
-    menu = {a.text(): a for a in live_menu(window.live_control, window, "node", "br0").actions() if a.text()}
+    menu = {
+        a.text(): a
+        for a in live_menu(window.live_control, window, "node", "br0").actions()
+        if a.text()
+    }
     assert {"Ping from br0…", "Capture on br0", "Capture on br0:p0", "Rates of br0:p0"} <= set(menu)
     menu["Forwarding database of br0…"].trigger()  # the bridge's own context menu
     dialog = next(d for d in window.findChildren(FdbDialog) if d.bridge == "br0")
