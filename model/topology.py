@@ -85,6 +85,7 @@ class Topology:
         self._subnet = subnet
         self._graph = nx.MultiGraph()
         self._links: dict[str, tuple[str, str]] = {}  # id -> graph edge ends, in order
+        self._link_values: dict[str, Link] = {}  # id -> link, read without the graph
         self._ids = itertools.count()
         self._observers: list[Observer] = []
         self._batch: list[Change] | None = None  # changes held back until the batch ends
@@ -242,9 +243,13 @@ class Topology:
         for lid, (u, v) in list(self._links.items()):
             ends = (new if u == old else u, new if v == old else v)
             self._links[lid] = ends
-            link = self._graph.edges[(*ends, lid)]["value"]
+            link = self._link_values[lid]
+            if old not in (u, v):
+                continue
             eps = tuple(replace(e, node=new) if e.node == old else e for e in link.endpoints)
-            self._graph.edges[(*ends, lid)]["value"] = replace(link, endpoints=eps)
+            self._graph.edges[(*ends, lid)]["value"] = self._link_values[lid] = replace(
+                link, endpoints=eps
+            )
         for name, value in list(self.nodes()):
             changes = {
                 attr: new for attr in ("namespace", "bridge") if getattr(value, attr, None) == old
@@ -256,14 +261,14 @@ class Topology:
     # -- links -----------------------------------------------------------------
     def link(self, link_id: str) -> Link:
         try:
-            u, v = self._links[link_id]
+            return self._link_values[link_id]
         except KeyError:
             raise KeyError(f'no link with id "{link_id}"') from None
-        return self._graph.edges[u, v, link_id]["value"]
 
     def links(self) -> Iterator[tuple[str, Link]]:
+        values = self._link_values
         for lid in self._links:
-            yield lid, self.link(lid)
+            yield lid, values[lid]
 
     def link_ids(self) -> list[str]:
         return list(self._links)
@@ -292,6 +297,7 @@ class Topology:
             raise TopologyError(f'a link with id "{link_id}" already exists')
         self._graph.add_edge(a, b, key=link_id, value=link)
         self._links[link_id] = (a, b)
+        self._link_values[link_id] = link
         if index is not None and index < len(self._links) - 1:
             items = [(k, v) for k, v in self._links.items() if k != link_id]
             items.insert(index, (link_id, (a, b)))
@@ -312,6 +318,7 @@ class Topology:
         else:
             u, v = self._links[link_id]
             self._graph.edges[u, v, link_id]["value"] = link
+        self._link_values[link_id] = link
         self._notify(Change("link-changed", link_id))
 
     def update_link(self, link_id: str, **changes: object) -> None:
@@ -325,6 +332,7 @@ class Topology:
 
     def _remove_edge(self, link_id: str) -> None:
         u, v = self._links.pop(link_id)
+        del self._link_values[link_id]
         self._graph.remove_edge(u, v, key=link_id)
 
     # -- queries ---------------------------------------------------------------
