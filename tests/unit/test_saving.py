@@ -12,6 +12,7 @@ import yaml
 from conftest import EXAMPLE_FILES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nstopo.model.containerlab import export_containerlab
 from nstopo.model.edit import IllegalLink, new_link
 from nstopo.model.topology import Topology
 from nstopo.model.types import BridgeNode, Endpoint, Link, NetnsNode, replace
@@ -102,6 +103,7 @@ def test_every_example_means_the_same_to_yaml_1_1_readers(example_file: Path) ->
     same_meaning_to_yaml_1_1(example_file.read_text())
     loaded = load(example_file)
     same_meaning_to_yaml_1_1(dumps(loaded.topology))  # a fresh save
+    same_meaning_to_yaml_1_1(export_containerlab(loaded.topology))  # the other YAML written
 
 
 # -- random edit sequences -------------------------------------------------------------------
