@@ -8,6 +8,7 @@ validating the whole lab is what costs."""
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from nstopo.model.problems import Problem
@@ -20,6 +21,14 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 class SaveError(Exception):
     """A save that failed for a reason outside nstopo, in one sentence for the user."""
+
+
+def _advice(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free some space, or save somewhere else"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "save somewhere you may write to"
+    return "save somewhere else"
 
 
 class Document(QObject):
@@ -90,10 +99,9 @@ class Document(QObject):
         try:
             self.loaded = save(self.topology, target, self.loaded)
         except OSError as exc:
-            reason = exc.strerror or str(exc)
             raise SaveError(
-                f"Cannot save {target}: {reason.lower()}. Nothing was written and your "
-                "changes are still open; free some space, or save somewhere else."
+                f"Cannot save {target}: {(exc.strerror or str(exc)).lower()}. Nothing was "
+                f"written and your changes are still open; {_advice(exc)}."
             ) from None
         if target != self.path:
             self.path = target
