@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import yaml
-from conftest import EXAMPLE_FILES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nstopo.model.containerlab import export_containerlab
@@ -19,6 +18,8 @@ from nstopo.model.types import BridgeNode, Endpoint, Link, NetnsNode, replace
 from nstopo.model.yamlfile import dumps, load, parse_text, save
 from nstopo.resources import EXAMPLES
 from ruamel.yaml import YAML
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
 
 
 def renumbered(topo: Topology) -> Topology:
