@@ -60,6 +60,7 @@ class LiveSession(QObject):
         self._plan_timer.setInterval(PLAN_DELAY_MS)
         self._plan_timer.timeout.connect(self.request_plan)
         doc.edited.connect(self._document_changed)
+        doc.problemsChanged.connect(self.changed)
         connection.notification.connect(self._notified)
         connection.ready.connect(self.resync)
         connection.lost.connect(self._lost)
@@ -72,6 +73,7 @@ class LiveSession(QObject):
         if self._counting is not None:
             self.connection.call("counters.unsubscribe")
         self.doc.edited.disconnect(self._document_changed)
+        self.doc.problemsChanged.disconnect(self.changed)
         self.connection.notification.disconnect(self._notified)
         self.connection.ready.disconnect(self.resync)
         self.connection.lost.disconnect(self._lost)
@@ -125,7 +127,8 @@ class LiveSession(QObject):
             return
         if self.running:
             self._plan_timer.start()
-        self.changed.emit()
+        # `changed` follows with the document's problemsChanged (once per event-loop
+        # turn): the panels listening read the validation, which is computed then.
 
     def _lost(self) -> None:
         self._counting = None

@@ -449,10 +449,11 @@ def test_a_document_with_errors_cannot_be_deployed_until_fixed(qtbot, helper) ->
     qtbot.waitUntil(panel.deploy_button.isEnabled, timeout=5000)
     clash = Link((Endpoint("left", "eth0"), Endpoint("right", "eth1")))  # left has an eth0
     window.doc.push(AddLink(window.doc, clash))
-    assert not panel.deploy_button.isEnabled()
+    # The panel follows the validation, which runs once in the next event-loop turn.
+    qtbot.waitUntil(lambda: not panel.deploy_button.isEnabled(), timeout=1000)
     assert "has errors (see Problems)" in panel.status.text()
     window.doc.undo.undo()
-    assert panel.deploy_button.isEnabled()
+    qtbot.waitUntil(panel.deploy_button.isEnabled, timeout=1000)
     assert helper.facts()["namespaces"] == []  # nothing was tried
     window.close()
 
