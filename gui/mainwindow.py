@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.show_document(doc or Document())
         self.autosave = QTimer(self)
         self.autosave.setInterval(30_000)
-        self.autosave.timeout.connect(self.write_autosave)
+        self.autosave.timeout.connect(self.autosave_in_background)
         self.autosave.start()
 
     # -- the shown document --------------------------------------------------------------
@@ -593,29 +593,44 @@ class MainWindow(QMainWindow):
     def _autosave_file(self) -> Autosave:
         if self._autosave is None:
             self._autosave = Autosave(self.doc.path, self.doc.topology.name)
+            self._autosave.setParent(self)
+            queued = Qt.ConnectionType.QueuedConnection  # from the worker thread
+            self._autosave.failed.connect(self._autosave_failed, queued)
+            self._autosave.written.connect(self._autosave_written, queued)
         return self._autosave
 
+    def autosave_in_background(self) -> bool:
+        """The timer's autosave: the unsaved text, made and written off the UI thread."""
+        if not self.doc.dirty:
+            return True
+        return self._autosave_file().write_in_background(self.doc.topology, self.doc.loaded)
+
     def write_autosave(self) -> bool:
-        """The unsaved text, every 30 s; a failure (disk full) is told once per spell and
-        keeps the previous autosave."""
+        """The unsaved text, now; a failure (disk full) is told once per spell and keeps
+        the previous autosave."""
         if not self.doc.dirty:
             return True
         try:
             self._autosave_file().write(self.doc.text())
         except OSError as exc:
-            if not self._autosave_failing:
-                self._autosave_failing = True
-                self.tell(
-                    "Autosave failed",
-                    f"Cannot write the autosave {self.autosave_path()}: "
-                    f"{(exc.strerror or str(exc)).lower()}. Your changes are still open; "
-                    "save them somewhere with room.",
-                )
+            self._autosave_failed((exc.strerror or str(exc)).lower())
             return False
-        self._autosave_failing = False
+        self._autosave_written()
         return True
 
     _autosave_failing = False
+
+    def _autosave_failed(self, reason: str) -> None:
+        if not self._autosave_failing:
+            self._autosave_failing = True
+            self.tell(
+                "Autosave failed",
+                f"Cannot write the autosave {self.autosave_path()}: {reason}. Your changes "
+                "are still open; save them somewhere with room.",
+            )
+
+    def _autosave_written(self) -> None:
+        self._autosave_failing = False
 
     def drop_autosave(self) -> None:
         if self._autosave is not None:

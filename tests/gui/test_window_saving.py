@@ -114,6 +114,32 @@ def test_a_save_the_system_refuses_is_told_and_keeps_the_work(qtbot, tmp_path) -
     assert load(path).topology.node_names() == ["router", "cbr0", "far"]
 
 
+def test_the_timers_autosave_is_written_off_the_ui_thread_and_told_when_refused(
+    qtbot, tmp_path
+) -> None:
+    window, _ = open_copy(qtbot, tmp_path, "container-bridge")
+    window.scene.select(["c1"])
+    menu_action(window, "Edit", "Delete").trigger()
+    assert window.autosave_in_background()
+    qtbot.waitUntil(window.autosave_path().exists, timeout=5000)
+    window._autosave_file().wait()
+    written = window.autosave_path().read_text()
+    assert "c1:" not in written and "# the containers' gateway" in written
+    assert load(window.autosave_path()).topology.node_names() == ["router", "cbr0", "c2", "far"]
+    window.scene.select(["c2"])
+    menu_action(window, "Edit", "Delete").trigger()
+    with files_limited_to(200):
+        assert window.autosave_in_background()
+        window._autosave_file().wait()
+        qtbot.waitUntil(lambda: bool(messages(window, "Autosave failed")), timeout=5000)
+    [told] = messages(window, "Autosave failed")
+    assert told.startswith("Cannot write the autosave") and "file too large" in told
+    assert window.autosave_path().read_text() == written  # the last good one is kept
+    assert window.doc.dirty
+    menu_action(window, "File", "Save").trigger()
+    assert not window.autosave_path().exists()
+
+
 def test_a_clean_quit_leaves_no_autosave_and_a_crash_leaves_one(qtbot, tmp_path) -> None:
     window, _ = open_copy(qtbot, tmp_path, "veth-namespaces")
     window.scene.add_node_at("netns", QPointF(0, 300))
