@@ -1,0 +1,119 @@
+"""The helper under attack and under faults (issue 19): each test is named after a
+finding, and runs against a real helper in a sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from helper_process import NSTOPO, RunningHelper
+from nstopo.backend import jsonrpc as rpc
+from sandbox import needs_root
+
+pytestmark = needs_root
+HELLO = b'{"jsonrpc":"2.0","id":"h","method":"hello","params":{"protocol":[1]}}\n'
+
+
+def request(msg_id: int, method: str, params: object) -> bytes:
+    return rpc.encode({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+
+
+def ask(path: Path, payload: bytes, timeout: float = 30) -> dict:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(timeout)
+        sock.connect(str(path))
+        sock.sendall(HELLO + payload)
+        reader = sock.makefile("rb")
+        assert "result" in json.loads(reader.readline())  # hello
+        while True:
+            reply = json.loads(reader.readline())
+            if "method" not in reply:
+                return reply
+
+
+def deep_yaml(depth: int) -> str:
+    return "nstopo: 1\nname: deep\nnodes: " + "[" * depth + "]" * depth + "\n"
+
+
+def test_deep_nesting_is_refused_before_parsing(helper: RunningHelper, tmp_path: Path) -> None:
+    started = time.monotonic()
+    reply = ask(helper.socket, request(1, "lab.plan", {"topology": deep_yaml(33_000)}))
+    assert reply["error"]["code"] == rpc.TOPOLOGY_INVALID
+    assert "more than 64 levels deep" in reply["error"]["message"]
+    deep_json = b'{"jsonrpc":"2.0","id":2,"method":"lab.plan","params":{"topology":'
+    deep_json += b'{"n":' * 33_000 + b"1" + b"}" * 33_000 + b"}}\n"
+    reply = ask(helper.socket, deep_json)
+    assert reply["error"]["code"] == rpc.INVALID_REQUEST and reply["id"] is None
+    assert "nests 33002 levels deep; at most 64" in reply["error"]["message"]
+    assert time.monotonic() - started < 5  # no seconds of CPU per request
+    with helper.client() as client:  # still serving
+        assert client.call("helper.info")["pid"] == helper.pid
+    # The command line reads the same file first, and says so in one line.
+    path = tmp_path / "deep.yaml"
+    path.write_text(deep_yaml(33_000))
+    env = {**os.environ, "NSTOPO_SOCKET": str(helper.socket)}
+    for command in ("validate", "apply"):
+        done = subprocess.run([NSTOPO, command, str(path)], capture_output=True, text=True,
+                              env=env, timeout=60)  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+        assert f"{path}:3:" in done.stderr and "more than 64 levels deep" in done.stderr
+
+
+def test_fuzz_nesting_and_size_of_every_input_path(helper: RunningHelper) -> None:
+    """Property: whatever the depth (0..40,000), shape and size of a request, sent as
+    YAML text or as a JSON document to any topology method or as params, the helper
+    answers it once, well-formed, in bounded time and memory, and keeps serving."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    with helper.client() as client:
+        client.call("helper.info")
+    baseline = helper.rss_kib()
+    openers = st.sampled_from(["[", "{a: ", "- ", "{\"a\": "])
+    shapes = st.tuples(
+        st.sampled_from(["yaml", "json-topology", "json-params"]),
+        st.sampled_from(["lab.plan", "lab.apply", "lab.status", "lab.destroy"]),
+        st.integers(0, 40_000) | st.integers(60, 70),
+        openers,
+        st.integers(0, 300_000),  # padding: size
+    )
+    answered = [0]
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(shapes)
+    def check(shape: tuple[str, str, int, str, int]) -> None:
+        path, method, depth, opener, padding = shape
+        if path == "yaml":
+            if opener == "- ":
+                body = "\n" + "".join("  " * i + "- \n" for i in range(min(depth, 700)))
+            else:
+                close = "]" if opener == "[" else "}"
+                body = opener * depth + "1" + close * depth
+            text = "nstopo: 1\nname: f\n# " + "x" * padding + "\nnodes: " + body + "\n"
+            line = request(7, method, {"topology": text})
+        else:
+            inner = b'{"a":' * depth + b'"' + b"x" * padding + b'"' + b"}" * depth
+            key = b'"topology":' if path == "json-topology" else b'"lab":'
+            line = b'{"jsonrpc":"2.0","id":7,"method":"' + method.encode()
+            line += b'","params":{' + key + inner + b"}}\n"
+        started = time.monotonic()
+        reply = ask(helper.socket, line, timeout=60)
+        assert time.monotonic() - started < 20
+        assert reply.get("jsonrpc") == "2.0" and ("error" in reply or "result" in reply)
+        parsed = path != "yaml" or method in ("lab.plan", "lab.apply")  # else: a bad param
+        if depth > 70 and parsed and len(line) < rpc.MAX_MESSAGE_BYTES:
+            assert "error" in reply and "levels deep" in reply["error"]["message"]
+        answered[0] += 1
+
+    check()
+    assert answered[0] >= 60
+    with helper.client() as client:
+        assert client.call("helper.info")["pid"] == helper.pid
+        assert client.call("lab.status", {}) == []
+    assert helper.rss_kib() - baseline < 60_000
