@@ -27,6 +27,8 @@ from nstopo.model.validate import validate
 from nstopo.model.yamlfile import parse_text
 from nstopo.protocol.errors import ErrorCode, RpcError
 
+from . import hostpolicy
+from .hostpolicy import HostView
 from .realizer import Realizer, tag_for
 from .registry import LabRecord, Registry
 from .rtnl import LinkInfo
@@ -179,6 +181,7 @@ class LabService:
                     {"object": {"op": "link.add", "ns": None, "name": name}},
                 )
         checked: set[str | None] = set()
+        host_view: list[HostView] = []  # read once, if the plan touches the host
         for step in plan:
             ns = getattr(step, "ns", None) if not isinstance(step, s.DelNetns) else step.name
             if isinstance(step, s.AddNetns) or (ns is not None and ns in checked):
@@ -197,6 +200,12 @@ class LabService:
                 )
             if ns is None:
                 self._check_host_step(record, step, created_host, tag)
+                if isinstance(step, s.AddRoute | s.AddAddress):
+                    if not host_view:
+                        host_view.append(self.realizer.host_view())
+                    lab_devices = created_host | set(record.host_devices)
+                    lab_devices |= set(record.pending_host_devices)
+                    _check_host_addition(step, host_view[0], lab_devices)
 
     def _check_host_step(
         self, record: LabRecord, step: s.Step, created: set[str], tag: str
@@ -371,6 +380,16 @@ class LabService:
             if not record.namespaces and not record.host_devices:
                 del self.registry.labs[record.name]
         self._save()
+
+
+def _check_host_addition(step: s.AddRoute | s.AddAddress, view: HostView, lab: set[str]) -> None:
+    """A lab adds to the host only what overlaps nothing the host has (hostpolicy.py)."""
+    if isinstance(step, s.AddRoute):
+        problem = hostpolicy.route_problem(step.route, view, lab)
+    else:
+        problem = hostpolicy.address_problem(step.address, step.dev, view, lab)
+    if problem is not None:
+        raise LabError("not-owned", problem, {"step": step.to_dict()})
 
 
 def _link_json(link: LinkInfo) -> dict[str, Any]:

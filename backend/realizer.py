@@ -21,8 +21,10 @@ from typing import Any
 
 from nstopo.model import steps as s
 from nstopo.model.steps import Step
+from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from . import rtnl
+from .hostpolicy import HostEntry, HostView
 from .netns import NETNS_RUN_DIR, NamespaceWorker
 from .rtnl import AddrInfo, FdbEntry, LinkInfo, Request, Rtnl
 
@@ -268,8 +270,9 @@ class Realizer:
     def addresses_in(self, ns: Namespace) -> list[AddrInfo]:
         return self.worker.run(lambda: self._socket(ns).addresses())
 
-    def fdb_of(self, ns: Namespace, bridge: str) -> list[dict[str, Any]]:
-        """The forwarding database of one bridge, ports by name, as `bridge fdb` shows it."""
+    def fdb_of(self, ns: Namespace, bridge: str, tag: str | None = None) -> list[dict[str, Any]]:
+        """The forwarding database of one bridge, ports by name, as `bridge fdb` shows it;
+        with `tag`, only if the bridge read in the same dump carries it."""
 
         def read() -> tuple[list[LinkInfo], list[FdbEntry]]:
             sock = self._socket(ns)
@@ -277,9 +280,10 @@ class Realizer:
 
         links, entries = self.worker.run(read)
         names = {link.index: link.name for link in links}
-        index = next((link.index for link in links if link.name == bridge), None)
-        if index is None:
-            raise LookupError(bridge)
+        found = next((link for link in links if link.name == bridge), None)
+        if found is None or (tag is not None and found.alias != tag):
+            raise LookupError(bridge if found is None else f"{bridge} is not tagged {tag}")
+        index = found.index
         rows = [
             {
                 "mac": entry.mac,
@@ -293,6 +297,31 @@ class Realizer:
             if entry.master == index or (entry.port == index and entry.master is None)
         ]
         return sorted(rows, key=lambda r: (r["local"], r["port"], r["mac"]))
+
+    def host_view(self) -> HostView:
+        """Every route of the host's main table and every address of its interfaces
+        (what a lab's host node must not overlap)."""
+
+        def read() -> HostView:
+            sock = self._socket(None)
+            names = {link.index: link.name for link in sock.links()}
+            entries = []
+            for addr in sock.addresses():
+                device = names.get(addr.index)
+                network = ipaddress.ip_interface(addr.cidr).network
+                entries.append(HostEntry(network, device, f"the host's address {addr.cidr} "
+                                         f"on {device}"))  # fmt: skip
+            for msg in sock.dump(rtmsg, rtnl.RTM_GETROUTE):
+                if msg.get_attr("RTA_TABLE", msg["table"]) != rtnl.RT_TABLE_MAIN:
+                    continue
+                dst = msg.get_attr("RTA_DST") or ("0.0.0.0" if msg["family"] == 2 else "::")
+                network = ipaddress.ip_network(f"{dst}/{msg['dst_len']}", strict=False)
+                device = names.get(msg.get_attr("RTA_OIF"))
+                where = f" dev {device}" if device else ""
+                entries.append(HostEntry(network, device, f"the host's route to {network}{where}"))
+            return HostView(tuple(entries))
+
+        return self.worker.run(read)
 
     def tag_of_device(self, ns: Namespace, name: str) -> str | None:
         """The ifalias of a device, or None if it does not exist or has none."""

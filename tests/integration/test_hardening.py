@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 from helper_process import NSTOPO, RunningHelper
 from nstopo.backend import jsonrpc as rpc
+from nstopo.backend.client import HelperError
+from nstopo.model.types import Endpoint, Route
+from nstopo.model.yamlfile import dumps
+from nstopo.resources import EXAMPLES
 from sandbox import needs_root
 
 pytestmark = needs_root
@@ -75,7 +79,7 @@ def test_fuzz_nesting_and_size_of_every_input_path(helper: RunningHelper) -> Non
     with helper.client() as client:
         client.call("helper.info")
     baseline = helper.rss_kib()
-    openers = st.sampled_from(["[", "{a: ", "- ", "{\"a\": "])
+    openers = st.sampled_from(["[", "{a: ", "- ", '{"a": '])
     shapes = st.tuples(
         st.sampled_from(["yaml", "json-topology", "json-params"]),
         st.sampled_from(["lab.plan", "lab.apply", "lab.status", "lab.destroy"]),
@@ -117,3 +121,102 @@ def test_fuzz_nesting_and_size_of_every_input_path(helper: RunningHelper) -> Non
         assert client.call("helper.info")["pid"] == helper.pid
         assert client.call("lab.status", {}) == []
     assert helper.rss_kib() - baseline < 60_000
+
+
+# -- 2. the host namespace is foreign territory -----------------------------------------
+
+
+def veth_host(**host: object) -> str:
+    from nstopo.model.yamlfile import load
+
+    topo = load(EXAMPLES / "veth-host.yaml").topology
+    if "routes" in host:
+        topo.update_node("host", routes=tuple(Route(**r) for r in host["routes"]))
+    if "addresses" in host:
+        lid = topo.link_ids()[0]
+        near, far = topo.link(lid).endpoints
+        near = Endpoint(near.node, near.interface, tuple(host["addresses"]))
+        topo.update_link(lid, endpoints=(near, far))
+    return dumps(topo)
+
+
+def host_setup(helper: RunningHelper) -> None:
+    """The sandbox's host: an address and a default route on its stand-in uplink."""
+    helper.sandbox.run("ip", "addr", "add", "10.0.2.15/24", "dev", "eth0")
+    helper.sandbox.run("ip", "route", "add", "default", "via", "10.0.2.2")
+
+
+@pytest.mark.parametrize(
+    ("host", "words"),
+    [
+        ({"routes": [{"to": "0.0.0.0/1", "via": "10.1.1.2"}]}, "wider than /8"),
+        ({"routes": [{"to": "128.0.0.0/1", "dev": "veth0"}]}, "wider than /8"),
+        ({"routes": [{"to": "default", "via": "10.1.1.2"}]}, "default route"),
+        ({"routes": [{"to": "10.0.2.0/25", "via": "10.1.1.2"}]}, "overlaps the host's"),
+        ({"addresses": ["10.0.2.15/24"]}, "overlaps the host's address 10.0.2.15/24"),
+        ({"addresses": ["10.0.2.2/32"]}, "overlaps the host's address 10.0.2.15/24"),
+        ({"addresses": ["127.0.0.2/32"]}, "overlaps the host's address 127.0.0.1/8"),
+    ],
+)
+def test_a_host_route_or_address_overlapping_the_hosts_own_is_refused(
+    helper: RunningHelper, host: dict, words: str
+) -> None:
+    host_setup(helper)
+    if "routes" in host:  # a route needs dev: through the lab's own veth
+        host["routes"] = [{"dev": "veth0", **r} for r in host["routes"]]
+    before = (helper.sandbox.run("ip", "route").stdout, helper.sandbox.run("ip", "addr").stdout)
+    with helper.client() as client, pytest.raises(HelperError) as exc:
+        client.call("lab.apply", {"topology": veth_host(**host)})
+    assert exc.value.code == rpc.NOT_OWNED and words in exc.value.message
+    after = (helper.sandbox.run("ip", "route").stdout, helper.sandbox.run("ip", "addr").stdout)
+    assert after == before and helper.sandbox.run("ip", "netns", "list").stdout == ""
+
+
+def test_a_host_route_to_a_subnet_the_host_does_not_use_is_accepted(
+    helper: RunningHelper,
+) -> None:
+    host_setup(helper)
+    text = veth_host(routes=[{"to": "10.9.0.0/16", "via": "10.1.1.2", "dev": "veth0"}])
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": text})
+        assert "10.9.0.0/16 via 10.1.1.2 dev veth0" in helper.sandbox.run("ip", "route").stdout
+        assert "default via 10.0.2.2 dev eth0" in helper.sandbox.run("ip", "route").stdout
+        client.call("lab.destroy", {"lab": "veth-host"})
+
+
+def test_a_ping_from_the_host_goes_only_to_the_labs_addresses(helper: RunningHelper) -> None:
+    host_setup(helper)
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": veth_host()})
+        params = {"lab": "veth-host", "source": "host", "count": 1, "interval": 0.2}
+        with pytest.raises(HelperError) as exc:
+            client.call("ping.start", {**params, "target": "10.0.2.2"})
+        assert exc.value.code == rpc.NOT_OWNED
+        assert "pings only the lab's own addresses" in exc.value.message
+        assert client.call("ping.start", {**params, "target": "10.1.1.2"})["received"] == 1
+        client.call("lab.destroy", {"lab": "veth-host"})
+
+
+def test_probes_check_an_interfaces_tag_not_its_name(helper: RunningHelper) -> None:
+    """An administrator's device that took the name of a lab interface is not the lab's."""
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": (EXAMPLES / "bridge-fixed.yaml").read_text()})
+        # The lab's bridge replaced by one of the same name that nstopo did not make.
+        helper.sandbox.run("ip", "-n", "hub", "link", "del", "br0")
+        helper.sandbox.run("ip", "-n", "hub", "link", "add", "br0", "type", "bridge")
+        calls = [
+            ("capture.start", {"lab": "bridge-pitfall", "node": "br0"}),
+            ("bridge.fdb", {"lab": "bridge-pitfall", "node": "br0"}),
+            ("capture.start", {"lab": "bridge-pitfall", "node": "hub", "interface": "br0"}),
+        ]
+        for method, params in calls:
+            with pytest.raises(HelperError) as exc:
+                client.call(method, params)
+            assert exc.value.code == rpc.NOT_OWNED, method
+            assert 'interface "br0" in hub is not tagged as lab' in exc.value.message
+        helper.sandbox.run("ip", "-n", "a", "link", "set", "eth0", "alias", "someone-else")
+        with pytest.raises(HelperError) as exc:
+            client.call("ping.start", {"lab": "bridge-pitfall", "source": "a",
+                                       "target": "10.77.0.1", "interface": "eth0"})  # fmt: skip
+        assert exc.value.code == rpc.NOT_OWNED
+        client.call("lab.destroy", {"lab": "bridge-pitfall"})

@@ -40,7 +40,7 @@ def yaml_text(value: object, flow: bool) -> str:
     return out.getvalue()
 
 
-awkward = st.text(alphabet='[]{}"\\\',: #-\nab', max_size=12)
+awkward = st.text(alphabet="[]{}\"\\',: #-\nab", max_size=12)
 
 
 @settings(max_examples=150, deadline=None)
