@@ -3,8 +3,10 @@ finding, and runs against a real helper in a sandbox."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import socket
 import subprocess
 import time
@@ -220,3 +222,144 @@ def test_probes_check_an_interfaces_tag_not_its_name(helper: RunningHelper) -> N
                                        "target": "10.77.0.1", "interface": "eth0"})  # fmt: skip
         assert exc.value.code == rpc.NOT_OWNED
         client.call("lab.destroy", {"lab": "bridge-pitfall"})
+
+
+# -- 3. sessions, flow control, events -----------------------------------------------
+
+
+def fds(helper: RunningHelper) -> int:
+    return len(os.listdir(f"/proc/{helper.pid}/fd"))
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu(helper: RunningHelper, seconds: float = 2.0) -> float:
+    before = cpu_seconds(helper.pid)
+    time.sleep(seconds)
+    return (cpu_seconds(helper.pid) - before) / seconds
+
+
+def stuck_client(helper: RunningHelper, *calls: bytes) -> socket.socket:
+    """A client that sends its requests and then never reads."""
+    sock = socket.socket(socket.AF_UNIX)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(str(helper.socket))
+    sock.sendall(HELLO + b"".join(calls))
+    return sock
+
+
+def apply_star(helper: RunningHelper, n: int, name: str = "star") -> None:
+    from labs import star
+
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": dumps(star(n, name))})
+
+
+def test_a_session_whose_writer_is_stuck_ends_with_its_connection(helper: RunningHelper) -> None:
+    """Five clients subscribe, stream counters, then flood requests without reading
+    until the helper stops reading them, and hang up: nothing of theirs runs on."""
+    apply_star(helper, 20)
+    baseline_fds = fds(helper)
+    streams = request(1, "events.subscribe", {"lab": "star"}) + request(
+        2, "counters.subscribe", {"lab": "star", "interval": 0.05}
+    )
+    flood = request(3, "lab.status", {}) * 3000
+    clients = []
+    for _ in range(5):
+        sock = stuck_client(helper, streams)
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            for _ in range(200):
+                sock.send(flood)
+        clients.append(sock)
+    time.sleep(2)  # the writers are now stuck in drain(), the readers paused
+    assert fds(helper) > baseline_fds
+    for sock in clients:
+        sock.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and fds(helper) > baseline_fds:
+        time.sleep(0.2)
+    assert fds(helper) == baseline_fds, "watchers or counters outlived their connection"
+    time.sleep(1)  # cancelled requests finish their current step
+    assert idle_cpu(helper) < 0.05
+    assert "Traceback" not in helper.log.read_text()
+
+
+def test_a_client_that_never_reads_is_disconnected_after_the_documented_threshold(
+    helper: RunningHelper,
+) -> None:
+    apply_star(helper, 10)
+    sock = stuck_client(helper, request(1, "events.subscribe", {"lab": "star"}))
+    time.sleep(0.5)
+    toggles = "".join(f"link set p{i % 10} {('down', 'up')[i // 10 % 2]}\n" for i in range(30_000))
+    deadline = time.monotonic() + 60
+    disconnected = False
+    while time.monotonic() < deadline and not disconnected:
+        batch = helper.sandbox.command("ip", "-n", "hub", "-batch", "-")
+        subprocess.run(batch, input=toggles, text=True, check=True, timeout=60)
+        disconnected = flow_peer_closed(sock)
+    sock.close()
+    assert disconnected, "the helper kept a client that dropped over 10,000 notifications"
+    assert "client stopped reading" in helper.log.read_text()
+    with helper.client() as client:
+        assert client.call("helper.info")["pid"] == helper.pid
+
+
+def flow_peer_closed(sock: socket.socket) -> bool:
+    """The helper closed this connection (seen without reading what it sent)."""
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN | 0x2000)  # POLLRDHUP
+    return any(event & (0x2000 | select.POLLHUP) for _, event in poller.poll(0))
+
+
+def test_a_slow_clients_memory_is_bounded_in_bytes_not_messages(helper: RunningHelper) -> None:
+    with helper.client() as client:
+        client.call("helper.info")
+    baseline = helper.rss_kib()
+    big = "nstopo: 1\nname: big\n# " + "x" * (1_000_000 - 40) + "\nnodes: {}\n"
+    line = request(5, "lab.plan", {"topology": big})
+    assert len(line) < rpc.MAX_MESSAGE_BYTES
+    sock = stuck_client(helper)
+    sock.setblocking(False)
+    sent = 0
+    deadline = time.monotonic() + 30
+    pending = b""
+    while time.monotonic() < deadline and sent < 150:
+        pending = pending or line
+        try:
+            pending = pending[sock.send(pending) :]
+        except BlockingIOError:
+            time.sleep(0.1)
+            continue
+        if not pending:
+            sent += 1
+    time.sleep(2)
+    grown = helper.rss_kib() - baseline
+    sock.close()
+    assert grown < 80_000, f"helper grew by {grown} KiB for {sent} requests of 1 MB"
+    with helper.client() as client:  # still serving
+        assert client.call("helper.info")["pid"] == helper.pid
+
+
+def test_a_subscribers_initial_state_arrives_whole(helper: RunningHelper) -> None:
+    """1,600 interfaces and their addresses: more resync events than the outbox's
+    1,024 places, sent whole though the subscriber reads slowly."""
+    apply_star(helper, 800)
+
+    def count(what: str) -> int:
+        script = f"for n in $(ip netns list | cut -d' ' -f1); do ip -n $n -o {what}; done"
+        return len(helper.sandbox.run("bash", "-c", script).stdout.splitlines())
+
+    with helper.client() as client:
+        got: list[dict] = []
+        client.call("events.subscribe", {"lab": "star"}, lambda m, p: got.append(p))
+        time.sleep(3)  # not reading: the burst waits in the helper
+        client._sock.settimeout(2)
+        with contextlib.suppress(TimeoutError, OSError):
+            client.listen(lambda m, p: got.append(p))
+    links = [p for p in got if "kind" in p and p["resync"]]
+    assert len(links) == count("link") > 1600
+    assert len([p for p in got if "address" in p and p["resync"]]) == count("addr") > 2400
