@@ -331,7 +331,7 @@ class Helper:
     async def _destroy(self, params: LabParams, session: rpc.Session) -> m.DestroyResult:
         assert self.service is not None
         try:
-            report = await self._call(self.service.destroy, params.lab, params.force)
+            report = await self._call(self.service.destroy, params.lab, params.force, session.uid)
         finally:
             await self._refresh_watchers()
         self._lab_changed(params.lab, "destroyed")
