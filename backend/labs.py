@@ -144,7 +144,7 @@ class LabService:
             record = self.registry.labs.get(lab) or LabRecord(lab, owner_uid=uid)
             self._check_may_change(record, uid)
             self._check_ownership(record, plan)
-            self._record_pending(record, plan)
+            previous = _copy_record(record)
             reached = copy_state(before)
             steps = list(plan)
 
@@ -160,8 +160,8 @@ class LabService:
                         }
                     )
 
-            previous = _copy_record(record)
             try:
+                self._record_pending(record, plan)
                 failures = self.realizer.realize(steps, lab, done)
                 if failures:
                     failed = failures[0]

@@ -14,6 +14,7 @@ import grp
 import logging
 import os
 import socket
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ from . import jsonrpc as rpc
 from .discover import discover
 from .labs import LabService
 from .realizer import Realizer
-from .registry import Registry
+from .registry import Registry, RegistryError
 from .topofile import read_topology
 from .watch import EventHub, stream_counters
 
@@ -85,8 +86,11 @@ class StatusParams:
 
 
 class Helper:
-    def __init__(self, socket_path: Path, state_dir: Path, group: str) -> None:
+    def __init__(
+        self, socket_path: Path, state_dir: Path, group: str, shared: bool = False
+    ) -> None:
         self.socket_path, self.state_dir, self.group = socket_path, state_dir, group
+        self.shared = shared  # every group member may change every lab
         self.group_id: int | None = None
         self.registry = rpc.MethodRegistry()
         self.service: LabService | None = None
@@ -100,7 +104,10 @@ class Helper:
         if os.geteuid() != 0:
             raise HelperStartError("the helper must run as root (it creates namespaces)")
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._lock_fd = os.open(self.state_dir / "helper.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        _check_state_dir(self.state_dir)
+        self._lock_fd = os.open(
+            self.state_dir / "helper.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600
+        )
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -111,7 +118,11 @@ class Helper:
             self.group_id = grp.getgrnam(self.group).gr_gid
         except KeyError:
             log.warning("group %r does not exist: only root may use the helper", self.group)
-        self.service = LabService(Realizer(), Registry.load(self.state_dir))
+        try:
+            registry = Registry.load(self.state_dir)
+        except RegistryError as exc:
+            raise HelperStartError(str(exc)) from None
+        self.service = LabService(Realizer(), registry, shared=self.shared)
         self.service.reconcile()
         self._register_methods()
 
@@ -423,6 +434,22 @@ class Helper:
         }
 
 
+def _check_state_dir(path: Path) -> None:
+    """The registry decides what root deletes: its folder must be root's alone."""
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise HelperStartError(f"the state dir {path} is not a directory (a symlink?)")
+    if st.st_uid != 0:
+        raise HelperStartError(
+            f"the state dir {path} belongs to uid {st.st_uid}, not root; run: chown root {path}"
+        )
+    if st.st_mode & 0o022:
+        raise HelperStartError(
+            f"the state dir {path} is writable by others (mode "
+            f"{stat.S_IMODE(st.st_mode):o}); run: chmod go-w {path}"
+        )
+
+
 def _activation_socket() -> socket.socket | None:
     """The listening socket systemd passed us (sd_listen_fds protocol), if any."""
     if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
@@ -456,12 +483,12 @@ async def _close(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
 
 
-def run_helper(socket_path: str, state_dir: str, group: str) -> None:
+def run_helper(socket_path: str, state_dir: str, group: str, shared: bool = False) -> None:
     """Foreground: serve until SIGINT/SIGTERM."""
     import signal
 
     logging.basicConfig(level=logging.INFO, format="nstopo helper: %(message)s")
-    helper = Helper(Path(socket_path), Path(state_dir), group)
+    helper = Helper(Path(socket_path), Path(state_dir), group, shared)
     helper.start()
 
     async def main() -> None:

@@ -363,3 +363,253 @@ def test_a_subscribers_initial_state_arrives_whole(helper: RunningHelper) -> Non
     links = [p for p in got if "kind" in p and p["resync"]]
     assert len(links) == count("link") > 1600
     assert len([p for p in got if "address" in p and p["resync"]]) == count("addr") > 2400
+
+
+# -- 4. file descriptors, faults during apply, read errors ---------------------------
+
+
+def set_fd_limit(helper: RunningHelper, soft: int) -> None:
+    import resource
+
+    _, hard = resource.prlimit(helper.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(helper.pid, resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_fds_stay_bounded_so_a_big_lab_fits_the_default_fd_limit(helper: RunningHelper) -> None:
+    set_fd_limit(helper, 256)  # a quarter of the 1,024 the issue's helper failed under
+    baseline = fds(helper)
+    before = kernel_names(helper)
+    apply_star(helper, 400)  # 401 namespaces: one fd each would not fit
+    time.sleep(0.2)  # the helper's end of the client's connection closes
+    assert fds(helper) == baseline, "per-namespace fds kept while idle"
+    with helper.client() as client:
+        assert len(client.call("lab.status", {"lab": "star"})[0]["namespaces"]) == 401
+        report = client.call("lab.destroy", {"lab": "star"})
+        assert report["skipped"] == [] and len(report["removed"]) == 401
+    assert fds(helper) == baseline and kernel_names(helper) == before
+
+
+def test_an_apply_failing_with_emfile_rolls_back(helper: RunningHelper) -> None:
+    from labs import star
+
+    before = kernel_names(helper)
+    with helper.client() as client:
+        client.call("helper.info")
+        set_fd_limit(helper, fds(helper) + 8)  # room for a few namespaces, not for 64
+        with pytest.raises(HelperError) as exc:
+            client.call("lab.apply", {"topology": dumps(star(120, "big"))})
+        assert exc.value.code == rpc.STEP_FAILED
+        assert "Too many open files" in exc.value.message
+        assert "nothing of this apply was kept" in exc.value.message
+        set_fd_limit(helper, 1024)
+        assert client.call("lab.status", {}) == []
+    assert kernel_names(helper) == before
+
+
+def test_a_full_state_filesystem_fails_the_apply_and_rolls_it_back(helper: RunningHelper) -> None:
+    """ENOSPC writing the registry after the lab was built: the lab is taken down
+    again, not left built and unrecorded."""
+    from labs import star
+
+    before = kernel_names(helper)
+    state = str(helper.state)
+    helper.sandbox.run("mount", "-t", "tmpfs", "-o", "size=32k", "nstopo-full", state)
+    try:
+        # 5 of 8 pages taken: the pending record (1 page) fits, the applied one does not.
+        helper.sandbox.run("dd", "if=/dev/zero", f"of={state}/filler", "bs=4096", "count=5")
+        with helper.client() as client, pytest.raises(HelperError) as exc:
+            client.call("lab.apply", {"topology": dumps(star(100, "big"))})
+        assert "No space left on device" in exc.value.message
+        assert "nothing of this apply was kept" in exc.value.message
+        assert kernel_names(helper) == before
+    finally:
+        helper.sandbox.run("umount", state)
+    with helper.client() as client:
+        assert client.call("lab.status", {}) == []
+        assert client.call("lab.apply", {"topology": dumps(star(3, "small"))})["changed"]
+        client.call("lab.destroy", {"lab": "small"})
+    assert kernel_names(helper) == before
+
+
+READ_ERROR = """
+import errno, json, sys
+from pathlib import Path
+from nstopo.backend.labs import LabService
+from nstopo.backend.realizer import Realizer
+from nstopo.backend.registry import Registry
+from nstopo.model.yamlfile import load
+
+state = Path(sys.argv[1])
+examples = [Path(p) for p in sys.argv[2:]]
+service = LabService(Realizer(), Registry.load(state))
+for path in examples:
+    service.apply(load(path).topology, 0)
+before = (state / "registry.json").read_text()
+
+
+class Faulty(Realizer):
+    def tag_of_device(self, ns, name):  # as under EMFILE: nothing can be read
+        if ns is not None:
+            raise OSError(errno.EMFILE, "Too many open files")
+        return super().tag_of_device(ns, name)
+
+
+service.realizer.close()
+restarted = LabService(Faulty(), Registry.load(state))
+restarted.reconcile()
+after = Registry.load(state)
+print(json.dumps({"labs": sorted(after.labs), "same": json.loads(before) == json.loads(
+    (state / "registry.json").read_text())}))
+"""
+
+
+def test_a_read_error_never_means_not_ours(tmp_path: Path) -> None:
+    """reconcile under EMFILE: both labs and all their namespaces stay in the registry
+    (the issue's helper dropped two intact labs and 185 namespaces)."""
+    import sys
+
+    from sandbox import quote, run_sandboxed
+
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    examples = [str(EXAMPLES / f"{n}.yaml") for n in ("bridge-fixed", "container-bridge")]
+    script = quote(sys.executable, "-c", READ_ERROR, str(state), *examples)
+    result = json.loads(run_sandboxed(script).stdout.strip().splitlines()[-1])
+    assert result == {"labs": ["bridge-pitfall", "container-bridge"], "same": True}
+
+
+# -- 5. crash recovery, the registry, ownership ---------------------------------------
+
+
+def test_kill_9_mid_apply_then_reapply_settles_it(helper: RunningHelper) -> None:
+    import threading
+
+    from labs import star
+
+    before = kernel_names(helper)
+    text = dumps(star(150, "big"))
+    client = helper.client()
+    started = threading.Event()
+
+    def run() -> None:
+        with contextlib.suppress(HelperError, OSError):
+            client.call("lab.apply", {"topology": text}, lambda m, p: started.set())
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert started.wait(30), "the apply never started"
+    time.sleep(0.15)
+    helper.kill9()
+    worker.join(30)
+    client.close()
+    helper.start()
+    with helper.client() as again:
+        assert again.call("lab.status", {"lab": "big"})[0]["pending"] is False
+        result = again.call("lab.apply", {"topology": text})
+        assert result["changed"]
+        assert len(helper.facts()["namespaces"]) == 151
+        assert again.call("lab.apply", {"topology": text})["changed"] is False
+        again.call("lab.destroy", {"lab": "big"})
+    assert kernel_names(helper) == before
+
+
+def test_kill_mid_destroy_leaves_no_empty_netns_entry(helper: RunningHelper) -> None:
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": (EXAMPLES / "veth-namespaces.yaml").read_text()})
+    helper.kill9()
+    # What a kill between destroy's unmount and its unlink leaves: an empty file.
+    helper.sandbox.run("umount", "/run/netns/left")
+    assert helper.sandbox.run("ls", "/run/netns").stdout.split() == ["left", "right"]
+    helper.start()
+    with helper.client() as client:
+        client.call("lab.destroy", {"lab": "veth-namespaces"})
+        assert client.call("lab.status", {}) == []
+    assert helper.sandbox.run("ls", "-A", "/run/netns").stdout == ""
+
+
+def test_a_namespace_deleted_by_hand_is_rebuilt_by_apply(helper: RunningHelper) -> None:
+    from expectations import assert_kernel_matches, expected_facts
+    from nstopo.model.state import kernel_state
+    from nstopo.model.yamlfile import load
+
+    text = (EXAMPLES / "bridge-fixed.yaml").read_text()
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": text})
+        helper.sandbox.run("ip", "netns", "del", "a")
+        deadline = time.monotonic() + 10  # the kernel dismantles a namespace in the background
+        while "p0" in helper.sandbox.run("ip", "-n", "hub", "-br", "link").stdout:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        result = client.call("lab.apply", {"topology": text})
+        assert result["changed"], "apply said up to date with a namespace missing"
+        expected = expected_facts(kernel_state(load(EXAMPLES / "bridge-fixed.yaml").topology))
+        assert_kernel_matches(helper.facts(), expected, ("/eth0", "/eth0-peer"))
+        client.call("lab.destroy", {"lab": "bridge-pitfall"})
+
+
+def kernel_names(helper: RunningHelper) -> tuple[str, str]:
+    netns = helper.sandbox.run("ip", "netns", "list").stdout
+    links = helper.sandbox.run("ip", "-br", "link").stdout
+    return netns, "\n".join(sorted(line.split()[0] for line in links.splitlines()))
+
+
+CORRUPT = [
+    b"",
+    b"{",
+    b"[]",
+    b"null",
+    b'{"version": 1, "labs": []}',
+    b'{"version": 2, "labs": {}}',
+    b'{"version": 1, "labs": {"a": 5}}',
+    b'{"version": 1, "labs": {"a": {"name": "b"}}}',
+    b'{"version": 1, "labs": {"a": {"name": "a", "owner_uid": "root"}}}',
+    b'{"version": 1, "labs": {"a": {"name": "a", "pending_namespaces": ["../../x"]}}}',
+    b'{"version": 1, "labs": {"a": {"name": "a", "namespaces": [7]}}}',
+    b'{"version": 1, "labs": {"a": {"name": "a", "zap": 1}}}',
+    b'{"version": 1, "labs": {"../x": {"name": "../x"}}}',
+    b'{"version": 1, "labs": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+]
+
+
+@pytest.mark.parametrize("content", CORRUPT, ids=range(len(CORRUPT)))
+def test_a_corrupt_registry_is_one_clear_sentence_and_nothing_is_touched(
+    sandbox: object, tmp_path: Path, content: bytes
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "registry.json").write_bytes(content)
+    victim = tmp_path / "x"
+    victim.write_text("keep me")
+    done = sandbox.run(NSTOPO, "helper", "--socket", str(tmp_path / "s.sock"), "--state-dir",
+                       str(state), "--group", "root", check=False)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert str(state / "registry.json") in done.stderr
+    assert victim.read_text() == "keep me"
+
+
+def test_an_unsafe_state_dir_is_refused(sandbox: object, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o777)
+    done = sandbox.run(NSTOPO, "helper", "--socket", str(tmp_path / "s.sock"), "--state-dir",
+                       str(state), "--group", "root", check=False)  # fmt: skip
+    assert done.returncode == 1 and "is writable by others (mode 777)" in done.stderr
+    state.chmod(0o700)
+    os.chown(state, 65534, 65534)
+    done = sandbox.run(NSTOPO, "helper", "--socket", str(tmp_path / "s.sock"), "--state-dir",
+                       str(state), "--group", "root", check=False)  # fmt: skip
+    assert done.returncode == 1 and "belongs to uid 65534, not root" in done.stderr
+
+
+def test_a_symlink_planted_as_the_temporary_registry_is_not_followed(
+    helper: RunningHelper, tmp_path: Path
+) -> None:
+    target = tmp_path / "etc-shadow"
+    target.write_text("precious")
+    (helper.state / ".registry.json.tmp").symlink_to(target)
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": (EXAMPLES / "veth-namespaces.yaml").read_text()})
+        client.call("lab.destroy", {"lab": "veth-namespaces"})
+    assert target.read_text() == "precious"
+    assert not (helper.state / ".registry.json.tmp").is_symlink()
