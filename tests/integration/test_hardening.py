@@ -9,6 +9,7 @@ import os
 import select
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -466,8 +467,6 @@ print(json.dumps({"labs": sorted(after.labs), "same": json.loads(before) == json
 def test_a_read_error_never_means_not_ours(tmp_path: Path) -> None:
     """reconcile under EMFILE: both labs and all their namespaces stay in the registry
     (the issue's helper dropped two intact labs and 185 namespaces)."""
-    import sys
-
     from sandbox import quote, run_sandboxed
 
     state = tmp_path / "state"
@@ -613,3 +612,84 @@ def test_a_symlink_planted_as_the_temporary_registry_is_not_followed(
         client.call("lab.destroy", {"lab": "veth-namespaces"})
     assert target.read_text() == "precious"
     assert not (helper.state / ".registry.json.tmp").is_symlink()
+
+
+MEMBER_CALL = """
+import json, socket, sys
+sock = socket.socket(socket.AF_UNIX)
+sock.connect(sys.argv[1])
+reader = sock.makefile("rb")
+def call(i, method, params):
+    sock.sendall(json.dumps({"jsonrpc": "2.0", "id": i, "method": method,
+                             "params": params}).encode() + b"\\n")
+    while True:
+        reply = json.loads(reader.readline())
+        if "method" not in reply:
+            return reply
+call(0, "hello", {"protocol": [1]})
+print(json.dumps(call(1, sys.argv[2], json.loads(sys.argv[3]))))
+"""
+
+
+@pytest.fixture
+def members(sandbox: object) -> object:
+    """A helper whose group has two members, alice-t19 and bob-t19 (removed after)."""
+    import shutil
+    import tempfile
+
+    from helper_process import RunningHelper
+
+    group, users = "nstopo-t19", ["alice-t19", "bob-t19"]
+    subprocess.run(["groupadd", group], check=True)
+    base = Path(tempfile.mkdtemp(prefix="nstopo-t19-"))
+    os.chmod(base, 0o755)
+    try:
+        for user in users:
+            subprocess.run(["useradd", "-M", "-N", "-G", group, user], check=True)
+        helper = RunningHelper(sandbox, base, group)
+        helper.start()
+        try:
+            yield helper, group, users
+        finally:
+            helper.stop()
+    finally:
+        for user in users:
+            subprocess.run(["userdel", user], check=False)
+        subprocess.run(["groupdel", group], check=False)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def as_member(helper: RunningHelper, user: str, group: str, method: str, params: dict) -> dict:
+    import grp
+
+    python = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+    done = subprocess.run(
+        [python, "-c", MEMBER_CALL, str(helper.socket), method, json.dumps(params)],
+        user=user, group=grp.getgrnam(group).gr_gid, extra_groups=[grp.getgrnam(group).gr_gid],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_member_cannot_change_or_destroy_another_members_lab(members: tuple) -> None:
+    helper, group, (alice, bob) = members
+    text = (EXAMPLES / "veth-namespaces.yaml").read_text()
+    assert "result" in as_member(helper, alice, group, "lab.apply", {"topology": text})
+    # bob may read it...
+    status = as_member(helper, bob, group, "lab.status", {"lab": "veth-namespaces"})
+    assert status["result"][0]["lab"] == "veth-namespaces"
+    # ...but neither change nor destroy it.
+    changed = text.replace("10.10.0.2/24", "10.10.0.3/24")
+    for method, params in (
+        ("lab.apply", {"topology": changed}),
+        ("lab.destroy", {"lab": "veth-namespaces", "force": True}),
+    ):
+        reply = as_member(helper, bob, group, method, params)
+        assert reply["error"]["code"] == rpc.NOT_OWNED, reply
+        assert f"belongs to user {alice}" in reply["error"]["message"]
+    assert helper.facts()["namespaces"] == ["left", "right"]
+    # its owner, and root, may.
+    assert "result" in as_member(helper, alice, group, "lab.apply", {"topology": changed})
+    with helper.client() as client:
+        client.call("lab.destroy", {"lab": "veth-namespaces"})
