@@ -18,7 +18,7 @@ from nstopo.protocol.errors import ErrorCode
 from pydantic import Field
 
 from . import jsonrpc as rpc
-from . import ping
+from . import ping, probelimits
 from .bpf import FilterError
 from .capture import Capture, open_socket
 from .labs import LabError, LabService
@@ -27,26 +27,29 @@ from .realizer import tag_for
 _captures = itertools.count(1)
 
 
+Name = Annotated[str, Field(max_length=256)]  # echoed in answers: never megabytes
+
+
 @dataclass(frozen=True)
 class PingParams:
     __pydantic_config__ = STRICT
-    lab: str
-    source: str
-    target: str  # an address, or a node name
-    interface: str | None = None
+    lab: Name
+    source: Name
+    target: Name  # an address, or a node name
+    interface: Name | None = None
     count: Annotated[int, Field(ge=1, le=100_000)] = 4
     interval: Annotated[float, Field(ge=0.001, le=60)] = 1.0
     timeout: Annotated[float, Field(ge=0.01, le=60)] = 1.0
-    tag: str | None = None  # echoed in every notification: tells concurrent pings apart
+    tag: Name | None = None  # echoed in every notification: tells concurrent pings apart
 
 
 @dataclass(frozen=True)
 class CaptureParams:
     __pydantic_config__ = STRICT
-    lab: str
-    node: str
-    interface: str | None = None  # None: the node itself (a bridge, tap or tun)
-    filter: str = ""
+    lab: Name
+    node: Name
+    interface: Name | None = None  # None: the node itself (a bridge, tap or tun)
+    filter: Annotated[str, Field(max_length=4096)] = ""
     count: Annotated[int, Field(ge=1)] | None = None
     duration: Annotated[float, Field(gt=0, le=86_400)] | None = None
     raw: bool = False  # include each frame (base64) for writing a pcap
@@ -55,14 +58,14 @@ class CaptureParams:
 @dataclass(frozen=True)
 class PingStopParams:
     __pydantic_config__ = STRICT
-    tag: str
+    tag: Name
 
 
 @dataclass(frozen=True)
 class FdbParams:
     __pydantic_config__ = STRICT
-    lab: str
-    node: str  # a bridge of the lab
+    lab: Name
+    node: Name  # a bridge of the lab
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,12 @@ def _node(topology: Topology, name: str) -> None:
 
 
 async def run_ping(service: LabService, params: PingParams, session: rpc.Session) -> dict:
+    probelimits.check_interval(session.uid, params.interval)
+    with probelimits.slot(session.uid):
+        return await _run_ping(service, params, session)
+
+
+async def _run_ping(service: LabService, params: PingParams, session: rpc.Session) -> dict:
     topology = _topology(service, params.lab)
     _node(topology, params.source)
     ns = namespace_of_node(topology.get_node, params.source)
@@ -179,6 +188,24 @@ def _capture_place(topology: Topology, params: CaptureParams) -> tuple[str | Non
 async def start_capture(
     service: LabService, params: CaptureParams, session: rpc.Session
 ) -> dict[str, Any]:
+    probelimits.acquire(session.uid)  # released when the capture ends
+    try:
+        return await _start_capture(service, params, session)
+    except BaseException:
+        probelimits.release(session.uid)
+        raise
+
+
+async def _release_when_ended(capture: Capture, uid: int) -> None:
+    try:
+        await capture.ended.wait()
+    finally:
+        probelimits.release(uid)
+
+
+async def _start_capture(
+    service: LabService, params: CaptureParams, session: rpc.Session
+) -> dict[str, Any]:
     topology = _topology(service, params.lab)
     ns, interface, ethernet = _capture_place(topology, params)
     worker = service.realizer.worker
@@ -205,6 +232,7 @@ async def start_capture(
     )
     session.data.setdefault("captures", {})[capture.ident] = capture
     capture.start(sock, params.duration)
+    asyncio.get_running_loop().create_task(_release_when_ended(capture, session.uid))
     return {
         "capture": capture.ident,
         "namespace": ns,

@@ -41,6 +41,9 @@ log = logging.getLogger("nstopo.helper")
 SERVER_NAME = f"nstopo-helper {__version__}"
 
 
+Name = Annotated[str, Field(max_length=256)]  # echoed in answers: never megabytes
+
+
 class HelperStartError(Exception):
     pass
 
@@ -56,33 +59,33 @@ class TopologyParams:
 @dataclass(frozen=True)
 class LabParams:
     __pydantic_config__ = STRICT
-    lab: str
+    lab: Name
     force: bool = False
 
 
 @dataclass(frozen=True)
 class SubscribeParams:
     __pydantic_config__ = STRICT
-    lab: str | None = None  # None: every lab
+    lab: Name | None = None  # None: every lab
 
 
 @dataclass(frozen=True)
 class CountersParams:
     __pydantic_config__ = STRICT
-    lab: str
+    lab: Name
     interval: Annotated[float, Field(ge=0.05, le=3600)] = 1.0
 
 
 @dataclass(frozen=True)
 class LabNameParams:
     __pydantic_config__ = STRICT
-    lab: str
+    lab: Name
 
 
 @dataclass(frozen=True)
 class StatusParams:
     __pydantic_config__ = STRICT
-    lab: str | None = None
+    lab: Name | None = None
 
 
 class Helper:

@@ -693,3 +693,77 @@ def test_a_member_cannot_change_or_destroy_another_members_lab(members: tuple) -
     assert "result" in as_member(helper, alice, group, "lab.apply", {"topology": changed})
     with helper.client() as client:
         client.call("lab.destroy", {"lab": "veth-namespaces"})
+
+
+# -- 6. the low findings, and probe limits ---------------------------------------------
+
+
+def test_odd_ids_and_strings_always_get_a_well_formed_answer(helper: RunningHelper) -> None:
+    lines = [
+        b'{"jsonrpc":"2.0","id":"\\ud800","method":"helper.info"}\n',  # a lone surrogate
+        b'{"jsonrpc":"2.0","id":NaN,"method":"helper.info"}\n',
+        b'{"jsonrpc":"2.0","id":3,"method":"lab.destroy","params":{"lab":"\\udfff"}}\n',
+        request(4, "lab.destroy", {"lab": "x" * 900_000}),
+    ]
+    for line in lines:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(10)
+            sock.connect(str(helper.socket))
+            sock.sendall(HELLO + line)
+            reader = sock.makefile("rb")
+            reader.readline()  # hello
+            raw = reader.readline()
+            assert raw, f"no answer to {line[:60]!r}"
+            assert len(raw) < 4096, "a huge echo"
+            reply = json.loads(raw)  # strict JSON: no bare NaN
+            assert "error" in reply or "result" in reply
+    assert b"NaN" not in raw
+
+
+def test_a_rolled_back_fresh_apply_leaves_no_pending_lab(helper: RunningHelper) -> None:
+    from nstopo.model.yamlfile import load
+
+    topo = load(EXAMPLES / "container-bridge.yaml").topology
+    topo.update_node("router", sysctls={"net.ipv4.conf.nosuch.forwarding": 1})
+    with helper.client() as client:
+        with pytest.raises(HelperError):
+            client.call("lab.apply", {"topology": dumps(topo)})
+        assert client.call("lab.status", {}) == []
+
+
+def test_a_user_other_than_root_may_not_flood_ping(members: tuple) -> None:
+    helper, group, (alice, _) = members
+    text = (EXAMPLES / "veth-namespaces.yaml").read_text()
+    assert "result" in as_member(helper, alice, group, "lab.apply", {"topology": text})
+    ping = {"lab": "veth-namespaces", "source": "left", "target": "right", "count": 2}
+    reply = as_member(helper, alice, group, "ping.start", {**ping, "interval": 0.01})
+    assert reply["error"]["code"] == rpc.INVALID_PARAMS
+    assert "only root may ping more often than every 0.2 s" in reply["error"]["message"]
+    assert (
+        as_member(helper, alice, group, "ping.start", {**ping, "interval": 0.2})["result"][
+            "received"
+        ]
+        == 2
+    )
+    with helper.client() as root:  # root may
+        assert root.call("ping.start", {**ping, "interval": 0.01})["received"] == 2
+        root.call("lab.destroy", {"lab": "veth-namespaces"})
+
+
+def test_one_user_runs_a_bounded_number_of_probes(helper: RunningHelper) -> None:
+    from nstopo.backend.probelimits import PER_USER
+
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": (EXAMPLES / "veth-namespaces.yaml").read_text()})
+        long = {"lab": "veth-namespaces", "source": "left", "target": "right", "count": 1000}
+        for i in range(PER_USER):
+            client.send("ping.start", {**long, "tag": str(i)})
+        time.sleep(1)
+        with pytest.raises(HelperError, match=f"already run {PER_USER} pings and captures"):
+            client.call("capture.start", {"lab": "veth-namespaces", "node": "left",
+                                          "interface": "eth0"})  # fmt: skip
+    time.sleep(0.5)  # the connection closed: its pings ended, their places are free
+    with helper.client() as client:
+        ping = {"lab": "veth-namespaces", "source": "left", "target": "right", "count": 1}
+        assert client.call("ping.start", ping)["received"] == 1
+        client.call("lab.destroy", {"lab": "veth-namespaces"})
