@@ -1,8 +1,8 @@
 """Soak: the helper under a big lab and clients that never read, with the default
 1,024 soft fd limit the issue's helper failed under.
 
-1. A 2,000-namespace star (tests/labs.py) applied and destroyed; the helper's fds
-   are sampled throughout (idle it must hold no fd per namespace).
+1. A 2,000-namespace lab (four bridges of 500 ports in a hub) applied and destroyed;
+   the helper's fds are sampled throughout (idle it must hold no fd per namespace).
 2. 50 subscribers to a 20-namespace lab that never read, while `ip -batch` toggles
    bridge ports for about 1,000 kernel events a second, for 30 s; then they hang up.
    Throughout, a normal client calls `lab.status` every 20 ms: its latency.
@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from helper_process import Listener, RunningHelper, helper_in_sandbox
 from labs import star
 from nstopo.model.schema import to_document
+from nstopo.model.topology import Topology
+from nstopo.model.types import BridgeNode, Endpoint, Link, NetnsNode
 
 HELLO = b'{"jsonrpc":"2.0","id":0,"method":"hello","params":{"protocol":[1]}}\n'
 
@@ -79,11 +81,26 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
+def big_lab(n: int, per_bridge: int = 500) -> Topology:
+    """N namespaces, each with a veth to one of several bridges in a hub namespace (a
+    Linux bridge takes at most 1,024 ports)."""
+    topo = Topology("soak-big")
+    topo.add_node("hub", NetnsNode())
+    for b in range((n + per_bridge - 1) // per_bridge):
+        topo.add_node(f"br{b}", BridgeNode(namespace="hub", addresses=(f"10.{100 + b}.0.1/16",)))
+    for i in range(n):
+        b, j = divmod(i, per_bridge)
+        topo.add_node(f"s{i}", NetnsNode())
+        address = f"10.{100 + b}.{1 + j // 250}.{1 + j % 250}/16"
+        topo.add_link(Link((Endpoint(f"s{i}", "eth0", (address,)), Endpoint(f"br{b}", f"p{i}"))))
+    return topo
+
+
 def phase_big_lab(helper: RunningHelper, namespaces: int) -> None:
     baseline = fds(helper.pid)
     sampler = FdSampler(helper.pid)
     sampler.start()
-    document = to_document(star(namespaces, "soak-big"))
+    document = to_document(big_lab(namespaces))
     with helper.client() as client:
         started = time.perf_counter()
         result = client.call("lab.apply", {"topology": document})
