@@ -13,6 +13,8 @@ import contextlib
 from collections import Counter
 from collections.abc import Iterator
 
+from nstopo.protocol.errors import ErrorCode
+
 from . import jsonrpc as rpc
 
 MIN_INTERVAL = 0.2  # seconds between echoes, for users other than root (as ping(8))
@@ -23,7 +25,7 @@ _active: Counter[int] = Counter()  # uid -> probes running (the event loop's thr
 def check_interval(uid: int, interval: float) -> None:
     if uid != 0 and interval < MIN_INTERVAL:
         raise rpc.RpcError(
-            rpc.INVALID_PARAMS,
+            ErrorCode.INVALID_PARAMS,
             f"interval {interval:g} s is too short: only root may ping more often than "
             f"every {MIN_INTERVAL:g} s (as ping says: cannot flood)",
         )
@@ -32,7 +34,7 @@ def check_interval(uid: int, interval: float) -> None:
 def acquire(uid: int) -> None:
     if _active[uid] >= PER_USER:
         raise rpc.RpcError(
-            rpc.INVALID_PARAMS,
+            ErrorCode.INVALID_PARAMS,
             f"you already run {PER_USER} pings and captures at once; stop some first",
         )
     _active[uid] += 1

@@ -116,7 +116,7 @@ async def _run_ping(service: LabService, params: PingParams, session: rpc.Sessio
         )
     if ns is None and ipaddress.ip_address(address) not in lab_addresses(topology):
         raise rpc.RpcError(
-            rpc.NOT_OWNED,
+            ErrorCode.NOT_OWNED,
             f'{address} is not an address of lab "{params.lab}"; from the host, nstopo '
             "pings only the lab's own addresses",
         )
@@ -288,11 +288,11 @@ async def _check_tagged(service: LabService, lab: str, ns: str | None, name: str
         tag = await asyncio.to_thread(service.realizer.tag_of_device, ns, name)
     except OSError as exc:
         raise rpc.RpcError(
-            rpc.INVALID_PARAMS, f"cannot read {name}: {exc.strerror or exc}"
+            ErrorCode.INVALID_PARAMS, f"cannot read {name}: {exc.strerror or exc}"
         ) from None
     if tag != tag_for(lab):
         raise rpc.RpcError(
-            rpc.NOT_OWNED,
+            ErrorCode.NOT_OWNED,
             f'interface "{name}" in {ns or "the host namespace"} is not tagged as lab '
             f"\"{lab}\"'s (someone replaced it); nstopo probes only the lab's own interfaces",
         )

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from helper_process import NSTOPO, RunningHelper
 from nstopo.backend import jsonrpc as rpc
-from nstopo.backend.client import HelperError
 from nstopo.model.types import Endpoint, Route
 from nstopo.model.yamlfile import dumps
+from nstopo.protocol.errors import ErrorCode
+from nstopo.protocol.errors import RpcError as HelperError
 from nstopo.resources import EXAMPLES
 from sandbox import needs_root
 
@@ -50,12 +51,12 @@ def deep_yaml(depth: int) -> str:
 def test_deep_nesting_is_refused_before_parsing(helper: RunningHelper, tmp_path: Path) -> None:
     started = time.monotonic()
     reply = ask(helper.socket, request(1, "lab.plan", {"topology": deep_yaml(33_000)}))
-    assert reply["error"]["code"] == rpc.TOPOLOGY_INVALID
+    assert reply["error"]["code"] == ErrorCode.TOPOLOGY_INVALID
     assert "more than 64 levels deep" in reply["error"]["message"]
     deep_json = b'{"jsonrpc":"2.0","id":2,"method":"lab.plan","params":{"topology":'
     deep_json += b'{"n":' * 33_000 + b"1" + b"}" * 33_000 + b"}}\n"
     reply = ask(helper.socket, deep_json)
-    assert reply["error"]["code"] == rpc.INVALID_REQUEST and reply["id"] is None
+    assert reply["error"]["code"] == ErrorCode.INVALID_REQUEST and reply["id"] is None
     assert "nests 33002 levels deep; at most 64" in reply["error"]["message"]
     assert time.monotonic() - started < 5  # no seconds of CPU per request
     with helper.client() as client:  # still serving
@@ -170,7 +171,7 @@ def test_a_host_route_or_address_overlapping_the_hosts_own_is_refused(
     before = (helper.sandbox.run("ip", "route").stdout, helper.sandbox.run("ip", "addr").stdout)
     with helper.client() as client, pytest.raises(HelperError) as exc:
         client.call("lab.apply", {"topology": veth_host(**host)})
-    assert exc.value.code == rpc.NOT_OWNED and words in exc.value.message
+    assert exc.value.code == ErrorCode.NOT_OWNED and words in exc.value.message
     after = (helper.sandbox.run("ip", "route").stdout, helper.sandbox.run("ip", "addr").stdout)
     assert after == before and helper.sandbox.run("ip", "netns", "list").stdout == ""
 
@@ -194,7 +195,7 @@ def test_a_ping_from_the_host_goes_only_to_the_labs_addresses(helper: RunningHel
         params = {"lab": "veth-host", "source": "host", "count": 1, "interval": 0.2}
         with pytest.raises(HelperError) as exc:
             client.call("ping.start", {**params, "target": "10.0.2.2"})
-        assert exc.value.code == rpc.NOT_OWNED
+        assert exc.value.code == ErrorCode.NOT_OWNED
         assert "pings only the lab's own addresses" in exc.value.message
         assert client.call("ping.start", {**params, "target": "10.1.1.2"})["received"] == 1
         client.call("lab.destroy", {"lab": "veth-host"})
@@ -215,13 +216,13 @@ def test_probes_check_an_interfaces_tag_not_its_name(helper: RunningHelper) -> N
         for method, params in calls:
             with pytest.raises(HelperError) as exc:
                 client.call(method, params)
-            assert exc.value.code == rpc.NOT_OWNED, method
+            assert exc.value.code == ErrorCode.NOT_OWNED, method
             assert 'interface "br0" in hub is not tagged as lab' in exc.value.message
         helper.sandbox.run("ip", "-n", "a", "link", "set", "eth0", "alias", "someone-else")
         with pytest.raises(HelperError) as exc:
             client.call("ping.start", {"lab": "bridge-pitfall", "source": "a",
                                        "target": "10.77.0.1", "interface": "eth0"})  # fmt: skip
-        assert exc.value.code == rpc.NOT_OWNED
+        assert exc.value.code == ErrorCode.NOT_OWNED
         client.call("lab.destroy", {"lab": "bridge-pitfall"})
 
 
@@ -399,7 +400,7 @@ def test_an_apply_failing_with_emfile_rolls_back(helper: RunningHelper) -> None:
         set_fd_limit(helper, fds(helper) + 8)  # room for a few namespaces, not for 64
         with pytest.raises(HelperError) as exc:
             client.call("lab.apply", {"topology": dumps(star(120, "big"))})
-        assert exc.value.code == rpc.STEP_FAILED
+        assert exc.value.code == ErrorCode.STEP_FAILED
         assert "Too many open files" in exc.value.message
         assert "nothing of this apply was kept" in exc.value.message
         set_fd_limit(helper, 1024)
@@ -686,7 +687,7 @@ def test_a_member_cannot_change_or_destroy_another_members_lab(members: tuple) -
         ("lab.destroy", {"lab": "veth-namespaces", "force": True}),
     ):
         reply = as_member(helper, bob, group, method, params)
-        assert reply["error"]["code"] == rpc.NOT_OWNED, reply
+        assert reply["error"]["code"] == ErrorCode.NOT_OWNED, reply
         assert f"belongs to user {alice}" in reply["error"]["message"]
     assert helper.facts()["namespaces"] == ["left", "right"]
     # its owner, and root, may.
@@ -737,7 +738,7 @@ def test_a_user_other_than_root_may_not_flood_ping(members: tuple) -> None:
     assert "result" in as_member(helper, alice, group, "lab.apply", {"topology": text})
     ping = {"lab": "veth-namespaces", "source": "left", "target": "right", "count": 2}
     reply = as_member(helper, alice, group, "ping.start", {**ping, "interval": 0.01})
-    assert reply["error"]["code"] == rpc.INVALID_PARAMS
+    assert reply["error"]["code"] == ErrorCode.INVALID_PARAMS
     assert "only root may ping more often than every 0.2 s" in reply["error"]["message"]
     assert (
         as_member(helper, alice, group, "ping.start", {**ping, "interval": 0.2})["result"][
