@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nstopo.model import inputbudget
 from nstopo.model.types import STRICT
 from nstopo.protocol import messages as m
 from nstopo.protocol import methods
@@ -149,6 +150,8 @@ class Endpoint:
         if isinstance(frame, FrameTooLarge):
             too_large = f"message is larger than {MAX_MESSAGE_BYTES} bytes; it was ignored"
             return _error(None, RpcError(ErrorCode.MESSAGE_TOO_LARGE, too_large))
+        if too_deep := inputbudget.check_json(frame):  # before the recursive decoder
+            return _error(None, RpcError(ErrorCode.INVALID_REQUEST, too_deep.message))
         try:
             message = parse(frame)
         except RpcError as exc:

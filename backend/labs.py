@@ -8,12 +8,16 @@ a plan would touch is checked before the first change.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import logging
 import os
+import pwd
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nstopo.model import steps as s
@@ -27,11 +31,14 @@ from nstopo.model.validate import validate
 from nstopo.model.yamlfile import parse_text
 from nstopo.protocol.errors import ErrorCode, RpcError
 
+from . import hostpolicy, repair
+from .hostpolicy import HostView
 from .realizer import Realizer, tag_for
 from .registry import LabRecord, Registry
 from .rtnl import LinkInfo
 
 Progress = Callable[[dict[str, Any]], None]
+log = logging.getLogger("nstopo.helper")
 
 
 _CODES = {
@@ -60,8 +67,9 @@ class ApplyResult:
 
 
 class LabService:
-    def __init__(self, realizer: Realizer, registry: Registry) -> None:
+    def __init__(self, realizer: Realizer, registry: Registry, shared: bool = False) -> None:
         self.realizer, self.registry = realizer, registry
+        self.shared = shared  # --share-labs: every group member may change every lab
         self._registry_lock = threading.Lock()
         self._lab_locks: dict[str, threading.Lock] = {}
         self._running: dict[str, KernelState] = {}  # what each lab's kernel state is
@@ -90,15 +98,32 @@ class LabService:
         return diff_states(self._current_state(topology.name), kernel_state(topology))
 
     def _current_state(self, lab: str) -> KernelState:
-        """The kernel state of a running lab, from memory or (after a restart) the registry."""
+        """The kernel state of a running lab, from memory or (after a restart) the
+        registry, minus what was removed by hand (so apply rebuilds it)."""
         state = self._running.get(lab)
+        record = self.registry.labs.get(lab)
         if state is None:
-            record = self.registry.labs.get(lab)
             topology = Topology()
             if record is not None and record.topology is not None:
                 topology = topology_from_document(record.topology)
             state = self._running[lab] = kernel_state(topology)
+        if record is None or (not state.namespaces and not record.host_devices):
+            return state
+        missing_ns = {n for n in state.namespaces if not (self.realizer.run_dir / n).exists()}
+        host = {link.name for link in self.realizer.links_in(None)}
+        missing_host = {name for ns, name in state.devices if ns is None and name not in host}
+        if missing_ns or missing_host:
+            state = self._running[lab] = repair.without(state, missing_ns, missing_host)
         return state
+
+    def _settle_interrupted(self, lab: str, uid: int) -> None:
+        """An apply the helper did not finish (it died): how far it got is unknown, so
+        what it left, recorded and tagged, is removed first; this apply starts over."""
+        record = self.registry.labs.get(lab)
+        if record is None or record.topology is not None:
+            return
+        self._check_may_change(record, uid)
+        self._destroy_locked(record, force=False)
 
     # -- apply --------------------------------------------------------------------------
     def apply(
@@ -108,6 +133,8 @@ class LabService:
         started = time.perf_counter()
         with self._lock_for(lab):
             _check_valid(topology)
+            if not dry_run:
+                self._settle_interrupted(lab, uid)
             before = self._current_state(lab)
             plan = diff_states(before, kernel_state(topology))
             result = ApplyResult(lab, [step.to_dict() for step in plan], bool(len(plan)))
@@ -115,8 +142,9 @@ class LabService:
                 result.elapsed_ms = (time.perf_counter() - started) * 1000
                 return result
             record = self.registry.labs.get(lab) or LabRecord(lab, owner_uid=uid)
+            self._check_may_change(record, uid)
             self._check_ownership(record, plan)
-            self._record_pending(record, plan)
+            previous = _copy_record(record)
             reached = copy_state(before)
             steps = list(plan)
 
@@ -132,19 +160,45 @@ class LabService:
                         }
                     )
 
-            failures = self.realizer.realize(steps, lab, done)
-            if failures:
-                failed = failures[0]
+            try:
+                self._record_pending(record, plan)
+                failures = self.realizer.realize(steps, lab, done)
+                if failures:
+                    failed = failures[0]
+                    raise LabError(
+                        "step-failed",
+                        f"step {failed.index + 1} of {len(steps)} failed: "
+                        f"{failed}; nothing of this apply was kept",
+                        {"step": failed.step.to_dict(), "index": failed.index},
+                    )
+                self._record_applied(record, topology, reached)
+            except BaseException as exc:
+                # Whatever failed (a step, EMFILE, ENOSPC writing the registry, a bug):
+                # nothing of this apply is kept.
+                _restore(record, previous)
                 self._roll_back(record, reached, before)
+                if isinstance(exc, LabError):
+                    raise
+                if not isinstance(exc, Exception):
+                    raise
                 raise LabError(
                     "step-failed",
-                    f"step {failed.index + 1} of {len(steps)} failed: "
-                    f"{failed}; nothing of this apply was kept",
-                    {"step": failed.step.to_dict(), "index": failed.index},
-                )
-            self._record_applied(record, topology, reached)
+                    f"the apply failed: {_reason(exc)}; nothing of this apply was kept",
+                    {"step": None, "index": None},
+                ) from None
             result.elapsed_ms = (time.perf_counter() - started) * 1000
             return result
+
+    def _check_may_change(self, record: LabRecord, uid: int) -> None:
+        """A lab belongs to the user who created it: others may read it, only root and
+        its owner may change or destroy it (unless the helper runs with --share-labs)."""
+        if self.shared or uid == 0 or uid == record.owner_uid:
+            return
+        raise LabError(
+            "not-owned",
+            f'lab "{record.name}" belongs to user {_user_name(record.owner_uid)}; only they '
+            "and root may change or destroy it",
+        )
 
     def _check_ownership(self, record: LabRecord, plan: Plan) -> None:
         """Refuse, before any change, a plan that would touch what is not ours."""
@@ -179,6 +233,7 @@ class LabService:
                     {"object": {"op": "link.add", "ns": None, "name": name}},
                 )
         checked: set[str | None] = set()
+        host_view: list[HostView] = []  # read once, if the plan touches the host
         for step in plan:
             ns = getattr(step, "ns", None) if not isinstance(step, s.DelNetns) else step.name
             if isinstance(step, s.AddNetns) or (ns is not None and ns in checked):
@@ -197,6 +252,12 @@ class LabService:
                 )
             if ns is None:
                 self._check_host_step(record, step, created_host, tag)
+                if isinstance(step, s.AddRoute | s.AddAddress):
+                    if not host_view:
+                        host_view.append(self.realizer.host_view())
+                    lab_devices = created_host | set(record.host_devices)
+                    lab_devices |= set(record.pending_host_devices)
+                    _check_host_addition(step, host_view[0], lab_devices)
 
     def _check_host_step(
         self, record: LabRecord, step: s.Step, created: set[str], tag: str
@@ -258,67 +319,96 @@ class LabService:
         self.realizer.realize(
             list(diff_states(reached, before)), record.name, lambda _: None, keep_going=True
         )
-        record.pending_namespaces = [
-            n for n in record.pending_namespaces if self.realizer.namespace_tag(n) is not None
-        ]
-        record.pending_host_devices = [
-            n for n in record.pending_host_devices if self.realizer.device_exists(None, n)
-        ]
+        # A pending object the rollback could not remove stays pending (destroy finds
+        # it); one that cannot be read stays too: a read error is never "gone".
+        record.pending_namespaces = [n for n in record.pending_namespaces if self._maybe_present(n)]
+        try:
+            host = {link.name for link in self.realizer.links_in(None)}
+        except OSError:
+            host = set(record.pending_host_devices)
+        record.pending_host_devices = [n for n in record.pending_host_devices if n in host]
+        self._running.pop(record.name, None)  # re-read from the registry next time
         if not (record.topology or record.pending_namespaces or record.pending_host_devices):
             self.registry.labs.pop(record.name, None)
-            self._running.pop(record.name, None)
-        self._save()
+        try:
+            self._save()
+        except OSError as exc:  # the pending record written before the apply remains
+            log.warning("cannot save the registry after a rollback: %s", _reason(exc))
+
+    def _maybe_present(self, name: str) -> bool:
+        try:
+            return self.realizer.namespace_tag(name) is not None
+        except OSError:
+            return True
 
     # -- destroy ------------------------------------------------------------------------
-    def destroy(self, lab: str, force: bool = False) -> dict[str, Any]:
+    def destroy(self, lab: str, force: bool = False, uid: int = 0) -> dict[str, Any]:
         with self._lock_for(lab):
             record = self.registry.labs.get(lab)
             if record is None:
                 raise LabError(
                     "no-such-lab", f'there is no lab "{lab}"; nstopo status lists the running ones'
                 )
-            tag = tag_for(lab)
-            report: dict[str, Any] = {"lab": lab, "removed": [], "skipped": [], "processes": []}
-            steps: list[s.Step] = []
-            users = processes_by_namespace()
-            for name in dict.fromkeys(record.namespaces + record.pending_namespaces):
-                path = self.realizer.run_dir / name
-                if not path.exists():
+            self._check_may_change(record, uid)
+            return self._destroy_locked(record, force)
+
+    def _destroy_locked(self, record: LabRecord, force: bool) -> dict[str, Any]:
+        """Remove what the lab made (the caller holds the lab's lock)."""
+        lab = record.name
+        tag = tag_for(lab)
+        unreadable: list[str] = []
+        report: dict[str, Any] = {"lab": lab, "removed": [], "skipped": [], "processes": []}
+        steps: list[s.Step] = []
+        users = processes_by_namespace()
+        for name in dict.fromkeys(record.namespaces + record.pending_namespaces):
+            path = self.realizer.run_dir / name
+            if not path.exists():
+                continue
+            try:
+                found = self.realizer.namespace_tag(name)
+            except OSError as exc:
+                unreadable.append(name)
+                report["skipped"].append(f"namespace {name} (cannot read it: {_reason(exc)})")
+                continue
+            if found != tag:
+                if _placeholder(path):
+                    path.unlink()  # a creation that never finished: not a namespace
                     continue
-                if self.realizer.namespace_tag(name) != tag:
-                    if path.stat().st_size == 0 and not os.path.ismount(path):
-                        path.unlink()  # a creation that never finished: not a namespace
-                        continue
-                    report["skipped"].append(f"namespace {name} (not tagged as this lab's)")
-                    continue
-                st = path.stat()
-                pids = users.get((st.st_dev, st.st_ino), [])
-                if pids:
-                    report["processes"].append({"namespace": name, "pids": pids})
-                    if force:
-                        for pid in pids:
-                            _kill(pid)
-                steps.append(s.DelNetns(name))
-            host_links = {link.name: link.alias for link in self.realizer.links_in(None)}
-            for name in dict.fromkeys(record.host_devices + record.pending_host_devices):
-                if name not in host_links:
-                    continue  # gone with its peer
-                if host_links[name] != tag:
-                    report["skipped"].append(f"interface {name} (not tagged as this lab's)")
-                    continue
-                steps.append(s.DelLink(None, name, "veth"))
-            failures = self.realizer.realize(
-                steps,
-                lab,
-                lambda i: report["removed"].append(_describe_removal(steps[i])),
-                keep_going=True,
-            )
-            for failure in failures:
-                report["skipped"].append(f"{failure.step.command()} failed: {failure.reason}")
+                report["skipped"].append(f"namespace {name} (not tagged as this lab's)")
+                continue
+            st = path.stat()
+            pids = users.get((st.st_dev, st.st_ino), [])
+            if pids:
+                report["processes"].append({"namespace": name, "pids": pids})
+                if force:
+                    for pid in pids:
+                        _kill(pid)
+            steps.append(s.DelNetns(name))
+        host_links = {link.name: link.alias for link in self.realizer.links_in(None)}
+        for name in dict.fromkeys(record.host_devices + record.pending_host_devices):
+            if name not in host_links:
+                continue  # gone with its peer
+            if host_links[name] != tag:
+                report["skipped"].append(f"interface {name} (not tagged as this lab's)")
+                continue
+            steps.append(s.DelLink(None, name, "veth"))
+        failures = self.realizer.realize(
+            steps,
+            lab,
+            lambda i: report["removed"].append(_describe_removal(steps[i])),
+            keep_going=True,
+        )
+        for failure in failures:
+            report["skipped"].append(f"{failure.step.command()} failed: {failure.reason}")
+        self._running.pop(lab, None)
+        if unreadable:  # kept: a later destroy finishes the job
+            record.namespaces, record.pending_namespaces = unreadable, []
+            record.host_devices, record.pending_host_devices = [], []
+            record.topology = None
+        else:
             self.registry.labs.pop(lab, None)
-            self._running.pop(lab, None)
-            self._save()
-            return report
+        self._save()
+        return report
 
     # -- status -------------------------------------------------------------------------
     def status(self, lab: str | None = None) -> list[dict[str, Any]]:
@@ -347,22 +437,32 @@ class LabService:
     # -- after a restart ---------------------------------------------------------------------
     def reconcile(self) -> None:
         """Bring the registry in line with the kernel after a crash or restart: keep
-        what exists and carries the lab's tag; forget what is gone."""
+        what exists and carries the lab's tag; forget what is gone. A lab whose objects
+        cannot be read (EMFILE, ENOMEM, ...) is kept exactly as recorded: a read error
+        is never "not ours"."""
+        try:
+            host = {link.name: link.alias for link in self.realizer.links_in(None)}
+        except OSError as exc:
+            log.warning("cannot read the host's interfaces (%s): registry kept", _reason(exc))
+            return
         for record in list(self.registry.labs.values()):
             tag = tag_for(record.name)
-            for name in list(record.pending_namespaces):
+            names = list(dict.fromkeys(record.namespaces + record.pending_namespaces))
+            for name in names:
                 path = self.realizer.run_dir / name
-                if path.exists() and path.stat().st_size == 0 and not os.path.ismount(path):
-                    path.unlink()  # creation interrupted before the namespace got its name
-            record.namespaces = [
-                n
-                for n in dict.fromkeys(record.namespaces + record.pending_namespaces)
-                if self.realizer.namespace_tag(n) == tag
-            ]
+                if _placeholder(path):
+                    path.unlink()  # a creation (or deletion) interrupted half-way
+            try:
+                namespaces = [n for n in names if self.realizer.namespace_tag(n) == tag]
+            except OSError as exc:
+                log.warning("cannot read lab %s (%s): kept as recorded", record.name,
+                            _reason(exc))  # fmt: skip
+                continue
+            record.namespaces = namespaces
             record.host_devices = [
                 n
                 for n in dict.fromkeys(record.host_devices + record.pending_host_devices)
-                if self.realizer.tag_of_device(None, n) == tag
+                if host.get(n) == tag
             ]
             interrupted = bool(record.pending_namespaces or record.pending_host_devices)
             record.pending_namespaces, record.pending_host_devices = [], []
@@ -371,6 +471,61 @@ class LabService:
             if not record.namespaces and not record.host_devices:
                 del self.registry.labs[record.name]
         self._save()
+
+
+def _check_host_addition(step: s.AddRoute | s.AddAddress, view: HostView, lab: set[str]) -> None:
+    """A lab adds to the host only what overlaps nothing the host has (hostpolicy.py)."""
+    if isinstance(step, s.AddRoute):
+        problem = hostpolicy.route_problem(step.route, view, lab)
+    else:
+        problem = hostpolicy.address_problem(step.address, step.dev, view, lab)
+    if problem is not None:
+        raise LabError("not-owned", problem, {"step": step.to_dict()})
+
+
+def _placeholder(path: Path) -> bool:
+    """An empty file in /run/netns that is not a mounted namespace: what a creation
+    killed before its bind mount, or a deletion killed after its unmount, leaves."""
+    try:
+        return path.stat().st_size == 0 and not os.path.ismount(path)
+    except OSError:
+        return False
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _copy_record(record: LabRecord) -> LabRecord:
+    return dataclasses.replace(
+        record,
+        namespaces=list(record.namespaces),
+        host_devices=list(record.host_devices),
+        pending_namespaces=list(record.pending_namespaces),
+        pending_host_devices=list(record.pending_host_devices),
+    )
+
+
+def _restore(record: LabRecord, previous: LabRecord) -> None:
+    """Undo what _record_applied may have written into the record before failing;
+    the pending lists stay as this apply extended them (the rollback prunes them)."""
+    record.topology = previous.topology
+    record.namespaces, record.host_devices = previous.namespaces, previous.host_devices
+    record.pending_namespaces = list(
+        dict.fromkeys(previous.pending_namespaces + record.pending_namespaces)
+    )
+    record.pending_host_devices = list(
+        dict.fromkeys(previous.pending_host_devices + record.pending_host_devices)
+    )
 
 
 def _link_json(link: LinkInfo) -> dict[str, Any]:

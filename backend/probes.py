@@ -6,45 +6,50 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import itertools
+import socket
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from nstopo.model.placement import namespace_of_node
-from nstopo.model.reach import NoAddress, choose_target, interface_names
+from nstopo.model.reach import NoAddress, addresses_of, choose_target, interface_names
 from nstopo.model.topology import Topology
 from nstopo.model.types import STRICT, BridgeNode, TapNode, TunNode
 from nstopo.protocol.errors import ErrorCode
 from pydantic import Field
 
 from . import jsonrpc as rpc
-from . import ping
+from . import ping, probelimits
 from .bpf import FilterError
 from .capture import Capture, open_socket
 from .labs import LabError, LabService
+from .realizer import tag_for
 
 _captures = itertools.count(1)
+
+
+Name = Annotated[str, Field(max_length=256)]  # echoed in answers: never megabytes
 
 
 @dataclass(frozen=True)
 class PingParams:
     __pydantic_config__ = STRICT
-    lab: str
-    source: str
-    target: str  # an address, or a node name
-    interface: str | None = None
+    lab: Name
+    source: Name
+    target: Name  # an address, or a node name
+    interface: Name | None = None
     count: Annotated[int, Field(ge=1, le=100_000)] = 4
     interval: Annotated[float, Field(ge=0.001, le=60)] = 1.0
     timeout: Annotated[float, Field(ge=0.01, le=60)] = 1.0
-    tag: str | None = None  # echoed in every notification: tells concurrent pings apart
+    tag: Name | None = None  # echoed in every notification: tells concurrent pings apart
 
 
 @dataclass(frozen=True)
 class CaptureParams:
     __pydantic_config__ = STRICT
-    lab: str
-    node: str
-    interface: str | None = None  # None: the node itself (a bridge, tap or tun)
-    filter: str = ""
+    lab: Name
+    node: Name
+    interface: Name | None = None  # None: the node itself (a bridge, tap or tun)
+    filter: Annotated[str, Field(max_length=4096)] = ""
     count: Annotated[int, Field(ge=1)] | None = None
     duration: Annotated[float, Field(gt=0, le=86_400)] | None = None
     raw: bool = False  # include each frame (base64) for writing a pcap
@@ -53,14 +58,14 @@ class CaptureParams:
 @dataclass(frozen=True)
 class PingStopParams:
     __pydantic_config__ = STRICT
-    tag: str
+    tag: Name
 
 
 @dataclass(frozen=True)
 class FdbParams:
     __pydantic_config__ = STRICT
-    lab: str
-    node: str  # a bridge of the lab
+    lab: Name
+    node: Name  # a bridge of the lab
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,12 @@ def _node(topology: Topology, name: str) -> None:
 
 
 async def run_ping(service: LabService, params: PingParams, session: rpc.Session) -> dict:
+    probelimits.check_interval(session.uid, params.interval)
+    with probelimits.slot(session.uid):
+        return await _run_ping(service, params, session)
+
+
+async def _run_ping(service: LabService, params: PingParams, session: rpc.Session) -> dict:
     topology = _topology(service, params.lab)
     _node(topology, params.source)
     ns = namespace_of_node(topology.get_node, params.source)
@@ -103,13 +114,23 @@ async def run_ping(service: LabService, params: PingParams, session: rpc.Session
             ErrorCode.INVALID_PARAMS,
             f'"{params.interface}" is not an interface of "{params.source}" in lab "{params.lab}"',
         )
+    if ns is None and ipaddress.ip_address(address) not in lab_addresses(topology):
+        raise rpc.RpcError(
+            ErrorCode.NOT_OWNED,
+            f'{address} is not an address of lab "{params.lab}"; from the host, nstopo '
+            "pings only the lab's own addresses",
+        )
     version = ipaddress.ip_address(address).version
     worker = service.realizer.worker
+    if params.interface:
+        await _check_tagged(service, params.lab, ns, params.interface)
     try:
         opener = lambda: ping.open_socket(version, params.interface)  # noqa: E731
         sock = await asyncio.to_thread(worker.call_in, ns, opener)
     except ping.PingError as exc:
         raise rpc.RpcError(ErrorCode.PING_FAILED, str(exc)) from None
+    if params.interface:
+        await _still_tagged(service, params.lab, ns, params.interface, sock)
 
     def notify(method: str, fields: dict[str, Any]) -> bool:
         return session.notify(method, {**fields, "tag": params.tag})
@@ -167,9 +188,28 @@ def _capture_place(topology: Topology, params: CaptureParams) -> tuple[str | Non
 async def start_capture(
     service: LabService, params: CaptureParams, session: rpc.Session
 ) -> dict[str, Any]:
+    probelimits.acquire(session.uid)  # released when the capture ends
+    try:
+        return await _start_capture(service, params, session)
+    except BaseException:
+        probelimits.release(session.uid)
+        raise
+
+
+async def _release_when_ended(capture: Capture, uid: int) -> None:
+    try:
+        await capture.ended.wait()
+    finally:
+        probelimits.release(uid)
+
+
+async def _start_capture(
+    service: LabService, params: CaptureParams, session: rpc.Session
+) -> dict[str, Any]:
     topology = _topology(service, params.lab)
     ns, interface, ethernet = _capture_place(topology, params)
     worker = service.realizer.worker
+    await _check_tagged(service, params.lab, ns, interface)
     opener = lambda: open_socket(interface, params.filter, ethernet)  # noqa: E731
     try:
         sock = await asyncio.to_thread(worker.call_in, ns, opener)
@@ -179,6 +219,7 @@ async def start_capture(
         raise rpc.RpcError(
             ErrorCode.INVALID_PARAMS, f"cannot capture on {interface}: {exc.strerror or exc}"
         ) from None
+    await _still_tagged(service, params.lab, ns, interface, sock)
     capture = Capture(
         next(_captures),
         params.lab,
@@ -191,6 +232,7 @@ async def start_capture(
     )
     session.data.setdefault("captures", {})[capture.ident] = capture
     capture.start(sock, params.duration)
+    asyncio.get_running_loop().create_task(_release_when_ended(capture, session.uid))
     return {
         "capture": capture.ident,
         "namespace": ns,
@@ -221,13 +263,50 @@ async def bridge_fdb(service: LabService, params: FdbParams, session: rpc.Sessio
     if not isinstance(topology.node(params.node), BridgeNode):
         raise rpc.RpcError(ErrorCode.INVALID_PARAMS, f'"{params.node}" is not a bridge')
     ns = namespace_of_node(topology.get_node, params.node)
+    await _check_tagged(service, params.lab, ns, params.node)
     try:
-        rows = await asyncio.to_thread(service.realizer.fdb_of, ns, params.node)
+        rows = await asyncio.to_thread(
+            service.realizer.fdb_of, ns, params.node, tag_for(params.lab)
+        )
     except (LookupError, OSError) as exc:
         raise rpc.RpcError(
             ErrorCode.INVALID_PARAMS, f'bridge "{params.node}" is not in the kernel ({exc})'
         ) from None
     return {"lab": params.lab, "bridge": params.node, "namespace": ns, "entries": rows}
+
+
+def lab_addresses(topology: Topology) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address the lab gives any of its interfaces."""
+    return {iface.ip for node in topology.node_names() for _, iface in addresses_of(topology, node)}
+
+
+async def _check_tagged(service: LabService, lab: str, ns: str | None, name: str) -> None:
+    """A probe touches an interface only if the kernel says it is the lab's (its tag),
+    not because it has the name the lab gave it: an administrator's device of the same
+    name is not the lab's."""
+    try:
+        tag = await asyncio.to_thread(service.realizer.tag_of_device, ns, name)
+    except OSError as exc:
+        raise rpc.RpcError(
+            ErrorCode.INVALID_PARAMS, f"cannot read {name}: {exc.strerror or exc}"
+        ) from None
+    if tag != tag_for(lab):
+        raise rpc.RpcError(
+            ErrorCode.NOT_OWNED,
+            f'interface "{name}" in {ns or "the host namespace"} is not tagged as lab '
+            f"\"{lab}\"'s (someone replaced it); nstopo probes only the lab's own interfaces",
+        )
+
+
+async def _still_tagged(
+    service: LabService, lab: str, ns: str | None, name: str, sock: socket.socket
+) -> None:
+    """Checked again once the socket is bound: a device swapped in between is refused."""
+    try:
+        await _check_tagged(service, lab, ns, name)
+    except rpc.RpcError:
+        sock.close()
+        raise
 
 
 async def stop_ping(params: PingStopParams, session: rpc.Session) -> dict[str, Any]:

@@ -15,18 +15,23 @@ import fcntl
 import ipaddress
 import os
 import struct
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from nstopo.model import steps as s
 from nstopo.model.steps import Step
+from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from . import rtnl
+from .hostpolicy import HostEntry, HostView
 from .netns import NETNS_RUN_DIR, NamespaceWorker
 from .rtnl import AddrInfo, FdbEntry, LinkInfo, Request, Rtnl
 
 TAG_PREFIX = "nstopo:"
+OPEN_AT_ONCE = 64  # per-namespace netlink sockets (and namespace fds) during one operation
+T = TypeVar("T")
 GONE = frozenset({errno.ENODEV, errno.ENOENT, errno.EADDRNOTAVAIL, errno.ESRCH})
 TUNSETIFF, TUNSETPERSIST = 0x400454CA, 0x400454CB
 IFF_TUN, IFF_TAP, IFF_NO_PI = 0x0001, 0x0002, 0x1000
@@ -50,19 +55,42 @@ class Realizer:
     def __init__(self, worker: NamespaceWorker | None = None, run_dir: Path = NETNS_RUN_DIR):
         self.worker = worker or NamespaceWorker(run_dir)
         self.run_dir = self.worker.run_dir
-        self._sockets: dict[Namespace, Rtnl] = {None: self.worker.home_handle()}
+        self._home = self.worker.home_handle()
+        # Per-namespace handles live only during one operation, at most `OPEN_AT_ONCE`
+        # of each kind (least recently used closed first): idle, the helper holds no
+        # fd per namespace, so a 2,000-namespace lab fits the default 1,024 fd limit.
+        self._sockets: OrderedDict[str, Rtnl] = OrderedDict()
         self._fds: dict[str, int] = {}
         self._indexes: dict[Namespace, dict[str, int]] = {}
         self._deferred: list[tuple[Namespace, Request]] = []  # for the step being built
 
     def close(self) -> None:
+        self.worker.run(self._idle)
+        self._home.close()
+        self.worker.close()
+
+    def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn` on the worker thread; its per-namespace handles are closed after it."""
+
+        def then_idle() -> T:
+            try:
+                return fn(*args)
+            finally:
+                self._idle()
+
+        return self.worker.run(then_idle)
+
+    def _idle(self) -> None:
         for sock in self._sockets.values():
             sock.close()
+        self._sockets.clear()
+        self._close_fds()
+        self._indexes.clear()
+
+    def _close_fds(self) -> None:
         for fd in self._fds.values():
             os.close(fd)
-        self._sockets.clear()
         self._fds.clear()
-        self.worker.close()
 
     # -- executing ----------------------------------------------------------------------------
     def realize(
@@ -70,7 +98,7 @@ class Realizer:
     ) -> list[StepFailed]:
         """Run steps in order; `done(i)` for each that took effect. Stops at the first
         failure unless `keep_going`; returns the failures."""
-        return self.worker.run(self._realize, steps, lab, done, keep_going)
+        return self._run(self._realize, steps, lab, done, keep_going)
 
     def _realize(
         self, steps: list[Step], lab: str, done: Callable[[int], None], keep_going: bool
@@ -82,7 +110,8 @@ class Realizer:
         def flush() -> None:
             if not batch:
                 return
-            codes = self._socket(batch_ns).run([r for _, reqs, _ in batch for r in reqs])
+            requests = [r for _, reqs, _ in batch for r in reqs]
+            codes = _run_or_errno(lambda: self._socket(batch_ns).run(requests), len(requests))
             position, outcome = 0, {}
             for index, reqs, _ in batch:
                 outcome[index] = next((c for c in codes[position : position + len(reqs)] if c), 0)
@@ -90,7 +119,8 @@ class Realizer:
             # Requests for other namespaces that had to wait for this batch (peer tags).
             for index, _, later in batch:
                 for ns, request in later:
-                    code = self._socket(ns).run([request])[0]
+                    send = lambda ns=ns, r=request: self._socket(ns).run([r])  # noqa: E731
+                    code = _run_or_errno(send, 1)[0]
                     outcome[index] = outcome[index] or code
             for index, _, _ in batch:
                 if outcome[index]:
@@ -128,6 +158,9 @@ class Realizer:
                 else:
                     failures.append(StepFailed(index, step, os.strerror(errno.ENODEV)))
                 continue
+            except OSError as exc:  # e.g. EMFILE opening a namespace: a failed step
+                failures.append(StepFailed(index, step, exc.strerror or str(exc)))
+                continue
             batch.append((index, requests, self._deferred))
         flush()
         return sorted(failures, key=lambda f: f.index)
@@ -142,7 +175,7 @@ class Realizer:
                 if code:
                     raise OSError(code, "tagging lo")
 
-            self._sockets[step.name] = self.worker.create_here(step.name, tag_lo)
+            self._keep(step.name, self.worker.create_here(step.name, tag_lo))
         elif isinstance(step, s.DelNetns):
             self._forget(step.name)
             self.worker.delete(step.name)
@@ -160,7 +193,7 @@ class Realizer:
         gone = GONE if step.removes else frozenset()
         match step:
             case s.AddVeth():
-                return self._veth(step, lab)
+                return self._veth(step, lab, flush)
             case s.AddBridge(ns, name, mtu, mac):
                 self._indexes.pop(ns, None)
                 return [
@@ -209,7 +242,7 @@ class Realizer:
                 ]
         raise AssertionError(f"no netlink mapping for {step!r}")
 
-    def _veth(self, step: s.AddVeth, lab: str) -> list[Request]:
+    def _veth(self, step: s.AddVeth, lab: str, flush: Callable[[], None]) -> list[Request]:
         (where, name, mac), (peer_ns, peer, peer_mac) = _veth_sides(step)
         tag = tag_for(lab)
         self._indexes.pop(where, None)
@@ -224,6 +257,9 @@ class Realizer:
             return [create, rtnl.set_link(name, IFLA_IFALIAS=tag),
                     rtnl.set_link(peer, IFLA_IFALIAS=tag),
                     rtnl.set_link(peer, IFLA_NET_NS_FD=self.worker.home_fd)]  # fmt: skip
+        if peer_ns is not None and peer_ns not in self._fds and len(self._fds) >= OPEN_AT_ONCE:
+            flush()  # the batch's requests carry these fds: send them, then close them
+            self._close_fds()
         target = self.worker.home_fd if peer_ns is None else self._ns_fd(peer_ns)
         create = rtnl.new_veth(name, peer, target, step.mtu, mac, peer_mac)
         self._deferred.append((peer_ns, rtnl.set_link(peer, IFLA_IFALIAS=tag)))
@@ -231,10 +267,18 @@ class Realizer:
 
     # -- namespaces and indexes (worker thread) --------------------------------------------
     def _socket(self, ns: Namespace) -> Rtnl:
+        if ns is None:
+            return self._home
         sock = self._sockets.get(ns)
         if sock is None:
-            assert ns is not None
-            sock = self._sockets[ns] = self.worker.open_here(ns)
+            return self._keep(ns, self.worker.open_here(ns))
+        self._sockets.move_to_end(ns)
+        return sock
+
+    def _keep(self, ns: str, sock: Rtnl) -> Rtnl:
+        self._sockets[ns] = sock
+        while len(self._sockets) > OPEN_AT_ONCE:
+            self._sockets.popitem(last=False)[1].close()
         return sock
 
     def _ns_fd(self, ns: str) -> int:
@@ -263,23 +307,25 @@ class Realizer:
 
     # -- reading ------------------------------------------------------------------------------
     def links_in(self, ns: Namespace) -> list[LinkInfo]:
-        return self.worker.run(lambda: self._socket(ns).links())
+        return self._run(lambda: self._socket(ns).links())
 
     def addresses_in(self, ns: Namespace) -> list[AddrInfo]:
-        return self.worker.run(lambda: self._socket(ns).addresses())
+        return self._run(lambda: self._socket(ns).addresses())
 
-    def fdb_of(self, ns: Namespace, bridge: str) -> list[dict[str, Any]]:
-        """The forwarding database of one bridge, ports by name, as `bridge fdb` shows it."""
+    def fdb_of(self, ns: Namespace, bridge: str, tag: str | None = None) -> list[dict[str, Any]]:
+        """The forwarding database of one bridge, ports by name, as `bridge fdb` shows it;
+        with `tag`, only if the bridge read in the same dump carries it."""
 
         def read() -> tuple[list[LinkInfo], list[FdbEntry]]:
             sock = self._socket(ns)
             return sock.links(), sock.fdb()
 
-        links, entries = self.worker.run(read)
+        links, entries = self._run(read)
         names = {link.index: link.name for link in links}
-        index = next((link.index for link in links if link.name == bridge), None)
-        if index is None:
-            raise LookupError(bridge)
+        found = next((link for link in links if link.name == bridge), None)
+        if found is None or (tag is not None and found.alias != tag):
+            raise LookupError(bridge if found is None else f"{bridge} is not tagged {tag}")
+        index = found.index
         rows = [
             {
                 "mac": entry.mac,
@@ -294,6 +340,31 @@ class Realizer:
         ]
         return sorted(rows, key=lambda r: (r["local"], r["port"], r["mac"]))
 
+    def host_view(self) -> HostView:
+        """Every route of the host's main table and every address of its interfaces
+        (what a lab's host node must not overlap)."""
+
+        def read() -> HostView:
+            sock = self._socket(None)
+            names = {link.index: link.name for link in sock.links()}
+            entries = []
+            for addr in sock.addresses():
+                device = names.get(addr.index)
+                network = ipaddress.ip_interface(addr.cidr).network
+                entries.append(HostEntry(network, device, f"the host's address {addr.cidr} "
+                                         f"on {device}"))  # fmt: skip
+            for msg in sock.dump(rtmsg, rtnl.RTM_GETROUTE):
+                if msg.get_attr("RTA_TABLE", msg["table"]) != rtnl.RT_TABLE_MAIN:
+                    continue
+                dst = msg.get_attr("RTA_DST") or ("0.0.0.0" if msg["family"] == 2 else "::")
+                network = ipaddress.ip_network(f"{dst}/{msg['dst_len']}", strict=False)
+                device = names.get(msg.get_attr("RTA_OIF"))
+                where = f" dev {device}" if device else ""
+                entries.append(HostEntry(network, device, f"the host's route to {network}{where}"))
+            return HostView(tuple(entries))
+
+        return self._run(read)
+
     def tag_of_device(self, ns: Namespace, name: str) -> str | None:
         """The ifalias of a device, or None if it does not exist or has none."""
         return next((link.alias for link in self.links_in(ns) if link.name == name), None)
@@ -302,13 +373,25 @@ class Realizer:
         return any(link.name == name for link in self.links_in(ns))
 
     def namespace_tag(self, name: str) -> str | None:
-        """The tag on a namespace's lo, or None if it is not one nstopo finished making."""
+        """The tag on a namespace's lo, or None if it is not one nstopo finished making.
+        Raises OSError when it cannot read it: a read error never means "untagged"."""
         if not (self.run_dir / name).exists():
             return None
         try:
             return self.tag_of_device(name, "lo")
-        except OSError:
-            return None  # an empty file: a namespace whose creation never finished
+        except OSError as exc:
+            if exc.errno in (errno.EINVAL, errno.ENOENT):
+                return None  # an empty file (a creation that never finished), or gone
+            raise  # it could not tell (EMFILE, ENOMEM, ...): never "not ours"
+
+
+def _run_or_errno(send: Callable[[], list[int]], count: int) -> list[int]:
+    """The requests' errnos; if the socket itself fails (EMFILE opening it, ...), that
+    errno for each: a failure of those steps, never an exception past the rollback."""
+    try:
+        return send()
+    except OSError as exc:
+        return [exc.errno or errno.EIO] * count
 
 
 def _namespace_of(step: Step) -> Namespace:

@@ -14,6 +14,7 @@ import grp
 import logging
 import os
 import socket
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,17 +28,20 @@ from nstopo.protocol.methods import Method, Notification
 from nstopo.protocol.wire import error_response
 from pydantic import Field
 
+from . import flow, probes
 from . import jsonrpc as rpc
-from . import probes
 from .discover import discover
 from .labs import LabService
 from .realizer import Realizer
-from .registry import Registry
+from .registry import Registry, RegistryError
 from .topofile import read_topology
 from .watch import EventHub, stream_counters
 
 log = logging.getLogger("nstopo.helper")
 SERVER_NAME = f"nstopo-helper {__version__}"
+
+
+Name = Annotated[str, Field(max_length=256)]  # echoed in answers: never megabytes
 
 
 class HelperStartError(Exception):
@@ -55,38 +59,41 @@ class TopologyParams:
 @dataclass(frozen=True)
 class LabParams:
     __pydantic_config__ = STRICT
-    lab: str
+    lab: Name
     force: bool = False
 
 
 @dataclass(frozen=True)
 class SubscribeParams:
     __pydantic_config__ = STRICT
-    lab: str | None = None  # None: every lab
+    lab: Name | None = None  # None: every lab
 
 
 @dataclass(frozen=True)
 class CountersParams:
     __pydantic_config__ = STRICT
-    lab: str
+    lab: Name
     interval: Annotated[float, Field(ge=0.05, le=3600)] = 1.0
 
 
 @dataclass(frozen=True)
 class LabNameParams:
     __pydantic_config__ = STRICT
-    lab: str
+    lab: Name
 
 
 @dataclass(frozen=True)
 class StatusParams:
     __pydantic_config__ = STRICT
-    lab: str | None = None
+    lab: Name | None = None
 
 
 class Helper:
-    def __init__(self, socket_path: Path, state_dir: Path, group: str) -> None:
+    def __init__(
+        self, socket_path: Path, state_dir: Path, group: str, shared: bool = False
+    ) -> None:
         self.socket_path, self.state_dir, self.group = socket_path, state_dir, group
+        self.shared = shared  # every group member may change every lab
         self.group_id: int | None = None
         self.registry = rpc.MethodRegistry()
         self.service: LabService | None = None
@@ -100,7 +107,10 @@ class Helper:
         if os.geteuid() != 0:
             raise HelperStartError("the helper must run as root (it creates namespaces)")
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._lock_fd = os.open(self.state_dir / "helper.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        _check_state_dir(self.state_dir)
+        self._lock_fd = os.open(
+            self.state_dir / "helper.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600
+        )
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -111,7 +121,11 @@ class Helper:
             self.group_id = grp.getgrnam(self.group).gr_gid
         except KeyError:
             log.warning("group %r does not exist: only root may use the helper", self.group)
-        self.service = LabService(Realizer(), Registry.load(self.state_dir))
+        try:
+            registry = Registry.load(self.state_dir)
+        except RegistryError as exc:
+            raise HelperStartError(str(exc)) from None
+        self.service = LabService(Realizer(), registry, shared=self.shared)
         self.service.reconcile()
         self._register_methods()
 
@@ -166,55 +180,90 @@ class Helper:
             return
         wake, drained = asyncio.Event(), asyncio.Event()
         loop = asyncio.get_running_loop()
-        outbox = rpc.Outbox(on_put=lambda: loop.call_soon_threadsafe(wake.set))
+
+        def woken() -> None:
+            wake.set()
+            if outbox.overflowing:  # even while the writer waits in drain()
+                writer.transport.abort()
+
+        outbox = flow.ByteOutbox(on_put=lambda: loop.call_soon_threadsafe(woken))
         session = rpc.Session(uid=uid, gid=gid, pid=pid)
         endpoint = rpc.Endpoint(self.registry, session, outbox)
         writer_task = asyncio.create_task(self._write(writer, outbox, wake, drained))
-        requests: set[asyncio.Task[None]] = set()
+        requests: dict[asyncio.Task[None], int] = {}  # request -> its size in bytes
         framer = rpc.LineFramer()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            requests.pop(task, None)
+            drained.set()
+
         try:
-            while not outbox.overflowing:
+            while not outbox.overflowing and not writer_task.done():
                 # Backpressure: a client that sends requests without reading the answers
-                # waits in its own socket buffer, not in the helper's memory.
-                while len(outbox.messages) >= outbox.limit or len(requests) >= outbox.limit:
+                # waits in its own socket buffer, not in the helper's memory. It is
+                # watched while it waits: if it hangs up, its session ends.
+                while requests and (
+                    outbox.bytes >= flow.OUTBOX_BYTES
+                    or sum(requests.values()) >= flow.INBOX_BYTES
+                    or len(requests) >= outbox.limit
+                ):
                     drained.clear()
-                    await drained.wait()
+                    waiter = asyncio.create_task(drained.wait())
+                    try:
+                        while not waiter.done():
+                            await asyncio.wait({waiter, writer_task}, timeout=1.0,
+                                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                            if writer_task.done() or flow.peer_gone(sock):
+                                return
+                    finally:
+                        waiter.cancel()
                 data = await reader.read(65536)
                 if not data:
                     break
                 for frame in framer.feed(data):
                     task = asyncio.create_task(endpoint.receive(frame))
-                    requests.add(task)
-                    task.add_done_callback(lambda t: (requests.discard(t), drained.set()))
+                    requests[task] = len(frame) if isinstance(frame, bytes) else 0
+                    task.add_done_callback(finished)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
-            for task in requests:
+            for task in list(requests):
                 task.cancel()
             self._end_streams(session)
             writer_task.cancel()
             await _close(writer)
+            flow.give_back_memory()
 
     async def _write(
         self,
         writer: asyncio.StreamWriter,
-        outbox: rpc.Outbox,
+        outbox: flow.ByteOutbox,
         wake: asyncio.Event,
         drained: asyncio.Event,
     ) -> None:
-        while True:
-            await wake.wait()
-            wake.clear()
-            if outbox.overflowing:
-                log.warning(
-                    "client stopped reading (%d notifications dropped): closing", outbox.dropped
-                )
-                writer.transport.abort()
-                return
-            while outbox.messages:
-                writer.write(outbox.messages.popleft())
-            await writer.drain()
-            drained.set()
+        try:
+            while True:
+                await wake.wait()
+                wake.clear()
+                while outbox.messages:
+                    if outbox.overflowing:
+                        log.warning(
+                            "client stopped reading (%d notifications dropped, %d bytes "
+                            "queued): closing",
+                            outbox.dropped,
+                            outbox.bytes,
+                        )
+                        writer.transport.abort()
+                        return
+                    writer.write(outbox.pop())
+                    if writer.transport.get_write_buffer_size() > flow.WRITE_CHUNK:
+                        await writer.drain()
+                await writer.drain()
+                drained.set()
+        except (ConnectionError, OSError):
+            return
+        finally:
+            drained.set()  # the reader must never wait for a writer that is gone
 
     def _authorized(self, pid: int, uid: int, gid: int) -> bool:
         if uid == 0:
@@ -281,7 +330,7 @@ class Helper:
                 self.service.apply, topology, session.uid, params.dry_run, progress
             )
         finally:
-            self._refresh_watchers()
+            await self._refresh_watchers()
         if result.changed and not params.dry_run:
             self._lab_changed(result.lab, "applied")
         return {
@@ -296,9 +345,9 @@ class Helper:
     async def _destroy(self, params: LabParams, session: rpc.Session) -> m.DestroyResult:
         assert self.service is not None
         try:
-            report = await self._call(self.service.destroy, params.lab, params.force)
+            report = await self._call(self.service.destroy, params.lab, params.force, session.uid)
         finally:
-            self._refresh_watchers()
+            await self._refresh_watchers()
         self._lab_changed(params.lab, "destroyed")
         return report
 
@@ -315,21 +364,23 @@ class Helper:
         return found.to_json()
 
     # -- streams ------------------------------------------------------------------------------
-    def _refresh_watchers(self) -> None:
-        if self.hub is not None and self.hub.listeners:
-            self.hub.refresh()
+    async def _refresh_watchers(self) -> None:
+        if self.hub is not None and (self.hub.listeners or self.hub.watchers):
+            await self.hub.refresh()
 
     async def _subscribe(self, params: SubscribeParams, session: rpc.Session) -> m.SubscribeResult:
         """Also a lab that does not run yet: its events start when it is applied (the
         hub watches the namespaces of every listened-to lab after each apply)."""
         assert self.hub is not None and self.service is not None
-        self.hub.subscribe(id(session), session.notify, params.lab)
+        await self.hub.subscribe(
+            id(session), session.notify, params.lab, flow.notify_whole(session)
+        )
         running = params.lab is None or params.lab in self.service.registry.labs
         return {"lab": params.lab, "watching": len(self.hub.watchers), "running": running}
 
     async def _unsubscribe(self, params: None, session: rpc.Session) -> m.Empty:
         assert self.hub is not None
-        self.hub.unsubscribe(id(session))
+        await self.hub.unsubscribe(id(session))
         return {}
 
     async def _counters(self, params: CountersParams, session: rpc.Session) -> m.CountersResult:
@@ -360,7 +411,7 @@ class Helper:
     def _end_streams(self, session: rpc.Session) -> None:
         probes.stop_all(session)
         if self.hub is not None:
-            self.hub.unsubscribe(id(session))
+            self.hub.drop(id(session))
         for task in session.data.pop("counters", []):
             task.cancel()
 
@@ -384,6 +435,22 @@ class Helper:
             "rss_kib": _rss_kib(),
             "labs": sorted(self.service.registry.labs),
         }
+
+
+def _check_state_dir(path: Path) -> None:
+    """The registry decides what root deletes: its folder must be root's alone."""
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise HelperStartError(f"the state dir {path} is not a directory (a symlink?)")
+    if st.st_uid != 0:
+        raise HelperStartError(
+            f"the state dir {path} belongs to uid {st.st_uid}, not root; run: chown root {path}"
+        )
+    if st.st_mode & 0o022:
+        raise HelperStartError(
+            f"the state dir {path} is writable by others (mode "
+            f"{stat.S_IMODE(st.st_mode):o}); run: chmod go-w {path}"
+        )
 
 
 def _activation_socket() -> socket.socket | None:
@@ -419,12 +486,12 @@ async def _close(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
 
 
-def run_helper(socket_path: str, state_dir: str, group: str) -> None:
+def run_helper(socket_path: str, state_dir: str, group: str, shared: bool = False) -> None:
     """Foreground: serve until SIGINT/SIGTERM."""
     import signal
 
     logging.basicConfig(level=logging.INFO, format="nstopo helper: %(message)s")
-    helper = Helper(Path(socket_path), Path(state_dir), group)
+    helper = Helper(Path(socket_path), Path(state_dir), group, shared)
     helper.start()
 
     async def main() -> None:

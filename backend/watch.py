@@ -9,6 +9,7 @@ In the host namespace only the lab's own devices are reported.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import socket
@@ -32,6 +33,7 @@ from .registry import Registry
 log = logging.getLogger("nstopo.helper")
 GROUPS = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR
 Emit = Callable[[str, str, dict[str, Any]], None]  # (lab, method, params)
+Snapshot = tuple[list[rtnl.LinkInfo], list[rtnl.AddrInfo]]
 
 
 class NamespaceWatcher:
@@ -47,36 +49,48 @@ class NamespaceWatcher:
         self.only = only  # host namespace: the names the lab owns there
         self.names: dict[int, str] = {}
         self.sock: socket.socket | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.resyncs = 0
+        self._resyncing: asyncio.Task[None] | None = None
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+    def open(self) -> None:
+        """Subscribe to the kernel's events (blocking: call it in a thread)."""
         worker = self.realizer.worker
         if self.ns is None:
             self.sock = worker.run(rtnl.open_events, GROUPS)
         else:
             self.sock = worker.call_inside(self.ns, lambda: rtnl.open_events(GROUPS))
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start reading events on the loop (after open(), and after the first dump)."""
+        assert self.sock is not None
+        self.loop = loop
         loop.add_reader(self.sock.fileno(), self._readable)
-        self.resync(initial=True)
 
     def close(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.sock is not None:
-            loop.remove_reader(self.sock.fileno())
+            with contextlib.suppress(ValueError, OSError):
+                loop.remove_reader(self.sock.fileno())
             self.sock.close()
             self.sock = None
 
     def _wanted(self, name: str) -> bool:
         return self.only is None or name in self.only()
 
-    def resync(self, initial: bool = False, to: Emit | None = None) -> None:
-        """Report the whole current state (after subscribing, or after lost events);
-        `to`: only to one new listener instead of everyone."""
-        if not initial:
-            self.resyncs += 1
+    def snapshot(self) -> Snapshot | None:
+        """The namespace's links and addresses (blocking: call it in a thread);
+        None if the namespace is gone (its lab's destroy stops this watcher)."""
         try:
-            links = self.realizer.links_in(self.ns)
-            addresses = self.realizer.addresses_in(self.ns)
+            return self.realizer.links_in(self.ns), self.realizer.addresses_in(self.ns)
         except OSError:
-            return  # the namespace is gone; its lab's destroy stops this watcher
+            return None
+
+    def publish(self, snapshot: Snapshot | None, to: Emit | None = None) -> None:
+        """Report a whole state as `resync` events (on the loop); `to`: only to one
+        new listener instead of everyone."""
+        if snapshot is None:
+            return
+        links, addresses = snapshot
         self.names = {link.index: link.name for link in links}
         for link in links:
             if self._wanted(link.name):
@@ -85,6 +99,14 @@ class NamespaceWatcher:
             name = self.names.get(addr.index)
             if name is not None and self._wanted(name):
                 self._addr_event("new", name, addr.cidr, resync=True, to=to)
+
+    async def _resync(self) -> None:
+        """After lost events: dump again in a thread, never on the event loop."""
+        self.resyncs += 1
+        snapshot = await asyncio.to_thread(self.snapshot)
+        if self.sock is not None:
+            self.publish(snapshot)
+        self._resyncing = None
 
     def _readable(self) -> None:
         assert self.sock is not None
@@ -95,10 +117,11 @@ class NamespaceWatcher:
                 return
             except OSError as exc:
                 if exc.errno == errno.ENOBUFS:
-                    log.warning("events lost in %s: re-reading its state", self.ns or "host")
-                    self.resync()
+                    if self._resyncing is None and self.loop is not None:
+                        log.warning("events lost in %s: re-reading its state", self.ns or "host")
+                        self._resyncing = self.loop.create_task(self._resync())
                     continue
-                raise
+                return  # the socket is closing
             for kind, info in rtnl.decode_events(data):
                 if isinstance(info, rtnl.AddrInfo):
                     name = self.names.get(info.index)
@@ -155,30 +178,42 @@ class EventHub:
     listeners: dict[int, tuple[Callable[[str, Any], bool], str | None]] = field(
         default_factory=dict
     )
+    _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def emit(self, lab: str, method: str, params: dict[str, Any]) -> None:
         for notify, wanted in list(self.listeners.values()):
             if wanted is None or wanted == lab:
                 notify(method, params)
 
-    def subscribe(self, key: int, notify: Callable[[str, Any], bool], lab: str | None) -> None:
-        """A new listener gets the current state at once (`resync`), then every change."""
-        existing = set(self.watchers)
+    async def subscribe(
+        self,
+        key: int,
+        notify: Callable[[str, Any], bool],
+        lab: str | None,
+        whole: Callable[[str, Any], bool] | None = None,
+    ) -> None:
+        """A new listener gets the current state at once (`resync`, through `whole`:
+        never dropped, so it arrives complete), then every change."""
+        first = whole or notify
         self.listeners[key] = (notify, lab)
-        self.refresh()  # new watchers dump their state to every listener
-        for watcher_key in existing & set(self.watchers):
-            if lab is None or watcher_key[0] == lab:
-                self.watchers[watcher_key].resync(
-                    initial=True, to=lambda _lab, method, params: notify(method, params)
-                )
+        started = await self.refresh(to=(key, first))
+        for watcher_key, watcher in list(self.watchers.items()):
+            if watcher_key in started or (lab is not None and watcher_key[0] != lab):
+                continue
+            snapshot = await asyncio.to_thread(watcher.snapshot)
+            if key in self.listeners:
+                watcher.publish(snapshot, to=lambda _lab, method, params: first(method, params))
 
-    def unsubscribe(self, key: int) -> None:
+    async def unsubscribe(self, key: int) -> None:
         self.listeners.pop(key, None)
-        self.refresh()
+        await self.refresh()
 
-    def refresh(self) -> None:
-        """Watch exactly the namespaces of labs someone listens to (after subscribe,
-        unsubscribe, apply and destroy)."""
+    def drop(self, key: int) -> None:
+        """A listener whose connection ended: forget it now, close idle watchers."""
+        self.listeners.pop(key, None)
+        self.close_unwanted()
+
+    def _wanted(self) -> dict[tuple[str, str | None], Callable[[], set[str]] | None]:
         wanted_labs = {lab for _, lab in self.listeners.values()}
         labs = set(self.registry.labs) if None in wanted_labs else wanted_labs
         wanted: dict[tuple[str, str | None], Callable[[], set[str]] | None] = {}
@@ -190,17 +225,44 @@ class EventHub:
                 wanted[(lab, ns)] = None
             if record.host_devices:
                 wanted[(lab, None)] = lambda r=record: set(r.host_devices)
+        return wanted
+
+    def close_unwanted(self) -> None:
+        wanted = self._wanted()
         for key in [k for k in self.watchers if k not in wanted]:
             self.watchers.pop(key).close(self.loop)
-        for key, only in wanted.items():
-            if key not in self.watchers:
+
+    async def refresh(
+        self, to: tuple[int, Callable[[str, Any], bool]] | None = None
+    ) -> set[tuple[str, str | None]]:
+        """Watch exactly the namespaces of labs someone listens to (after subscribe,
+        unsubscribe, apply and destroy). New watchers open and dump in a thread; their
+        first state goes to every listener of their lab (to `to` through its own
+        notifier). Returns the watchers it started."""
+        async with self._refreshing:
+            self.close_unwanted()
+            started: set[tuple[str, str | None]] = set()
+            for key, only in self._wanted().items():
+                if key in self.watchers:
+                    continue
                 watcher = NamespaceWatcher(self.realizer, key[0], key[1], self.emit, only)
                 try:
-                    watcher.start(self.loop)
+                    await asyncio.to_thread(watcher.open)
                 except OSError as exc:
                     log.warning("cannot watch %s: %s", key[1] or "host", exc)
                     continue
+                snapshot = await asyncio.to_thread(watcher.snapshot)
+                if key not in self._wanted():  # unsubscribed or destroyed meanwhile
+                    watcher.close(self.loop)
+                    continue
+                watcher.start(self.loop)
                 self.watchers[key] = watcher
+                started.add(key)
+                for listener, (notify, lab) in list(self.listeners.items()):
+                    if lab is None or lab == key[0]:
+                        send = to[1] if to is not None and to[0] == listener else notify
+                        watcher.publish(snapshot, to=lambda _l, m, p, send=send: send(m, p))
+            return started
 
 
 async def stream_counters(

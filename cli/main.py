@@ -44,6 +44,11 @@ def _helper(p: argparse.ArgumentParser) -> None:
     p.add_argument("--socket", metavar="P")
     p.add_argument("--state-dir", metavar="D")
     p.add_argument("--group", metavar="G")
+    p.add_argument(
+        "--share-labs",
+        action="store_true",
+        help="let every group member change every lab (default: only its creator)",
+    )
 
 
 def _apply(p: argparse.ArgumentParser) -> None:

@@ -79,6 +79,7 @@ def cmd_helper(args: argparse.Namespace) -> int:
             args.socket or socket_path(),
             args.state_dir or DEFAULT_STATE_DIR,
             args.group or DEFAULT_GROUP,
+            args.share_labs,
         )
     except HelperStartError as exc:
         raise CliError(str(exc)) from None

@@ -22,6 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from . import inputbudget
 from .problems import Path, Problem, TopologyFileError, error
 from .schema import FORMAT_VERSION, parse_lab, topology_from_lab
 from .topology import Topology
@@ -164,6 +165,10 @@ def parse_bytes(data: bytes, file: str | None = None) -> LoadedFile:
 
 
 def parse_text(text: str, file: str | None = None) -> LoadedFile:
+    if too_deep := inputbudget.check_yaml(text):  # before any recursive tree builder
+        raise TopologyFileError(
+            [error("budget", too_deep.message).at(file, *too_deep.line_col(text))]
+        )
     data = _fast_data(text)
     tree = None
     if data is None:  # libyaml could not read it (or is missing): ruamel's own parser

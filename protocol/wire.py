@@ -49,7 +49,11 @@ class LineFramer:
 
 def encode(message: dict[str, Any]) -> bytes:
     """One message as its line on the wire."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode() + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate echoed back: as a \uXXXX escape
+        return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
 def request(msg_id: int | str | None, method: str, params: Any = None) -> bytes:
@@ -74,9 +78,13 @@ def error_response(msg_id: Any, error: RpcError) -> bytes:
 def parse(frame: bytes | str) -> Any:
     """JSON text -> value; anything that is not JSON is a PARSE_ERROR."""
     try:
-        return json.loads(frame)
+        return json.loads(frame, parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise RpcError(ErrorCode.PARSE_ERROR, "message is not valid JSON") from None
+
+
+def _not_json(word: str) -> Any:
+    raise ValueError(f"{word} is not JSON")  # NaN, Infinity: Python's json accepts them
 
 
 class Incoming:

@@ -153,6 +153,7 @@ OVERFLOW = textwrap.dedent("""
         loop = asyncio.get_running_loop()
         watcher = watch.NamespaceWatcher(realizer, "lab", None,
                                          lambda lab, m, p: events.append((m, p)))
+        watcher.open()
         watcher.start(loop)
         watcher.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # force ENOBUFS
         loop.remove_reader(watcher.sock.fileno())  # stop reading while the kernel talks

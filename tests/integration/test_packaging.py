@@ -59,6 +59,7 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
         ]
     assert "CapabilityBoundingSet=CAP_NET_ADMIN CAP_SYS_ADMIN CAP_NET_RAW" in service
     assert "NoNewPrivileges=yes" in service and "RestrictAddressFamilies=" in service
+    assert "LimitNOFILE=65536" in service  # a watched lab holds an fd per namespace
 
 
 def test_desktop_entry_validates(tmp_path: Path) -> None:
