@@ -21,6 +21,8 @@ from nstopo.model.types import (
 )
 from nstopo.model.validate import validate
 from pydantic import TypeAdapter, ValidationError
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -36,6 +38,28 @@ from .document import Document
 
 NONE = "(none)"
 HOST = "(host)"
+# The syntax of the free-text fields: shown greyed in an empty field, and as tooltip.
+HINTS = {
+    "routes": (
+        "default via 10.77.0.1, 10.9.0.0/16 dev eth0",
+        "Routes, separated by commas: TO [via GATEWAY] [dev INTERFACE] [metric N]\n"
+        "TO is a prefix (10.9.0.0/16) or default.",
+    ),
+    "sysctls": (
+        "net.ipv4.ip_forward=1",
+        "Sysctls of this namespace, separated by commas: key=value\n"
+        "e.g. net.ipv4.ip_forward=1, net.ipv6.conf.all.disable_ipv6=1",
+    ),
+    "addresses": (
+        "10.77.0.1/24, fd00::1/64",
+        "Addresses with their prefix length (CIDR), separated by commas",
+    ),
+    "mac": ("02:00:00:00:00:01", "A MAC address; empty: the kernel picks one"),
+    "subnet": (
+        "10.77.0.0/16",
+        "The pool new links take their addresses from (empty: no automatic addresses)",
+    ),
+}
 
 
 def parse_list(text: str) -> tuple[str, ...]:
@@ -77,6 +101,28 @@ def format_routes(routes: tuple[Route, ...]) -> str:
     return ", ".join(one(r) for r in routes)
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text with … to the width it gets, instead of
+    asking for the text's width (a long node name widened the inspector for good)."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(0, super().sizeHint().height())
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideMiddle, self.contentsRect().width()
+        )
+        painter.drawText(self.contentsRect(), int(self.alignment()), shown)
+
+
 class Inspector(QWidget):
     def __init__(self, doc: Document) -> None:
         super().__init__()
@@ -86,7 +132,7 @@ class Inspector(QWidget):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d93025;")
-        self.title = QLabel()
+        self.title = ElidedLabel()
         title_font = self.title.font()  # a font, not a style sheet: colors follow the desktop
         title_font.setBold(True)
         title_font.setPointSizeF(11)
@@ -121,6 +167,10 @@ class Inspector(QWidget):
     def _line(self, key: str, text: str, apply: Any, label: str | None = None) -> QLineEdit:
         edit = QLineEdit(text)
         edit.setObjectName(key)
+        hint = HINTS.get(key.split(".")[-1])
+        if hint is not None:
+            edit.setPlaceholderText(hint[0])
+            edit.setToolTip(hint[1])
         edit.editingFinished.connect(apply)
         self.form.addRow(label or key, edit)
         self.fields[key] = edit

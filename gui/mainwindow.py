@@ -40,6 +40,7 @@ from .live import LiveSession
 from .liveactions import LiveActions
 from .liveoverlay import LiveOverlay
 from .livepanel import LivePanel
+from .newcomer import Newcomer, dialog_folder, remember_folder
 from .panels import CommandsPanel, Palette, ProblemsPanel
 from .pingpanel import PingPanel
 from .ratespanel import RatesPanel
@@ -70,15 +71,25 @@ class MainWindow(LiveActions, QMainWindow):
         self.live: LiveSession | None = None
         self.setWindowIcon(QIcon(str(ICONS / "org.nstopo.nstopo.svg")))
         self.settings = QSettings("nstopo", "nstopo")
-        self.resize(1360, 860)
+        self._fit_screen()
         self._docks: dict[str, QDockWidget] = {}
         self.doc = doc or Document()
         self._build_actions()
         self._attach(self.doc)
+        self.newcomer = Newcomer(self)  # welcome page, Help, the Labs dock
         self.autosave = QTimer(self)
         self.autosave.setInterval(30_000)
         self.autosave.timeout.connect(self.write_autosave)
         self.autosave.start()
+
+    def _fit_screen(self) -> None:
+        """1360x860, or less on a smaller screen (the layout works from 1024x768)."""
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry().size() if screen is not None else None
+        width, height = 1360, 860
+        if room is not None and room.width() > 0:
+            width, height = min(width, room.width()), min(height, room.height())
+        self.resize(width, height)
 
     # -- the document ------------------------------------------------------------------------
     def _attach(self, doc: Document) -> None:
@@ -168,6 +179,8 @@ class MainWindow(LiveActions, QMainWindow):
         doc.changed.connect(self._refresh_inspector)
         doc.pathChanged.connect(self._update_title)
         self._update_title()
+        if hasattr(self, "newcomer"):
+            self.newcomer.document_shown()
         QTimer.singleShot(0, self.view.fit)
         # The document, its items and Qt wrappers live long: keep them out of the garbage
         # collector's full passes, which otherwise stall the UI for tens of milliseconds
@@ -300,7 +313,7 @@ class MainWindow(LiveActions, QMainWindow):
             "Ctrl+Return",
         )
         self.destroy_action = self._action(
-            "&Live", "D&estroy lab", lambda: self.live and self.live.destroy()
+            "&Live", "D&estroy lab…", lambda: self.live_panel.destroy_lab()
         )
         self.ping_tool = self._action("&Live", "&Ping tool", self._toggle_ping, "P")
         self.ping_tool.setCheckable(True)
@@ -424,9 +437,13 @@ class MainWindow(LiveActions, QMainWindow):
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open topology", "", "Topologies (*.yaml *.yml)"
+            self,
+            "Open topology",
+            dialog_folder(self.settings, self.doc),
+            "Topologies (*.yaml *.yml)",
         )
         if path:
+            remember_folder(self.settings, Path(path))
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> bool:
@@ -458,10 +475,14 @@ class MainWindow(LiveActions, QMainWindow):
 
     def save_as(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save topology", f"{self.doc.topology.name}.yaml", "Topologies (*.yaml)"
+            self,
+            "Save topology",
+            str(Path(dialog_folder(self.settings, self.doc)) / f"{self.doc.topology.name}.yaml"),
+            "Topologies (*.yaml)",
         )
         if not path:
             return False
+        remember_folder(self.settings, Path(path))
         self.doc.save(Path(path))
         self.drop_autosave()
         self._remember(Path(path))
@@ -490,7 +511,10 @@ class MainWindow(LiveActions, QMainWindow):
         }
         suffix = {"png": ".png", "svg": ".svg", "clab": ".clab.yml", "sh": ".sh"}[kind]
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export", self.doc.topology.name + suffix, filters[kind]
+            self,
+            "Export",
+            str(Path(dialog_folder(self.settings, self.doc)) / (self.doc.topology.name + suffix)),
+            filters[kind],
         )
         if path:
             self.export_to(kind, Path(path))

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -90,16 +90,16 @@ class PingPanel(QWidget):
         self.interval.setSingleStep(100)
         self.interval.setSuffix(" ms")
         self.interval.setPrefix("every ")
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = _tool_button("Stop")
         self.stop_button.clicked.connect(self.stop_selected)
-        self.clear_button = QPushButton("Clear finished")
+        self.clear_button = _tool_button("Clear finished")
         self.clear_button.clicked.connect(self.clear_finished)
         self.interface = QComboBox()
         self.interface.setToolTip(
             "The source interface of “Ping again” (ping -I): the interfaces of the selected "
             "ping's source node"
         )
-        self.again_button = QPushButton("Ping again")
+        self.again_button = _tool_button("Ping again")
         self.again_button.setToolTip("Repeat the selected ping, from the interface chosen beside")
         self.again_button.clicked.connect(self.again)
         self.hint = QLabel("Ping tool (P): click a source node, then a target node or the canvas.")
@@ -118,12 +118,14 @@ class PingPanel(QWidget):
         self.plot.setLabel("bottom", "icmp_seq")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-10, 10))
-        controls = QHBoxLayout()
+        controls = QHBoxLayout()  # two short rows: the dock fits beside the capture on 1024 px
         for widget in (self.count, self.interval, self.stop_button, self.clear_button):
             controls.addWidget(widget)
-        controls.addWidget(self.interface)
-        controls.addWidget(self.again_button)
         controls.addStretch(1)
+        repeat = QHBoxLayout()
+        repeat.addWidget(self.interface, 1)
+        repeat.addWidget(self.again_button)
+        repeat.addStretch(1)
         self.hint.setWordWrap(True)
         left = QWidget()
         left_column = QVBoxLayout(left)
@@ -137,6 +139,7 @@ class PingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(controls)
+        layout.addLayout(repeat)
         layout.addWidget(self.hint)
         layout.addWidget(split, 1)
         session.notification.connect(self._notified)
@@ -272,3 +275,10 @@ class PingPanel(QWidget):
             self.interface.clear()
             self.interface.addItems(choices)
             self.interface.setCurrentText(keep if keep in choices else ANY)
+
+
+def _tool_button(text: str) -> QToolButton:
+    """A button as wide as its word: the dock stays narrow enough for small screens."""
+    button = QToolButton()
+    button.setText(text)
+    return button

@@ -43,3 +43,14 @@ def _common_problem(name: str) -> str | None:
     if not name.isprintable():
         return "contains a control character"
     return None
+
+
+def fresh_lab_name(taken: set[str] | frozenset[str], stem: str = "lab") -> str:
+    """`stem`, or `stem-2`, `stem-3`... : the first that no running lab has (a new
+    document must not silently bind to someone's lab of the same name)."""
+    if stem not in taken:
+        return stem
+    n = 2
+    while f"{stem}-{n}" in taken:
+        n += 1
+    return f"{stem}-{n}"
