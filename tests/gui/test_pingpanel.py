@@ -105,11 +105,13 @@ def test_ping_again_from_the_enslaved_port_shows_the_pitfall(qtbot, helper) -> N
     again = list(panel.runs.values())[-1]
     assert (again.source, again.target, again.interface) == ("hub", "a", "p0")
     qtbot.waitUntil(lambda: not again.running, timeout=10000)
-    assert again.item.text().startswith("hub → a via p0: ")
-    assert "0/2 replies, 100% loss" in again.item.text() or not again.rtts
-    xs, ys = first.curve.getData()
-    if first.rtts:  # milliseconds as measured: a veth answers in well under 50 ms
-        assert all(0 < y < 50 for y in ys) and list(ys) == first.rtts
+    # From the enslaved port nothing comes back: the seed's pitfall.
+    assert again.item.text().startswith("hub → a via p0: 0/2 replies, 100% loss")
+    assert not again.rtts
+    # Without -I the kernel also picks p0 (the address is there): same loss, but the
+    # plot holds exactly what arrived, in milliseconds as measured.
+    _, ys = first.curve.getData()
+    assert list(ys if ys is not None else []) == first.rtts
     window.live.destroy()
     qtbot.waitUntil(lambda: not window.live.running, timeout=20000)
     window.close()
