@@ -117,7 +117,7 @@ class PingPanel(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "icmp_seq")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(-10, 10))
+        # No legend: it covered the curves; the list beside names each run in its color.
         controls = QHBoxLayout()  # two short rows: the dock fits beside the capture on 1024 px
         for widget in (self.count, self.interval, self.stop_button, self.clear_button):
             controls.addWidget(widget)

@@ -8,20 +8,21 @@ drag comes near), or Close. Help → Welcome brings it back."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from nstopo.model.examples import Example, bundled_examples
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QFont, QPalette
+from PySide6.QtGui import QDragEnterEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -67,7 +68,7 @@ class WelcomeView(QFrame):
         self.close_button.clicked.connect(self.hide)
         self.recent = QListWidget()
         for path in recent:
-            item = QListWidgetItem(Path(path).name)
+            item = QListWidgetItem(f"{Path(path).name}  ({Path(path).parent.name or '/'})")
             item.setToolTip(path)
             item.setData(Qt.ItemDataRole.UserRole, path)
             self.recent.addItem(item)
@@ -79,13 +80,11 @@ class WelcomeView(QFrame):
             item = QListWidgetItem(f"{example.name} — {example.title}")
             item.setToolTip(example.title)
             self.example_list.addItem(item)
+        self.example_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.example_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.example_list.currentRowChanged.connect(self._explain)
         self.example_list.itemActivated.connect(lambda *_: self.open_example())
-        self.explanation = QPlainTextEdit()
-        self.explanation.setReadOnly(True)
-        mono = QFont("DejaVu Sans Mono")
-        mono.setPointSizeF(9)
-        self.explanation.setFont(mono)
+        self.explanation = QTextBrowser()
         self.open_example_button = QPushButton("Open this example")
         self.open_example_button.clicked.connect(self.open_example)
 
@@ -100,8 +99,8 @@ class WelcomeView(QFrame):
             start.addStretch(1)
         learn = QVBoxLayout()
         learn.addWidget(_section("Learn with the examples (the study notes' experiments)"))
-        learn.addWidget(self.example_list, 2)
-        learn.addWidget(self.explanation, 3)
+        learn.addWidget(self.example_list, 1)
+        learn.addWidget(self.explanation, 2)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.open_example_button)
@@ -123,7 +122,7 @@ class WelcomeView(QFrame):
     def _explain(self, row: int) -> None:
         if 0 <= row < len(self.examples):
             example = self.examples[row]
-            self.explanation.setPlainText(f"{example.path.name}\n\n{example.explanation}")
+            self.explanation.setHtml(explanation_html(example))
 
     def chosen_example(self) -> Example | None:
         row = self.example_list.currentRow()
@@ -158,6 +157,30 @@ class _Follower(QObject):
         if watched is self.widget and event.type() == QEvent.Type.Resize:
             self.page.setGeometry(self.widget.rect().adjusted(24, 24, -24, -24))
         return False
+
+
+def explanation_html(example: Example) -> str:
+    """The header comment as a reader wants it: its hard-wrapped lines flowed into
+    paragraphs, and the indented lines (commands to try) kept as they are."""
+    parts = [f"<h3>{html.escape(example.name)}</h3>"]
+    paragraph: list[str] = []
+
+    def close() -> None:
+        if paragraph:
+            parts.append(f"<p>{html.escape(' '.join(paragraph))}</p>")
+            paragraph.clear()
+
+    for line in example.explanation.splitlines():
+        if not line.strip():
+            close()
+        elif line.startswith((" ", "\t")):
+            close()
+            parts.append(f"<pre>{html.escape(line.strip())}</pre>")
+        else:
+            paragraph.append(line.strip())
+    close()
+    parts.append(f"<p><i>{html.escape(str(example.path))}</i></p>")
+    return "".join(parts)
 
 
 def _section(text: str) -> QLabel:

@@ -40,6 +40,7 @@ def test_the_welcome_page_explains_each_example_and_opens_it(qtbot) -> None:
     shown = page.explanation.toPlainText()
     assert "enslaved to a bridge" in shown  # the file's own header comment
     assert "nstopo ping bridge-pitfall hub a -I p0" in shown and "#" not in shown
+    assert "goes to the bridge, not to the IP stack" in shown  # lines flowed together
     qtbot.mouseClick(page.open_example_button, Qt.MouseButton.LeftButton)
     assert window.doc.path == EXAMPLES / "bridge-pitfall.yaml"
     assert not page.isVisible()  # the lab is the thing now
