@@ -1,13 +1,14 @@
 """What a newcomer meets before any lab runs (issue 12): the palette explains its
-kinds and stays readable in dark mode."""
+kinds and stays readable in dark mode; the canvas holds still while one draws."""
 
 from __future__ import annotations
 
 from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.gui.panels import KINDS
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from nstopo.gui.view import KIND_MIME
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QDropEvent, QPalette
 from PySide6.QtWidgets import QApplication
 
 
@@ -60,3 +61,42 @@ def test_the_host_icon_is_readable_in_dark_mode(qtbot) -> None:
     finally:
         app.setPalette(light)
     qtbot.waitUntil(lambda: icon_contrast(window.palette, "Host") > 100, timeout=3000)
+
+
+def drop_kind(window: MainWindow, kind: str, at: QPoint) -> None:
+    """A palette drop as Qt delivers it to the canvas."""
+    mime = QMimeData()
+    mime.setData(KIND_MIME, kind.encode())
+    event = QDropEvent(
+        QPointF(at), Qt.DropAction.CopyAction, mime,
+        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.view.dropEvent(event)
+
+
+def on_screen(window: MainWindow, name: str) -> QPoint:
+    return window.view.mapFromScene(window.scene.nodes[name].sceneBoundingRect().center())
+
+
+def test_the_canvas_holds_still_while_nodes_and_links_are_added(qtbot) -> None:
+    window = new_window(qtbot)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(100)  # the start-up fit of the empty canvas is done
+    port = window.view.viewport()
+    drop_kind(window, "netns", QPoint(port.width() // 4, port.height() // 3))
+    qtbot.wait(50)
+    first = on_screen(window, "ns1")
+    drop_kind(window, "bridge", QPoint(port.width() * 3 // 4, port.height() * 3 // 4))
+    QApplication.processEvents()
+    assert on_screen(window, "ns1") == first  # the view did not re-centre
+    window.scene.connect_nodes("ns1", "br0", QPointF(0, 0))
+    QApplication.processEvents()
+    assert on_screen(window, "ns1") == first
+    # Two drops at the same place: the second lands beside the first, not on it.
+    spot = QPoint(port.width() // 2, port.height() // 4)
+    drop_kind(window, "netns", spot)
+    drop_kind(window, "netns", spot)
+    boxes = [window.scene.nodes[n].sceneBoundingRect() for n in ("ns2", "ns3")]
+    assert not boxes[0].intersects(boxes[1])

@@ -182,6 +182,9 @@ class Driver:
         win_id = self.gui(lambda: int(w.winId()))
         xdo("windowactivate", "--sync", win_id)
         self.wait("the helper", lambda: w.connection.is_ready)
+        page = self.wait("the welcome page", lambda: w.newcomer.welcome)
+        assert self.gui(page.isVisible), "no welcome page at the first start"
+        step("welcome page shown")
         br = self.drop_from_palette("Bridge", (0.5, 0.6))
         self.type_into_inspector(br, "addresses", "10.77.0.1/24")
         ns1 = self.drop_from_palette("Namespace", (0.25, 0.35))
