@@ -14,7 +14,7 @@ from nstopo.model.names import fresh_lab_name
 from nstopo.model.schema import topology_from_document
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QObject, QSettings, Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QMenu
 
 from .document import Document
 from .help import build_help_menu
@@ -54,9 +54,25 @@ class Newcomer(QObject):
         if "Live" in docks:
             window.tabifyDockWidget(docks["Live"], docks["Labs"])
             docks["Live"].raise_()
+        self.panels_menu = self._panels_menu()
         self.help_menu = build_help_menu(window, self.show_welcome)
         self.welcome: WelcomeView | None = None
         self.document_shown()
+
+    def _panels_menu(self) -> QMenu:
+        """View → Panels: every dock by name, checked while shown (a closed dock used to
+        come back only through the toolbar area's hidden right-click menu)."""
+        w = self.window
+        view = next(
+            (a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "View"),
+            None,
+        )
+        menu = (view or w.menuBar()).addMenu("&Panels")
+        for title, dock in sorted(w._docks.items()):
+            toggle = dock.toggleViewAction()
+            toggle.setText(title)
+            menu.addAction(toggle)
+        return menu
 
     # -- the welcome page -------------------------------------------------------------------
     def show_welcome(self) -> WelcomeView:

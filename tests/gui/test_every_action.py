@@ -103,8 +103,8 @@ def test_every_action_of_every_menu_runs_without_an_error(
         assert action.isEnabled(), f"{name} is disabled with the lab running"
         action.trigger()
         qtbot.wait(50)
-        if action.isCheckable() and action.isChecked():
-            action.trigger()  # tools: back to selecting
+        if action.isCheckable():
+            action.trigger()  # back as it was: tools to selecting, a hidden dock shown
         close_dialogs(window)
         for box in window.findChildren(QMessageBox):
             box.close()

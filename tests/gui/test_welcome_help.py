@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from menus import trigger
+from menus import menu_action, plain, trigger
 from nstopo.gui.document import Document
 from nstopo.gui.help import FormatDialog, ShortcutsDialog
 from nstopo.gui.mainwindow import MainWindow
@@ -135,3 +135,17 @@ def test_inspector_fields_hint_at_their_syntax(qtbot) -> None:
     assert "via" in fields["routes"].toolTip() and "dev" in fields["routes"].toolTip()
     assert fields["sysctls"].placeholderText() == "net.ipv4.ip_forward=1"
     assert "key=value" in fields["sysctls"].toolTip()
+
+
+def test_a_closed_dock_comes_back_from_view_panels(qtbot) -> None:
+    window = new_window(qtbot)
+    dock = window._docks["Ping"]
+    dock.close()
+    assert not dock.isVisible()
+    entry = menu_action(window, "View", "Ping")
+    assert entry.isCheckable() and not entry.isChecked()
+    entry.trigger()
+    assert dock.isVisible()
+    assert {plain(a.text()) for a in window.newcomer.panels_menu.actions()} >= {
+        "Palette", "Inspector", "Live", "Labs", "Ping", "Capture", "Problems",
+    }  # fmt: skip
