@@ -3,7 +3,8 @@
 The canvas holds still while one draws: Qt centres a scene smaller than the view and
 moves everything when the drawing's bounds change (every drop, every new link), so the
 view keeps its own scene rectangle, which only grows to take in what is visible and
-what is drawn (Fit starts it afresh). A drop onto a node lands beside it."""
+what is drawn (Fit starts it afresh). A drop onto a node lands beside it. F2 or a
+double-click on a node renames it in place (rename.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QToolTip
 
+from .rename import InlineRename
 from .scene import EditorScene
 from .theme import GRID
 
@@ -37,6 +39,7 @@ class CanvasView(QGraphicsView):
         self._scale = 1.0  # the zoom the scene was last told about
         self._panning: QPointF | None = None
         self._held = QRectF()  # the scene rectangle the view shows: it only grows
+        self.renaming: InlineRename | None = None
         scene.message.connect(self.say)
         scene.sceneRectChanged.connect(lambda _rect: self._hold_still())
 
@@ -108,8 +111,28 @@ class CanvasView(QGraphicsView):
             self.fit()
         elif key == Qt.Key.Key_Escape:
             self.editor.cancel_tool()
+        elif key == Qt.Key.Key_F2:
+            nodes, _ = self.editor.selected_names()
+            if len(nodes) == 1:
+                self.rename(nodes[0])
         else:
             super().keyPressEvent(event)
+
+    def rename(self, node: str) -> InlineRename | None:
+        """Edit the node's name in place (not for what nstopo did not make)."""
+        if node not in self.editor.nodes or node in self.editor.doc.foreign_nodes:
+            return None
+        if self.renaming is not None:
+            self.renaming.finish()
+        self.renaming = InlineRename(self, node)
+        return self.renaming
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        node = self.editor.node_at(self.mapToScene(event.position().toPoint()))
+        if node is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.rename(node.name)
+            return
+        super().mouseDoubleClickEvent(event)
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.MiddleButton:

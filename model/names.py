@@ -54,3 +54,14 @@ def fresh_lab_name(taken: set[str] | frozenset[str], stem: str = "lab") -> str:
     while f"{stem}-{n}" in taken:
         n += 1
     return f"{stem}-{n}"
+
+
+def rename_problem(taken: set[str] | frozenset[str], new: str, is_device: bool) -> str | None:
+    """Why a node cannot be renamed to `new` (a bridge, tap or tun node's name is an
+    interface name; a namespace's is a file name), or None. `taken`: the other nodes."""
+    problem = (interface_name_problem if is_device else namespace_name_problem)(new)
+    if problem:
+        return f'"{new}" {problem}'
+    if new in taken:
+        return f'"{new}" is already the name of another node'
+    return None

@@ -7,6 +7,7 @@ from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.gui.panels import KINDS
 from nstopo.gui.view import KIND_MIME
+from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QDropEvent, QPalette
 from PySide6.QtWidgets import QApplication
@@ -100,3 +101,36 @@ def test_the_canvas_holds_still_while_nodes_and_links_are_added(qtbot) -> None:
     drop_kind(window, "netns", spot)
     boxes = [window.scene.nodes[n].sceneBoundingRect() for n in ("ns2", "ns3")]
     assert not boxes[0].intersects(boxes[1])
+
+
+def test_f2_and_a_double_click_rename_a_node_in_place(qtbot) -> None:
+    window = MainWindow(Document.open(EXAMPLES / "bridge-pitfall.yaml"), "/nonexistent")
+    window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.view
+    window.scene.select(["a"])
+    view.setFocus()
+    qtbot.keyClick(view.viewport(), Qt.Key.Key_F2)
+    editor = view.renaming
+    assert editor is not None and editor.text() == "a" and window.focusWidget() is editor
+    qtbot.keyClicks(editor, "bad/name")  # the whole name was selected: replaced
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert "a" in window.doc.topology and view.renaming is editor  # refused, still open
+    assert "/" in window.statusBar().currentMessage()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "client")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert "client" in window.doc.topology and "a" not in window.doc.topology
+    assert window.scene.selected_names() == (["client"], []) and view.renaming is None
+    window.doc.undo.undo()  # one step
+    assert "a" in window.doc.topology
+    # A double-click opens it too; Esc leaves the name as it was.
+    spot = view.mapFromScene(window.scene.nodes["hub"].sceneBoundingRect().center())
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    editor = view.renaming
+    assert editor is not None and editor.text() == "hub"
+    qtbot.keyClicks(editor, "elsewhere")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert "hub" in window.doc.topology and view.renaming is None
