@@ -21,8 +21,8 @@ from nstopo.model.types import (
 )
 from nstopo.model.validate import validate
 from pydantic import TypeAdapter, ValidationError
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -124,10 +124,19 @@ class ElidedLabel(QLabel):
 
 
 class Inspector(QWidget):
+    """Committing a field (Return, or leaving it) keeps what is inspected and the focus
+    where they were: the scene may replace the edited item (and drop its selection)
+    while the edit is applied, so the inspector holds on to its subject meanwhile and
+    asks for it to be selected again (`subject_kept`); keys typed next stay here
+    instead of reaching the canvas's shortcuts."""
+
+    subject_kept = Signal(str, str)  # ("node", name) | ("link", id): select it again
+
     def __init__(self, doc: Document) -> None:
         super().__init__()
         self.doc = doc
         self.subject: tuple[str, str] | None = None  # ("node", name) | ("link", id) | None
+        self._committing = False
         self.fields: dict[str, QWidget] = {}
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -147,6 +156,33 @@ class Inspector(QWidget):
 
     # -- building the form ----------------------------------------------------------------
     def show_subject(self, subject: tuple[str, str] | None) -> None:
+        if self._committing:
+            return  # the selection flickers while an edit replaces items: hold on
+        focus = self.window().focusWidget()
+        if subject == self.subject and focus is not None and self.isAncestorOf(focus):
+            return  # the same thing, being edited: rebuilding the form would drop the focus
+        self._show(subject)
+
+    def _push(self, command: QUndoCommand, after: tuple[str, str] | None = None) -> None:
+        """Apply an edit, then show `after` (default: the same subject) with the focus
+        back in the field that was being edited."""
+        focus = self.window().focusWidget()
+        key = next((k for k, w in self.fields.items() if w is focus), None)
+        subject = after or self.subject
+        self._committing = True
+        try:
+            self.doc.push(command)
+        finally:
+            self._committing = False
+        self._show(subject)
+        if subject is not None:
+            self.subject_kept.emit(*subject)
+        field = self.fields.get(key or "")
+        if field is not None:
+            field.show()  # a layout shows new fields only on the next turn of the loop
+            field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _show(self, subject: tuple[str, str] | None) -> None:
         self.subject = subject
         self.error.clear()
         while self.form.rowCount():
@@ -162,7 +198,7 @@ class Inspector(QWidget):
         elif subject[0] == "link" and subject[1] in topo.link_ids():
             self._link_form(subject[1])
         else:
-            self.show_subject(None)
+            self._show(None)
 
     def _line(self, key: str, text: str, apply: Any, label: str | None = None) -> QLineEdit:
         edit = QLineEdit(text)
@@ -253,7 +289,7 @@ class Inspector(QWidget):
         candidate.set_lab(name=name, subnet=subnet)
         if self._refused(candidate, ("name",), ("subnet",)):
             return
-        self.doc.push(SetLab(self.doc, name, subnet))
+        self._push(SetLab(self.doc, name, subnet))
 
     def _apply_node(self) -> None:
         assert self.subject is not None
@@ -292,7 +328,7 @@ class Inspector(QWidget):
         candidate.set_node(name, new)
         if self._refused(candidate, ("nodes", name)):
             return
-        self.doc.push(SetNode(self.doc, name, new))
+        self._push(SetNode(self.doc, name, new))
 
     def _rename(self, old: str, new: str, value: Any) -> None:
         device = isinstance(value, BridgeNode | TapNode | TunNode)
@@ -300,8 +336,7 @@ class Inspector(QWidget):
         if problem or new in self.doc.topology:
             self.error.setText(f'"{new}" {problem or "is already the name of another node"}')
             return
-        self.doc.push(RenameNode(self.doc, old, new))
-        self.show_subject(("node", new))
+        self._push(RenameNode(self.doc, old, new), ("node", new))
 
     def _apply_link(self) -> None:
         assert self.subject is not None
@@ -337,7 +372,7 @@ class Inspector(QWidget):
         index = self.doc.topology.link_index(lid)
         if self._refused(candidate, ("links", index)):
             return
-        self.doc.push(SetLink(self.doc, lid, new))
+        self._push(SetLink(self.doc, lid, new))
 
     def _refused(self, candidate: Any, *paths: tuple) -> bool:
         """Refuse an edit that adds an error about this item; show why."""

@@ -100,8 +100,15 @@ class Newcomer(QObject):
 
     # -- following the shown document -------------------------------------------------------
     def document_shown(self) -> None:
-        doc = self.window.doc
+        w = self.window
+        doc = w.doc
         self.labs.set_current(doc.topology.name)
+        # An inspector edit that replaced the item keeps it selected on the canvas.
+        w.inspector.subject_kept.connect(
+            lambda kind, key: w.scene.select(
+                [key] if kind == "node" else [], [key] if kind == "link" else []
+            )
+        )
         doc.changed.connect(self._document_changed)
         if self.welcome is not None and self.welcome.isVisible():
             if doc.path is not None or len(doc.topology):

@@ -149,3 +149,29 @@ def test_a_closed_dock_comes_back_from_view_panels(qtbot) -> None:
     assert {plain(a.text()) for a in window.newcomer.panels_menu.actions()} >= {
         "Palette", "Inspector", "Live", "Labs", "Ping", "Capture", "Problems",
     }  # fmt: skip
+
+
+def test_committing_a_field_keeps_the_selection_and_the_focus(qtbot) -> None:
+    window = MainWindow(Document.open(EXAMPLES / "veth-namespaces.yaml"), "/nonexistent")
+    window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    (lid,) = window.doc.topology.link_ids()
+    window.scene.select([], [lid])
+    field = window.inspector.fields["a.addresses"]
+    qtbot.waitUntil(field.isVisible)  # on screen, to be clicked
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    field.selectAll()
+    qtbot.keyClicks(field, "10.10.0.5/24")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert window.doc.topology.link(lid).endpoints[0].addresses == ("10.10.0.5/24",)
+    assert window.scene.selected_names() == ([], [lid])  # still the link
+    assert window.inspector.subject == ("link", lid)
+    focus = window.focusWidget()
+    assert focus is window.inspector.fields["a.addresses"]
+    # The next keys go to the field, not to the canvas (P is the ping tool's shortcut).
+    qtbot.keyClick(focus, Qt.Key.Key_End)
+    qtbot.keyClicks(focus, "p")
+    assert not window.ping_tool.isChecked() and focus.text() == "10.10.0.5/24p"
