@@ -164,8 +164,8 @@ class Inspector(QWidget):
         self._show(subject)
 
     def _push(self, command: QUndoCommand, after: tuple[str, str] | None = None) -> None:
-        """Apply an edit, then show `after` (default: the same subject) with the focus
-        back in the field that was being edited."""
+        """Apply an edit, then show `after` (default: the same subject, whose form
+        stays as it is, the focus in the field that was being edited)."""
         focus = self.window().focusWidget()
         key = next((k for k, w in self.fields.items() if w is focus), None)
         subject = after or self.subject
@@ -174,13 +174,14 @@ class Inspector(QWidget):
             self.doc.push(command)
         finally:
             self._committing = False
-        self._show(subject)
         if subject is not None:
+            if subject != self.subject:  # renamed: the form of the new name
+                self._show(subject)
+                field = self.fields.get(key or "")
+                if field is not None:
+                    field.show()  # a layout shows new fields only on the next loop turn
+                    field.setFocus(Qt.FocusReason.OtherFocusReason)
             self.subject_kept.emit(*subject)
-        field = self.fields.get(key or "")
-        if field is not None:
-            field.show()  # a layout shows new fields only on the next turn of the loop
-            field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _show(self, subject: tuple[str, str] | None) -> None:
         self.subject = subject
