@@ -50,6 +50,8 @@ class LiveActions:
         self.scene.use_tool("ping" if self.ping_tool.isChecked() else "select")
         if self.ping_tool.isChecked():
             self.statusBar().showMessage("Ping tool: click the source node, then the target.")
+        else:
+            self.statusBar().clearMessage()  # the tool's hint is not true any more
 
     def start_ping_tool(self, source: str | None = None) -> None:
         self.ping_tool.setChecked(True)
@@ -60,6 +62,7 @@ class LiveActions:
 
     def ping(self, source: str, target: str) -> str:
         self._docks["Ping"].raise_()
+        self.statusBar().clearMessage()  # "click the target" is done
         return self.ping_panel.start(source, target)
 
     def ask_address(self, source: str) -> str | None:

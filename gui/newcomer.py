@@ -103,6 +103,8 @@ class Newcomer(QObject):
         w = self.window
         doc = w.doc
         self.labs.set_current(doc.topology.name)
+        # Esc leaves a tool: its hint in the status bar goes with it.
+        w.scene.tool_cancelled.connect(w.statusBar().clearMessage)
         # An inspector edit that replaced the item keeps it selected on the canvas.
         w.inspector.subject_kept.connect(
             lambda kind, key: w.scene.select(

@@ -175,3 +175,14 @@ def test_committing_a_field_keeps_the_selection_and_the_focus(qtbot) -> None:
     qtbot.keyClick(focus, Qt.Key.Key_End)
     qtbot.keyClicks(focus, "p")
     assert not window.ping_tool.isChecked() and focus.text() == "10.10.0.5/24p"
+
+
+def test_a_tools_hint_leaves_the_status_bar_with_the_tool(qtbot) -> None:
+    window = new_window(qtbot)
+    trigger(window, "Live", "Ping tool")
+    assert window.statusBar().currentMessage().startswith("Ping tool: click the source")
+    qtbot.keyClick(window.view.viewport(), Qt.Key.Key_Escape)
+    assert window.statusBar().currentMessage() == ""
+    trigger(window, "Live", "Ping tool")
+    trigger(window, "Live", "Ping tool")  # off again from the menu
+    assert window.statusBar().currentMessage() == ""
