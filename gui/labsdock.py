@@ -1,13 +1,16 @@
 """The Labs dock: every lab the helper runs (made from this editor, another one, or the
 command line), with its namespaces and interfaces; open one as a document, or
-destroy it after confirming. It follows `lab.changed` from the helper, so a lab
-applied or destroyed anywhere appears or vanishes here within moments."""
+destroy it after confirming. The editor hears `lab.changed` only for its own lab (it
+subscribes to that lab's events alone), so while the dock is on screen it also asks
+the helper every two seconds: a lab applied or destroyed anywhere appears or vanishes
+here within moments, and a dock behind a tab costs nothing."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
 from .connection import CallError, HelperConnection
 
 COLUMNS = ("Lab", "Namespaces", "Interfaces up")
+POLL_MS = 2000
 
 
 class LabsPanel(QWidget):
@@ -62,11 +66,27 @@ class LabsPanel(QWidget):
         self._soon.setSingleShot(True)
         self._soon.setInterval(150)
         self._soon.timeout.connect(self.refresh)
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._poll_if_shown)
         connection.ready.connect(self.refresh)
         connection.lost.connect(self._lost)
         connection.notification.connect(self._notified)
         self._show()
         if connection.is_ready:
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()
+        self._poll.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._poll.stop()
+
+    def _poll_if_shown(self) -> None:
+        if self.isVisible() and self.connection.is_ready:
             self.refresh()
 
     @property

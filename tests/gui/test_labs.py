@@ -41,6 +41,7 @@ def test_labs_applied_anywhere_are_listed_opened_and_destroyed(qtbot, helper) ->
     qtbot.waitUntil(lambda: window.connection.is_ready, timeout=10000)
     panel = window.newcomer.labs
     assert window._docks["Labs"].widget() is panel
+    window._docks["Labs"].raise_()  # its tab, clicked: on screen it keeps itself current
     qtbot.waitUntil(lambda: panel.status.text() == "No lab runs on the helper.", timeout=5000)
     cli(helper, "apply", str(EXAMPLES / "veth-namespaces.yaml"))  # from the command line
     cli(helper, "apply", str(EXAMPLES / "loopback.yaml"))
