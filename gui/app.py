@@ -34,5 +34,7 @@ def main(path: str | None = None) -> int:
         saved.unlink()
     if path:
         window.open_path(Path(path))
+    elif not window.doc.dirty:  # a first look: what nstopo is, and the examples
+        window.newcomer.show_welcome()
     window.show()
     return app.exec()

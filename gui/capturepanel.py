@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -130,19 +130,20 @@ class CapturePanel(QWidget):
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("pcap filter, as tcpdump takes it (e.g. arp or icmp)")
         self.filter.returnPressed.connect(self.restart_all)
-        self.pause_button = QPushButton("Pause")
+        self.pause_button = _tool_button("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self.set_paused)
-        self.clear_button = QPushButton("Clear")
+        self.clear_button = _tool_button("Clear")
         self.clear_button.clicked.connect(self.clear)
-        self.save_button = QPushButton("Save pcap…")
+        self.save_button = _tool_button("Save pcap…")
         self.save_button.clicked.connect(self._save_dialog)
-        self.wireshark_button = QPushButton("Open in Wireshark")
+        self.wireshark_button = _tool_button("Wireshark")
         self.wireshark_button.clicked.connect(self.open_in_wireshark)
         self.wireshark_button.setEnabled(shutil.which("wireshark") is not None)
+        self.wireshark_button.setToolTip("Open what was captured in Wireshark")
         if not self.wireshark_button.isEnabled():
             self.wireshark_button.setToolTip("Wireshark is not installed")
-        self.stop_button = QPushButton("Stop all")
+        self.stop_button = _tool_button("Stop all")
         self.stop_button.clicked.connect(self.stop_all)
         self.status = QLabel("Capture: right-click an interface or a link end on the canvas.")
         self.status.setWordWrap(True)
@@ -310,3 +311,11 @@ class CapturePanel(QWidget):
         path = folder / "capture.pcap"
         self.save_pcap(path)
         QProcess.startDetached(wireshark, [str(path)])
+
+
+def _tool_button(text: str) -> QToolButton:
+    """A button as wide as its word: the dock stays narrow enough for small screens."""
+    button = QToolButton()
+    button.setText(text)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return button

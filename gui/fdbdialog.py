@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -29,11 +30,14 @@ class FdbDialog(QDialog):
         self.connection, self.lab, self.bridge = connection, lab, bridge
         self.entries: list[dict[str, Any]] = []
         self.setWindowTitle(f"Forwarding database of {bridge}")
-        self.resize(560, 360)
+        self.resize(640, 360)
         self.status = QLabel("Reading…")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        # Columns as wide as what they hold: a MAC is never cut.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         refresh = QPushButton("Refresh")

@@ -22,6 +22,8 @@ from nstopo.model.types import (
 )
 from nstopo.model.validate import validate
 from pydantic import TypeAdapter, ValidationError
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -37,6 +39,28 @@ from .document import Document
 
 NONE = "(none)"
 HOST = "(host)"
+# The syntax of the free-text fields: shown greyed in an empty field, and as tooltip.
+HINTS = {
+    "routes": (
+        "default via 10.77.0.1, 10.9.0.0/16 dev eth0",
+        "Routes, separated by commas: TO [via GATEWAY] [dev INTERFACE] [metric N]\n"
+        "TO is a prefix (10.9.0.0/16) or default.",
+    ),
+    "sysctls": (
+        "net.ipv4.ip_forward=1",
+        "Sysctls of this namespace, separated by commas: key=value\n"
+        "e.g. net.ipv4.ip_forward=1, net.ipv6.conf.all.disable_ipv6=1",
+    ),
+    "addresses": (
+        "10.77.0.1/24, fd00::1/64",
+        "Addresses with their prefix length (CIDR), separated by commas",
+    ),
+    "mac": ("02:00:00:00:00:01", "A MAC address; empty: the kernel picks one"),
+    "subnet": (
+        "10.77.0.0/16",
+        "The pool new links take their addresses from (empty: no automatic addresses)",
+    ),
+}
 
 
 def parse_list(text: str) -> tuple[str, ...]:
@@ -78,17 +102,48 @@ def format_routes(routes: tuple[Route, ...]) -> str:
     return ", ".join(one(r) for r in routes)
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text with … to the width it gets, instead of
+    asking for the text's width (a long node name widened the inspector for good)."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(0, super().sizeHint().height())
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideMiddle, self.contentsRect().width()
+        )
+        painter.drawText(self.contentsRect(), int(self.alignment()), shown)
+
+
 class Inspector(QWidget):
+    """Committing a field (Return, or leaving it) keeps what is inspected and the focus
+    where they were: the scene may replace the edited item (and drop its selection)
+    while the edit is applied, so the inspector holds on to its subject meanwhile and
+    asks for it to be selected again (`subject_kept`); keys typed next stay here
+    instead of reaching the canvas's shortcuts."""
+
+    subject_kept = Signal(str, str)  # ("node", name) | ("link", id): select it again
+
     def __init__(self, doc: Document) -> None:
         super().__init__()
         self.doc = doc
         self.subject: tuple[str, str] | None = None  # ("node", name) | ("link", id) | None
+        self._committing = False
         self.fields: dict[str, QWidget] = {}
         self.checked: list[Problem] | None = None
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d93025;")
-        self.title = QLabel()
+        self.title = ElidedLabel()
         title_font = self.title.font()  # a font, not a style sheet: colors follow the desktop
         title_font.setBold(True)
         title_font.setPointSizeF(11)
@@ -103,6 +158,39 @@ class Inspector(QWidget):
 
     # -- building the form ----------------------------------------------------------------
     def show_subject(self, subject: tuple[str, str] | None) -> None:
+        if self._committing:
+            return  # the selection flickers while an edit replaces items: hold on
+        focus = self.window().focusWidget()
+        if subject == self.subject and focus is not None and self.isAncestorOf(focus):
+            return  # the same thing, being edited: rebuilding the form would drop the focus
+        self._show(subject)
+
+    def _push(
+        self,
+        command: QUndoCommand,
+        after: tuple[str, str] | None = None,
+        checked: list[Problem] | None = None,
+    ) -> None:
+        """Apply an edit, then show `after` (default: the same subject, whose form
+        stays as it is, the focus in the field that was being edited)."""
+        focus = self.window().focusWidget()
+        key = next((k for k, w in self.fields.items() if w is focus), None)
+        subject = after or self.subject
+        self._committing = True
+        try:
+            self.doc.push(command, checked)
+        finally:
+            self._committing = False
+        if subject is not None:
+            if subject != self.subject:  # renamed: the form of the new name
+                self._show(subject)
+                field = self.fields.get(key or "")
+                if field is not None:
+                    field.show()  # a layout shows new fields only on the next loop turn
+                    field.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.subject_kept.emit(*subject)
+
+    def _show(self, subject: tuple[str, str] | None) -> None:
         self.subject = subject
         self.error.clear()
         while self.form.rowCount():
@@ -118,11 +206,15 @@ class Inspector(QWidget):
         elif subject[0] == "link" and topo.has_link(subject[1]):
             self._link_form(subject[1])
         else:
-            self.show_subject(None)
+            self._show(None)
 
     def _line(self, key: str, text: str, apply: Any, label: str | None = None) -> QLineEdit:
         edit = QLineEdit(text)
         edit.setObjectName(key)
+        hint = HINTS.get(key.split(".")[-1])
+        if hint is not None:
+            edit.setPlaceholderText(hint[0])
+            edit.setToolTip(hint[1])
         edit.editingFinished.connect(apply)
         self.form.addRow(label or key, edit)
         self.fields[key] = edit
@@ -205,7 +297,7 @@ class Inspector(QWidget):
         candidate.set_lab(name=name, subnet=subnet)
         if self._refused(candidate, ("name",), ("subnet",)):
             return
-        self.doc.push(SetLab(self.doc, name, subnet), self.checked)
+        self._push(SetLab(self.doc, name, subnet), checked=self.checked)
 
     def _apply_node(self) -> None:
         assert self.subject is not None
@@ -244,7 +336,7 @@ class Inspector(QWidget):
         candidate.set_node(name, new)
         if self._refused(candidate, ("nodes", name)):
             return
-        self.doc.push(SetNode(self.doc, name, new), self.checked)
+        self._push(SetNode(self.doc, name, new), checked=self.checked)
 
     def _rename(self, old: str, new: str, value: Any) -> None:
         device = isinstance(value, BridgeNode | TapNode | TunNode)
@@ -252,8 +344,7 @@ class Inspector(QWidget):
         if problem or new in self.doc.topology:
             self.error.setText(f'"{new}" {problem or "is already the name of another node"}')
             return
-        self.doc.push(RenameNode(self.doc, old, new))
-        self.show_subject(("node", new))
+        self._push(RenameNode(self.doc, old, new), ("node", new))
 
     def _apply_link(self) -> None:
         assert self.subject is not None
@@ -289,7 +380,7 @@ class Inspector(QWidget):
         index = self.doc.topology.link_index(lid)
         if self._refused(candidate, ("links", index)):
             return
-        self.doc.push(SetLink(self.doc, lid, new), self.checked)
+        self._push(SetLink(self.doc, lid, new), checked=self.checked)
 
     def _refused(self, candidate: Any, *paths: tuple) -> bool:
         """Refuse an edit that adds an error about this item; show why."""

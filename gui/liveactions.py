@@ -88,6 +88,8 @@ class LiveController(QObject):
         self.view.scene.use_tool("ping" if on else "select")
         if on:
             self.status.showMessage("Ping tool: click the source node, then the target.")
+        else:
+            self.status.clearMessage()  # the tool's hint is not true any more
 
     def start_ping_tool(self, source: str | None = None) -> None:
         assert self.view is not None
@@ -99,6 +101,7 @@ class LiveController(QObject):
     def ping(self, source: str, target: str) -> str:
         assert self.panels is not None
         self._raise_dock("Ping")
+        self.status.clearMessage()  # "click the target" is done
         return self.panels.ping.start(source, target)
 
     def ask_address(self, source: str) -> str | None:
@@ -158,5 +161,5 @@ class LiveController(QObject):
         unmapped = found.get("unmapped") or []
         note = f"; not drawn: {', '.join(unmapped)}" if unmapped else ""
         self.status.showMessage(
-            f"Live system: {len(topology)} objects, greyed ones are not nstopo's{note}"
+            f"Live system: {len(topology)} objects, greyed ones are not nstopo's{note}", 15000
         )

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QStyleOptionGraphicsItem,
     QWidget,
 )
+from shiboken6 import isValid
 
 from .drawing import font
 from .items import EndMark, LinkItem, NodeItem
@@ -229,6 +230,7 @@ class LiveOverlay(QObject):
 
     def _drop_note(self) -> None:
         if self.note is not None:
-            if self.note.scene() is self.scene:
+            # A rename rebuilds the scene, which deletes the note with the other items.
+            if isValid(self.note) and self.note.scene() is self.scene:
                 self.scene.removeItem(self.note)
             self.note = None

@@ -1,5 +1,7 @@
 """The Live dock: deploy, apply the pending changes, destroy; progress per step; the
-pending changes as the exact `ip` commands Apply will run; the helper's last error."""
+pending changes as the exact `ip` commands Apply will run; the helper's last error
+(until the document changes: then it is about a drawing that is no longer there).
+Destroy asks first."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -32,7 +35,7 @@ class LivePanel(QWidget):
         self.deploy_button.clicked.connect(session.deploy)
         self.destroy_button = QPushButton("Destroy")
         self.destroy_button.setToolTip("Remove everything of this lab from the kernel")
-        self.destroy_button.clicked.connect(lambda: session.destroy())
+        self.destroy_button.clicked.connect(self.destroy_lab)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.step = QLabel()
@@ -46,6 +49,8 @@ class LivePanel(QWidget):
         self._drift_timer.timeout.connect(self.refresh)
         self.error = QLabel()
         self.error.setWordWrap(True)
+        self._error_seen: object = None  # the error shown, and the document it was about
+        self._error_revision = -1
         self.error.setStyleSheet("color: #d93025;")
         self.pending = QPlainTextEdit()
         self.pending.setReadOnly(True)
@@ -68,9 +73,40 @@ class LivePanel(QWidget):
         layout.addWidget(QLabel("Pending changes (what Apply runs):"))
         layout.addWidget(self.pending, 1)
         session.changed.connect(self.refresh)
+        session.doc.changed.connect(self.refresh)
         session.progress.connect(self._progress)
         session.interface_changed.connect(self._kernel_changed)
         self.refresh()
+
+    def ask_destroy(self, lab: str) -> bool:
+        """Really destroy? (a dialog; tests answer it themselves)"""
+        answer = QMessageBox.question(
+            self,
+            "Destroy lab",
+            f"Destroy lab “{lab}”? Its namespaces, veths and bridges are removed from the "
+            "kernel (the drawing stays, and can be deployed again).",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def destroy_lab(self) -> bool:
+        """Destroy the running lab after asking; the Live menu's Destroy comes here too."""
+        s = self.session
+        if not (s.running and s.connected) or s.busy or not self.ask_destroy(s.lab):
+            return False
+        s.destroy()
+        return True
+
+    def _current_error(self) -> str | None:
+        """The helper's last error while the document is still the one it was about."""
+        error = self.session.last_error
+        revision = self.session.doc.undo.index()
+        if error is not self._error_seen:
+            self._error_seen, self._error_revision = error, revision
+        if error is None or revision != self._error_revision:
+            return None
+        return error[0]
 
     def _foreign(self) -> bool:
         """Does the document still hold objects of the live system that are not nstopo's?"""
@@ -128,8 +164,9 @@ class LivePanel(QWidget):
         )
         self.destroy_button.setEnabled(s.connected and not s.busy and s.running)
         self.pending.setPlainText("\n".join(step["command"] for step in steps))
-        self.error.setText(s.last_error[0] if s.last_error else "")
-        self.error.setVisible(s.last_error is not None)
+        error = self._current_error()
+        self.error.setText(error or "")
+        self.error.setVisible(error is not None)
         self._show_drift()
         if not s.busy:
             self.step.setText("")

@@ -46,6 +46,7 @@ from .liveactions import LiveController, LivePanels, ToolActions
 from .livemenu import on_trigger
 from .liveoverlay import LiveOverlay
 from .livepanel import LivePanel
+from .newcomer import Newcomer, dialog_folder, remember_folder
 from .panels import CommandsPanel, Palette, ProblemsPanel
 from .pingpanel import PingPanel
 from .ratespanel import RatesPanel
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowIcon(QIcon(str(ICONS / "org.nstopo.nstopo.svg")))
         self.settings = QSettings("nstopo", "nstopo")
-        self.resize(1360, 860)
+        self._fit_screen()
         self.connection = HelperConnection(helper_socket, self)
         self.helper_bar = HelperBar(helper_socket, helper_state_dir, self.connection)
         self._docks: dict[str, QDockWidget] = {}
@@ -93,10 +94,20 @@ class MainWindow(QMainWindow):
         )
         self._build_menus()
         self.show_document(doc or Document())
+        self.newcomer = Newcomer(self)  # welcome page, Help, the Labs dock, View → Panels
         self.autosave = QTimer(self)
         self.autosave.setInterval(30_000)
         self.autosave.timeout.connect(self.autosave_in_background)
         self.autosave.start()
+
+    def _fit_screen(self) -> None:
+        """1360x860, or less on a smaller screen (the layout works from 1024x768)."""
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry().size() if screen is not None else None
+        width, height = 1360, 860
+        if room is not None and room.width() > 0:
+            width, height = min(width, room.width()), min(height, room.height())
+        self.resize(width, height)
 
     # -- the shown document --------------------------------------------------------------
     @property
@@ -162,6 +173,8 @@ class MainWindow(QMainWindow):
         doc.changed.connect(self._refresh_inspector)
         doc.pathChanged.connect(self._update_title)
         self._update_title()
+        if hasattr(self, "newcomer"):
+            self.newcomer.document_shown()
         QTimer.singleShot(0, view.view.fit)
 
     def _show_canvas(self, canvas: CanvasView, old: CanvasView | None) -> None:
@@ -355,7 +368,9 @@ class MainWindow(QMainWindow):
         self.deploy_action = self._action(
             live, "&Deploy / Apply changes", lambda: self.live.deploy(), "Ctrl+Return"
         )
-        self.destroy_action = self._action(live, "D&estroy lab", lambda: self.live.destroy())
+        self.destroy_action = self._action(
+            live, "D&estroy lab…", lambda: self.live_panel.destroy_lab()
+        )
         self._menu(live).addAction(self.tools.ping)
         self.tools.ping.setCheckable(True)
         self._action(live, "Stop all &captures", lambda: self.capture_panel.stop_all())
@@ -484,10 +499,12 @@ class MainWindow(QMainWindow):
             self.show_document(Document())
 
     def open_dialog(self) -> None:
+        folder = dialog_folder(self.settings, self.doc)
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open topology", "", "Topologies (*.yaml *.yml)"
+            self, "Open topology", folder, "Topologies (*.yaml *.yml)"
         )
         if path:
+            remember_folder(self.settings, Path(path))
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> bool:
@@ -515,9 +532,12 @@ class MainWindow(QMainWindow):
         return self._save_to(None)
 
     def save_as(self) -> bool:
+        start = Path(dialog_folder(self.settings, self.doc)) / f"{self.doc.topology.name}.yaml"
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save topology", f"{self.doc.topology.name}.yaml", "Topologies (*.yaml)"
+            self, "Save topology", str(start), "Topologies (*.yaml)"
         )
+        if path:
+            remember_folder(self.settings, Path(path))
         return self._save_to(Path(path)) if path else False
 
     def _save_to(self, path: Path | None) -> bool:
@@ -554,9 +574,8 @@ class MainWindow(QMainWindow):
             "sh": "Shell script (*.sh)",
         }
         suffix = {"png": ".png", "svg": ".svg", "clab": ".clab.yml", "sh": ".sh"}[kind]
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export", self.doc.topology.name + suffix, filters[kind]
-        )
+        start = Path(dialog_folder(self.settings, self.doc)) / (self.doc.topology.name + suffix)
+        path, _ = QFileDialog.getSaveFileName(self, "Export", str(start), filters[kind])
         if path:
             self.export_to(kind, Path(path))
 

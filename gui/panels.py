@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from nstopo.model.plan import plan_up
 from nstopo.model.validate import has_errors
-from nstopo.resources import ICONS
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDrag, QFont, QIcon, QPixmap, QShowEvent
+from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
+from PySide6.QtGui import QDrag, QFont, QPixmap, QShowEvent
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPlainTextEdit
 
 from .document import Document
+from .theme import desktop_is_dark, kind_icon
 from .view import KIND_MIME
 
 KINDS = [
@@ -19,6 +19,19 @@ KINDS = [
     ("tun", "Tun"),
     ("host", "Host"),
 ]
+# What each kind is, for someone who has not met it yet (the palette's tooltips).
+KIND_HELP = {
+    "netns": "Network namespace: its own interfaces, addresses, routes and firewall, "
+    "like a container or a separate machine (ip netns add).",
+    "bridge": "Bridge: a software switch (ip link add type bridge). Veths drawn to it "
+    "become its ports; a gateway address belongs on the bridge, not on a port.",
+    "tap": "Tap: an Ethernet device whose other side is a program (a VM such as QEMU) "
+    "reading frames from a file; NO-CARRIER until one attaches. Can join a bridge.",
+    "tun": "Tun: like a tap, but it carries bare IP packets without an Ethernet header "
+    "(VPNs such as OpenVPN use them).",
+    "host": "Host: the machine's own (root) namespace, to link a lab to this host. "
+    "Only 10.x addresses on veths the lab owns are added; destroy removes them.",
+}
 
 
 class Palette(QListWidget):
@@ -31,12 +44,27 @@ class Palette(QListWidget):
         self.setDragEnabled(True)
         self.setIconSize(QPixmap(28, 28).size())
         for kind, label in KINDS:
-            item = QListWidgetItem(QIcon(str(ICONS / f"{kind}.svg")), label)
+            item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, kind)
+            tip = f"{KIND_HELP[kind]}\nDrag it onto the canvas, or double-click."
+            item.setToolTip(tip)
+            item.setStatusTip(KIND_HELP[kind])
             self.addItem(item)
+        self._paint_icons()
         self.itemDoubleClicked.connect(
             lambda item: self.add_requested.emit(item.data(Qt.ItemDataRole.UserRole))
         )
+
+    def _paint_icons(self) -> None:
+        dark = desktop_is_dark()
+        for row in range(self.count()):
+            item = self.item(row)
+            item.setIcon(kind_icon(item.data(Qt.ItemDataRole.UserRole), dark))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # the desktop went dark, or light
+            self._paint_icons()
 
     def startDrag(self, actions) -> None:
         item = self.currentItem()

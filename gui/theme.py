@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from nstopo.resources import ICONS
-from PySide6.QtCore import QByteArray
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 GRID = 20.0
@@ -38,8 +38,7 @@ class Theme:
 
 def current_theme() -> Theme:
     """Dark when the desktop's window color is dark."""
-    window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
-    if window.lightness() < 128:
+    if desktop_is_dark():
         return Theme(
             True,
             QColor("#1e2228"),
@@ -70,9 +69,45 @@ def current_theme() -> Theme:
     )
 
 
+# The host icon is drawn in slate grey, which vanishes on a dark background: in dark
+# mode its strokes take this lighter grey (the other kinds' colors read on both).
+DARK_STROKES = {"#4a5563": "#c3cad5"}
+
+
+def desktop_is_dark() -> bool:
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def icon_svg(kind: str, dark: bool) -> bytes:
+    svg = (ICONS / f"{kind}.svg").read_text()
+    if dark:
+        for light, lighter in DARK_STROKES.items():
+            svg = svg.replace(light, lighter)
+    return svg.encode()
+
+
+def icon_renderer(kind: str, dark: bool | None = None) -> QSvgRenderer:
+    """The kind's icon in colors that read on the desktop's background (dark or not)."""
+    return _renderer(kind, desktop_is_dark() if dark is None else dark)
+
+
 @cache
-def icon_renderer(kind: str) -> QSvgRenderer:
-    return QSvgRenderer(QByteArray((ICONS / f"{kind}.svg").read_bytes()))
+def _renderer(kind: str, dark: bool) -> QSvgRenderer:
+    return QSvgRenderer(QByteArray(icon_svg(kind, dark)))
+
+
+def kind_icon(kind: str, dark: bool | None = None) -> QIcon:
+    """A QIcon of the kind (palette, menus) for the desktop's background."""
+    renderer = icon_renderer(kind, dark)
+    icon = QIcon()
+    for size in (16, 24, 28, 32, 48):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        renderer.render(painter)
+        painter.end()
+        icon.addPixmap(pixmap)
+    return icon
 
 
 # Interface states (IFLA_OPERSTATE words) as dot colors.

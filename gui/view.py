@@ -1,4 +1,10 @@
-"""The canvas widget: zoom (wheel, keys), pan, rubber band, grid, fit, palette drops."""
+"""The canvas widget: zoom (wheel, keys), pan, rubber band, grid, fit, palette drops.
+
+The canvas holds still while one draws: Qt centres a scene smaller than the view and
+moves everything when the drawing's bounds change (every drop, every new link), so the
+view keeps its own scene rectangle, which only grows to take in what is visible and
+what is drawn (Fit starts it afresh). A drop onto a node lands beside it. F2 or a
+double-click on a node renames it in place (rename.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QToolTip
 
+from .rename import InlineRename
 from .scene import EditorScene
 from .theme import GRID
 
@@ -31,7 +38,10 @@ class CanvasView(QGraphicsView):
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)  # the grid, drawn once
         self._scale = 1.0  # the zoom the scene was last told about
         self._panning: QPointF | None = None
+        self._held = QRectF()  # the scene rectangle the view shows: it only grows
+        self.renaming: InlineRename | None = None
         scene.message.connect(self.say)
+        scene.sceneRectChanged.connect(lambda _rect: self._hold_still())
 
     @property
     def editor(self) -> EditorScene:
@@ -54,17 +64,39 @@ class CanvasView(QGraphicsView):
     def _zoomed(self) -> None:
         """Tell the link layer whether the whole drawing is about a screenful at this
         zoom (worth caching its lines as a picture)."""
+        self._hold_still()
         self.editor.layer.fit_cache(self.transform().m11(), QRectF(self.viewport().rect()))
 
     def fit(self) -> None:
         rect = self.editor.content_rect().adjusted(-40, -40, 40, 40)
         if not rect.isEmpty():
+            self._held = QRectF()  # afresh: what is drawn, then what is visible
+            self._hold_still(rect)
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
             if self.transform().m11() > 1.5:
                 self.resetTransform()
                 self.scale(1.5, 1.5)
                 self.centerOn(rect.center())
+            self._hold_still()
             self._zoomed()
+
+    def visible_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def _hold_still(self, content: QRectF | None = None) -> None:
+        """Grow the view's scene rectangle to take in the visible area and the drawing
+        (with room around it to drag into): a rectangle that never shrinks under the
+        view gives Qt no reason to re-centre."""
+        if content is None:
+            content = self.editor.itemsBoundingRect()
+        wanted = self.visible_rect().united(content.adjusted(-400, -400, 400, 400))
+        if not self._held.contains(wanted):
+            self._held = self._held.united(wanted)
+            self.setSceneRect(self._held)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._hold_still()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
@@ -79,8 +111,28 @@ class CanvasView(QGraphicsView):
             self.fit()
         elif key == Qt.Key.Key_Escape:
             self.editor.cancel_tool()
+        elif key == Qt.Key.Key_F2:
+            nodes, _ = self.editor.selected_names()
+            if len(nodes) == 1:
+                self.rename(nodes[0])
         else:
             super().keyPressEvent(event)
+
+    def rename(self, node: str) -> InlineRename | None:
+        """Edit the node's name in place (not for what nstopo did not make)."""
+        if node not in self.editor.nodes or node in self.editor.doc.foreign_nodes:
+            return None
+        if self.renaming is not None:
+            self.renaming.finish()
+        self.renaming = InlineRename(self, node)
+        return self.renaming
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        node = self.editor.node_at(self.mapToScene(event.position().toPoint()))
+        if node is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.rename(node.name)
+            return
+        super().mouseDoubleClickEvent(event)
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.MiddleButton:
@@ -145,5 +197,21 @@ class CanvasView(QGraphicsView):
 
     def dropEvent(self, event: QDropEvent) -> None:
         kind = bytes(event.mimeData().data(KIND_MIME)).decode()
-        self.editor.add_node_at(kind, self.mapToScene(event.position().toPoint()))
+        self.editor.add_node_at(kind, self.free_spot(self.mapToScene(event.position().toPoint())))
         event.acceptProposedAction()
+
+    def free_spot(self, point: QPointF) -> QPointF:
+        """`point`, or the nearest place below or beside it where a new node does not
+        land on one already there (drops and double-clicks at one place stack no more)."""
+        taken = [
+            item.sceneBoundingRect().adjusted(-10, -10, 10, 10)
+            for item in self.editor.nodes.values()
+        ]
+        step = 2 * GRID
+        for ring in range(0, 30):
+            for dx, dy in ((0, ring), (ring, 0), (ring, ring), (-ring, ring)):
+                spot = QPointF(point.x() + dx * 3 * step, point.y() + dy * step)
+                box = QRectF(spot.x() - 80, spot.y() - 25, 160, 50)  # about a new node
+                if not any(box.intersects(rect) for rect in taken):
+                    return spot
+        return point

@@ -43,3 +43,25 @@ def _common_problem(name: str) -> str | None:
     if not name.isprintable():
         return "contains a control character"
     return None
+
+
+def fresh_lab_name(taken: set[str] | frozenset[str], stem: str = "lab") -> str:
+    """`stem`, or `stem-2`, `stem-3`... : the first that no running lab has (a new
+    document must not silently bind to someone's lab of the same name)."""
+    if stem not in taken:
+        return stem
+    n = 2
+    while f"{stem}-{n}" in taken:
+        n += 1
+    return f"{stem}-{n}"
+
+
+def rename_problem(taken: set[str] | frozenset[str], new: str, is_device: bool) -> str | None:
+    """Why a node cannot be renamed to `new` (a bridge, tap or tun node's name is an
+    interface name; a namespace's is a file name), or None. `taken`: the other nodes."""
+    problem = (interface_name_problem if is_device else namespace_name_problem)(new)
+    if problem:
+        return f'"{new}" {problem}'
+    if new in taken:
+        return f'"{new}" is already the name of another node'
+    return None

@@ -33,6 +33,7 @@ UP, DOWN = QColor(OPER_COLORS["UP"]), QColor(OPER_COLORS["DOWN"])
 def live_window(qtbot, helper: RunningHelper, example: str) -> MainWindow:
     window = MainWindow(Document.open(EXAMPLES / f"{example}.yaml"), str(helper.socket))
     window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    window.live_panel.ask_destroy = lambda lab: True  # type: ignore[method-assign]
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.connection.is_ready, timeout=10000)
     return window

@@ -1,0 +1,136 @@
+"""What a newcomer meets before any lab runs (issue 12): the palette explains its
+kinds and stays readable in dark mode; the canvas holds still while one draws."""
+
+from __future__ import annotations
+
+from nstopo.gui.document import Document
+from nstopo.gui.mainwindow import MainWindow
+from nstopo.gui.panels import KINDS
+from nstopo.gui.view import KIND_MIME
+from nstopo.resources import EXAMPLES
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QDropEvent, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+def new_window(qtbot) -> MainWindow:
+    window = MainWindow(Document(), "/nonexistent/helper.sock")
+    window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    qtbot.addWidget(window)
+    return window
+
+
+def test_every_palette_entry_says_what_it_is(qtbot) -> None:
+    palette = new_window(qtbot).palette
+    tips = {palette.item(r).text(): palette.item(r).toolTip() for r in range(palette.count())}
+    assert set(tips) == {label for _, label in KINDS}
+    assert "software switch" in tips["Bridge"] and "IP packets" in tips["Tun"]
+    assert "VM" in tips["Tap"] and "namespace" in tips["Namespace"]
+    assert all("Drag it onto the canvas" in tip for tip in tips.values())
+
+
+def icon_contrast(palette_widget, label: str) -> float:
+    """How far the icon's strongest stroke is from the list's background (lightness)."""
+    item = palette_widget.findItems(label, Qt.MatchFlag.MatchExactly)[0]
+    image = item.icon().pixmap(28, 28).toImage()
+    background = palette_widget.palette().color(QPalette.ColorRole.Base).lightness()
+    strokes = [
+        image.pixelColor(x, y)
+        for x in range(image.width())
+        for y in range(image.height())
+        if image.pixelColor(x, y).alpha() > 200
+    ]
+    assert strokes, f"the {label} icon draws nothing"
+    return max(abs(c.lightness() - background) for c in strokes)
+
+
+def test_the_host_icon_is_readable_in_dark_mode(qtbot) -> None:
+    window = new_window(qtbot)
+    app = QApplication.instance()
+    light = app.palette()
+    dark = QPalette(light)
+    for role, color in (
+        (QPalette.ColorRole.Window, "#202124"),
+        (QPalette.ColorRole.Base, "#202124"),
+        (QPalette.ColorRole.WindowText, "#e8eaed"),
+    ):
+        dark.setColor(role, QColor(color))
+    assert icon_contrast(window.palette, "Host") > 100  # slate on white
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: icon_contrast(window.palette, "Host") > 100, timeout=3000)
+    finally:
+        app.setPalette(light)
+    qtbot.waitUntil(lambda: icon_contrast(window.palette, "Host") > 100, timeout=3000)
+
+
+def drop_kind(window: MainWindow, kind: str, at: QPoint) -> None:
+    """A palette drop as Qt delivers it to the canvas."""
+    mime = QMimeData()
+    mime.setData(KIND_MIME, kind.encode())
+    event = QDropEvent(
+        QPointF(at), Qt.DropAction.CopyAction, mime,
+        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.view.dropEvent(event)
+
+
+def on_screen(window: MainWindow, name: str) -> QPoint:
+    return window.view.mapFromScene(window.scene.nodes[name].sceneBoundingRect().center())
+
+
+def test_the_canvas_holds_still_while_nodes_and_links_are_added(qtbot) -> None:
+    window = new_window(qtbot)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(100)  # the start-up fit of the empty canvas is done
+    port = window.view.viewport()
+    drop_kind(window, "netns", QPoint(port.width() // 4, port.height() // 3))
+    qtbot.wait(50)
+    first = on_screen(window, "ns1")
+    drop_kind(window, "bridge", QPoint(port.width() * 3 // 4, port.height() * 3 // 4))
+    QApplication.processEvents()
+    assert on_screen(window, "ns1") == first  # the view did not re-centre
+    window.scene.connect_nodes("ns1", "br0", QPointF(0, 0))
+    QApplication.processEvents()
+    assert on_screen(window, "ns1") == first
+    # Two drops at the same place: the second lands beside the first, not on it.
+    spot = QPoint(port.width() // 2, port.height() // 4)
+    drop_kind(window, "netns", spot)
+    drop_kind(window, "netns", spot)
+    boxes = [window.scene.nodes[n].sceneBoundingRect() for n in ("ns2", "ns3")]
+    assert not boxes[0].intersects(boxes[1])
+
+
+def test_f2_and_a_double_click_rename_a_node_in_place(qtbot) -> None:
+    window = MainWindow(Document.open(EXAMPLES / "bridge-pitfall.yaml"), "/nonexistent")
+    window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.view
+    window.scene.select(["a"])
+    view.setFocus()
+    qtbot.keyClick(view.viewport(), Qt.Key.Key_F2)
+    editor = view.renaming
+    assert editor is not None and editor.text() == "a" and window.focusWidget() is editor
+    qtbot.keyClicks(editor, "bad/name")  # the whole name was selected: replaced
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert "a" in window.doc.topology and view.renaming is editor  # refused, still open
+    assert "/" in window.statusBar().currentMessage()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "client")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert "client" in window.doc.topology and "a" not in window.doc.topology
+    assert window.scene.selected_names() == (["client"], []) and view.renaming is None
+    window.doc.undo.undo()  # one step
+    assert "a" in window.doc.topology
+    # A double-click opens it too; Esc leaves the name as it was.
+    spot = view.mapFromScene(window.scene.nodes["hub"].sceneBoundingRect().center())
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    editor = view.renaming
+    assert editor is not None and editor.text() == "hub"
+    qtbot.keyClicks(editor, "elsewhere")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert "hub" in window.doc.topology and view.renaming is None
