@@ -112,10 +112,15 @@ def test_every_action_of_every_menu_runs_without_an_error(
     actions = every_menu_action(window)
     assert len(actions) > 30
     (quit_action,) = [action for name, action in actions if name == "File → Quit"]
-    for name, action in actions:
-        if action is quit_action:
+    for name, _ in actions:
+        if name == "File → Quit":
             continue  # last of all
         ready(qtbot, window)
+        # Menus that list files (recent files, examples) are rebuilt when shown or
+        # changed: find the action again by its name, as a person would in the menu.
+        action = dict(every_menu_action(window)).get(name)
+        if action is None:
+            continue  # an entry of a rebuilt list that is gone now (a recent file)
         if name.startswith("Edit → ") and name.split(" → ")[1] in (
             "Cut", "Copy", "Duplicate", "Delete", "Paste",
         ):  # fmt: skip
