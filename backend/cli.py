@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -330,7 +331,9 @@ def cmd_capture(args: argparse.Namespace) -> int:
     """A tcpdump-style line per packet until -c, --duration or Ctrl-C; -w writes a pcap
     (the user's own file: the client writes it, not the root helper)."""
     import base64
-    import datetime
+    import time
+
+    from nstopo.backend.pcapfile import split_time
 
     node, _, interface = args.where.partition(":")
     params = {
@@ -347,10 +350,13 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
     def show(method: str, p: Any) -> None:
         if method == "capture.packet":
-            stamp = datetime.datetime.fromtimestamp(p["time"]).strftime("%H:%M:%S.%f")
-            print(f"{stamp} {p['direction']:<3} {p['summary']}", flush=True)
+            stamp_ns = p.get("time_ns", int(p["time"] * 1e9))
+            seconds, micros = split_time(stamp_ns)  # the pcap's time, to the microsecond
+            stamp = f"{time.strftime('%H:%M:%S', time.localtime(seconds))}.{micros:06d}"
+            line = p.get("link_summary", p["summary"]) if args.macs else p["summary"]
+            print(f"{stamp} {p['direction']:<3} {line}", flush=True)
             if writer is not None:
-                writer.writepkt(base64.b64decode(p["data"]), ts=p["time"])
+                writer.write(base64.b64decode(p["data"]), stamp_ns, p.get("wire_length"))
         elif method == "capture.end":
             ended.update(p)
             raise _CaptureEnded
@@ -358,11 +364,13 @@ def cmd_capture(args: argparse.Namespace) -> int:
     with _client() as client:
         started = _helper_call(client, "capture.start", params)
         if args.write:
-            import dpkt
+            from nstopo.backend.pcapfile import LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapWriter
 
             out = open(args.write, "wb")  # noqa: SIM115 - closed below, also on Ctrl-C
-            linktype = dpkt.pcap.DLT_EN10MB if started["linktype"] == "ethernet" else 101
-            writer = dpkt.pcap.Writer(out, linktype=linktype)
+            ethernet = started["linktype"] == "ethernet"
+            writer = PcapWriter(out, LINKTYPE_ETHERNET if ethernet else LINKTYPE_RAW)
+        # Like tcpdump, SIGTERM (timeout(1), systemd) ends the capture as Ctrl-C does.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         where = f"{started['interface']} in " + (started["namespace"] or "the host")
         print(f"nstopo capture: listening on {where}", file=sys.stderr)
         try:
@@ -466,6 +474,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-c", dest="count", type=int, metavar="N")
     p.add_argument("--duration", type=float, metavar="SEC")
     p.add_argument("-w", dest="write", metavar="FILE.pcap")
+    p.add_argument("-e", dest="macs", action="store_true", help="print the link-level header")
     p.add_argument("filter", nargs="*", metavar="FILTER")
     p.set_defaults(handler=cmd_capture)
 
