@@ -23,6 +23,7 @@ from nstopo.model.validate import has_errors
 from nstopo.model.yamlfile import LoadedFile, dumps, load
 
 from .client import HelperClient, HelperError, HelperUnavailable
+from .jsonrpc import INVALID_PARAMS
 from .paths import DEFAULT_GROUP, DEFAULT_STATE_DIR, socket_path
 
 
@@ -300,8 +301,12 @@ def cmd_events(args: argparse.Namespace) -> int:
     raise CliError("the helper closed the connection (it stopped or restarted)")
 
 
+PING_FAILED = -32008  # the helper's "nothing could be sent" (docs/protocol.md)
+
+
 def cmd_ping(args: argparse.Namespace) -> int:
-    """Ping's own lines and summary; exit 0 if any reply came, 1 if none."""
+    """Ping's own lines and summary; exit 0 if any reply came, 1 if none, 2 (as
+    iputils) if nothing could be sent."""
 
     def show(method: str, params: Any) -> None:
         line = ping_line(method, params, args.source)
@@ -321,7 +326,12 @@ def cmd_ping(args: argparse.Namespace) -> int:
         try:
             done = client.call("ping.start", params, show)
         except HelperError as exc:
-            raise CliError(exc.message if exc.code != -32008 else f"ping: {exc.message}") from None
+            if exc.code not in (PING_FAILED, INVALID_PARAMS):
+                raise CliError(exc.message) from None
+            # As iputils: nothing could be sent (connect error, bad -I, bad target): 2.
+            prefix = "ping: " if exc.code == PING_FAILED else ""
+            print(f"nstopo: {prefix}{exc.message}", file=sys.stderr)
+            return 2
     print()
     print("\n".join(ping_summary(done)))
     return 0 if done["received"] else 1
