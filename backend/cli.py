@@ -262,7 +262,11 @@ def cmd_discover(args: argparse.Namespace) -> int:
         print(json.dumps(found, indent=2))
         return 0
     topology = topology_from_document(found["topology"])
-    foreign = sorted(n for n, lab in found["owners"].items() if lab is None and n != "host")
+    foreign = sorted(
+        n
+        for n, lab in found["owners"].items()
+        if lab is None and n in topology and topology.node(n).kind != "host"
+    )
     if args.yaml:
         header = [
             "# The live host, as `nstopo discover --yaml` saw it (read-only snapshot).",
