@@ -104,6 +104,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         commands = plan_up(loaded.topology).commands()
+        for name, node in loaded.topology.nodes():  # what apply would refuse, refused here
+            if node.kind == "netns" and Path("/run/netns", name).exists():
+                raise CliError(
+                    f'namespace "{name}" already exists, so apply would refuse to add it '
+                    "unless it is this lab's (no helper is reachable to ask); rename the "
+                    "node, or start the helper to see the plan against the running lab"
+                ) from None
     else:
         with client:
             result = _helper_call(client, "lab.plan", {"topology": to_document(loaded.topology)})

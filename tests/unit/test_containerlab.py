@@ -131,7 +131,7 @@ def test_what_cannot_map_is_reported_and_what_can_is_carried() -> None:
         " addresses: [10.5.0.1/24]}\n"
         "  nb: {kind: bridge, namespace: a, mtu: 1400, mac: '02:00:00:00:00:0c'}\n"
         "  t0: {kind: tun}\n"
-        "  h: {kind: host, routes: [{to: 10.6.0.0/16, via: 10.5.0.2}]}\n"
+        "  h: {kind: host, routes: [{to: 10.6.0.0/16, dev: v1}]}\n"
         "links:\n"
         "  - endpoints: [{node: a, interface: e1, mac: '02:00:00:00:00:01',"
         " addresses: ['fd00::1/64']}, {node: hb, interface: p-a, addresses: [10.5.0.9/24]}]\n"
