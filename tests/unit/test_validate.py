@@ -50,7 +50,14 @@ CASES = [
         20,
         "input should be 'up' or 'down'",
     ),
-    ("bad type", "nodes:\n  br0: {kind: bridge, mtu: big}\n", "bad-value", 4, 23, "valid integer"),
+    (
+        "bad type",
+        "nodes:\n  br0: {kind: bridge, mtu: big}\n",
+        "bad-value",
+        4,
+        23,
+        "should be a number, not text",
+    ),
     (
         "mtu range",
         "nodes:\n  br0: {kind: bridge, mtu: 12}\n",
