@@ -415,6 +415,26 @@ class _CaptureEnded(Exception):
     pass
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """A containerlab or Kathara lab as a topology file; what did not map on stderr."""
+    from nstopo.model.importfile import NotALab, import_path
+    from nstopo.model.problems import TopologyFileError as FileError
+
+    try:
+        text, imported = import_path(Path(args.file))
+    except NotALab as exc:
+        raise CliError(str(exc)) from None
+    except FileError as exc:
+        raise CliError(exc.problems[0].message) from None
+    if args.output:
+        _write_output(args.output, text)
+    else:
+        sys.stdout.write(text)
+    for note in imported.notes:
+        print(f"not mapped: {note}", file=sys.stderr)
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from nstopo.gui.app import main as gui_main
@@ -498,6 +518,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-e", dest="macs", action="store_true", help="print the link-level header")
     p.add_argument("filter", nargs="*", metavar="FILTER")
     p.set_defaults(handler=cmd_capture)
+
+    p = sub.add_parser("import", help="a containerlab or Kathara lab as a topology file")
+    p.add_argument(
+        "file", metavar="FILE", help="lab.clab.yml, or a Kathara lab.conf (or its folder)"
+    )
+    p.add_argument("-o", dest="output", metavar="OUT")
+    p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("export", help="write a picture, a containerlab file or a shell script")
     p.add_argument("file", metavar="FILE")
