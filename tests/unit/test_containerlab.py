@@ -12,10 +12,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nstopo.model.containerlab import export_containerlab
 from nstopo.model.yamlfile import parse_text
 from nstopo.resources import EXAMPLES
 from ruamel.yaml import YAML
+from strategies import topologies
 
 CLAB_DATA = Path(__file__).resolve().parents[1] / "data" / "containerlab"
 SCHEMA = json.loads((CLAB_DATA / "clab.schema.json").read_text())
@@ -171,3 +174,12 @@ def test_what_cannot_map_is_reported_and_what_can_is_carried() -> None:
         "ip link set p1 master nb",
         "ip addr add fd00::1/64 dev e1 nodad",
     ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topologies(), st.sampled_from(["_x", "ns@1", "host", "mgmt-net", "a.b", "eth0", None]))
+def test_any_valid_topology_exports_a_file_containerlab_accepts(topology, odd_name) -> None:
+    netns = [name for name, node in topology.nodes() if node.kind == "netns"]
+    if odd_name and odd_name not in topology and not (odd_name == "host" and "host" in topology):
+        topology.rename_node(netns[0], odd_name)  # names containerlab would refuse
+    assert clab_problems(export_containerlab(topology)) == []
