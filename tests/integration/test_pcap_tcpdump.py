@@ -72,10 +72,15 @@ def test_a_capture_ended_by_sigterm_reads_back_in_tcpdump(
     sandbox.run("ip", "netns", "exec", "left", "ping", "-c", "2", "-i", "0.2", "-s", "8000",
                 "10.10.0.2")  # fmt: skip
     sandbox.run("ip", "netns", "exec", "left", sys.executable, FRAMES, "eth0", *INJECTED)
-    time.sleep(1.5)  # tcpdump's ring hands packets over in blocks, up to 1 s late
+    deadline = time.monotonic() + 10  # the pings' 4 frames and the injected ones printed
+    while len(printed) < 4 + len(INJECTED) and time.monotonic() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=20)
     reader.join(5)
+    # tcpdump's ring hands packets over in blocks, up to 1 s late, and drops the last
+    # block on SIGTERM: it stops well after ours, so it has every packet ours has.
+    time.sleep(1.5)
     reference.send_signal(signal.SIGTERM)
     reference.wait(timeout=10)
     assert proc.returncode == 0, err
