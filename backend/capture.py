@@ -18,10 +18,50 @@ from typing import Any
 
 from . import bpf
 from .packets import describe
+from .pcapfile import SNAPLEN
 
 ETH_P_ALL = 0x0003
-SOL_PACKET, PACKET_STATISTICS = 263, 6
+SOL_PACKET, PACKET_STATISTICS, PACKET_AUXDATA = 263, 6, 8
 PACKET_OUTGOING = 4
+SO_TIMESTAMPNS = SCM_TIMESTAMPNS = 35  # the kernel's receive time, struct timespec
+_AUXDATA = struct.Struct("=IIIHHHH")  # struct tpacket_auxdata
+_TIMESPEC = struct.Struct("=qq")
+TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 0x10, 0x40
+ETH_P_8021Q = 0x8100
+_ANCILLARY_SIZE = socket.CMSG_SPACE(_AUXDATA.size) + socket.CMSG_SPACE(_TIMESPEC.size)
+
+
+@dataclass(frozen=True)
+class Received:
+    frame: bytes  # as it was on the wire: a VLAN tag the kernel took off is put back
+    time_ns: int  # the kernel's receive timestamp
+    length: int  # the frame's length on the wire (may exceed len(frame) if cut)
+    outgoing: bool
+
+
+def receive(sock: socket.socket, ethernet: bool) -> Received:
+    """One frame from a packet socket opened by `open_socket`, with the kernel's
+    timestamp and its VLAN tag: AF_PACKET hands the tag the driver (or veth's
+    offload) took off in PACKET_AUXDATA, not in the frame, so tcpdump puts it back
+    and so does this."""
+    frame, ancillary, _, address = sock.recvmsg(SNAPLEN, _ANCILLARY_SIZE)
+    stamp, length = None, len(frame)
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS:
+            seconds, nanoseconds = _TIMESPEC.unpack_from(data)
+            stamp = seconds * 1_000_000_000 + nanoseconds
+        elif level == SOL_PACKET and kind == PACKET_AUXDATA:
+            status, length, _, _, _, tci, tpid = _AUXDATA.unpack_from(data)
+            if ethernet and status & TP_STATUS_VLAN_VALID and len(frame) >= 12:
+                tpid = tpid if status & TP_STATUS_VLAN_TPID_VALID else ETH_P_8021Q
+                frame = frame[:12] + struct.pack("!HH", tpid, tci) + frame[12:]
+                length += 4
+    return Received(
+        frame=frame,
+        time_ns=stamp if stamp is not None else time.time_ns(),
+        length=max(length, len(frame)),
+        outgoing=address[2] == PACKET_OUTGOING,
+    )
 
 
 def open_socket(interface: str, expression: str, ethernet: bool) -> socket.socket:
@@ -31,6 +71,9 @@ def open_socket(interface: str, expression: str, ethernet: bool) -> socket.socke
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        if ethernet:
+            sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
         bpf.attach(sock, expression, bpf.LINKTYPE_ETHERNET if ethernet else bpf.LINKTYPE_RAW)
         sock.bind((interface, ETH_P_ALL))  # CPython applies htons() here itself
     except BaseException:
@@ -67,23 +110,26 @@ class Capture:
         assert self.sock is not None
         while self.sock is not None:
             try:
-                frame, address = self.sock.recvfrom(65536)
+                got = receive(self.sock, self.ethernet)
             except BlockingIOError:
                 return
             except OSError:  # the interface went away
                 self.stop("interface gone")
                 return
             self.packets += 1
-            info = describe(frame, self.ethernet)
+            info = describe(got.frame, self.ethernet)
             info.update(
                 capture=self.ident,
-                time=time.time(),
+                time=got.time_ns / 1e9,
+                time_ns=got.time_ns,
                 interface=self.interface,
                 namespace=self.namespace,
-                direction="out" if address[2] == PACKET_OUTGOING else "in",
+                direction="out" if got.outgoing else "in",
             )
+            if got.length != len(got.frame):
+                info["wire_length"] = got.length
             if self.raw:
-                info["data"] = base64.b64encode(frame).decode()
+                info["data"] = base64.b64encode(got.frame).decode()
             if not self.notify("capture.packet", info):
                 self.dropped += 1
             if self.count is not None and self.packets >= self.count:

@@ -4,8 +4,11 @@ system show.
 Namespaces are the named ones (/run/netns) and the unnamed ones of running processes
 (containers), told apart by inode. Veth pairs are matched across namespaces through
 the kernel's netns ids. Bridges and tun/tap devices become nodes; other devices
-(physical NICs, dummies, tunnels) cannot be drawn and are listed as unmapped. The
-result always validates: what would break a rule is left out and listed.
+(physical NICs, dummies, macvlan, vxlan, ...) cannot be drawn and are listed as left
+out, and so is everything else the file format cannot say: routes that are not one
+unicast next hop in the main table (blackhole, unreachable, multipath, other tables),
+`src` hints, policy rules, addresses on lo, veth ends that disagree on MTU or state.
+The result always validates: what would break a rule is left out and listed.
 """
 
 from __future__ import annotations
@@ -34,9 +37,14 @@ from nstopo.model.validate import validate
 
 from .netns import NamespaceWorker
 from .realizer import TAG_PREFIX
-from .rtnl import AddrInfo, LinkInfo, RouteInfo, Rtnl
+from .rtnl import AddrInfo, LinkInfo, RouteInfo, Rtnl, RuleInfo
 
 HOST_NODE = "host"
+ROUTE_TYPES = {2: "local", 3: "broadcast", 4: "anycast", 5: "multicast", 6: "blackhole",
+               7: "unreachable", 8: "prohibit", 9: "throw", 10: "nat"}  # fmt: skip
+LOOPBACK_ADDRESSES = {"127.0.0.1/8", "::1/128"}
+# The rules every namespace starts with: (family, priority, table).
+DEFAULT_RULES = {(2, 0, 255), (2, 32766, 254), (2, 32767, 253), (10, 0, 255), (10, 32766, 254)}
 
 
 @dataclass
@@ -50,6 +58,7 @@ class _Space:
     links: dict[int, LinkInfo] = field(default_factory=dict)
     addresses: list[AddrInfo] = field(default_factory=list)
     routes: list[RouteInfo] = field(default_factory=list)
+    rules: list[RuleInfo] = field(default_factory=list)
     nsids: dict[int, _Space] = field(default_factory=dict)  # the ids it gives the others
     forwarding: bool = False
 
@@ -141,6 +150,7 @@ def _read(worker: NamespaceWorker, space: _Space) -> None:
         space.links = {link.index: link for link in sock.links()}
         space.addresses = sock.addresses()
         space.routes = sock.routes()
+        space.rules = sock.rules()
     finally:
         sock.close()
 
@@ -159,6 +169,15 @@ class _Builder:
         self.unmapped: list[str] = []
         self.devices: dict[tuple[int, int], str] = {}  # (space id, ifindex) -> device node
         self.end_node: dict[tuple[int, int], str] = {}  # veth end -> node it is drawn on
+        # The host node is "host", unless a named namespace already is.
+        taken = {space.node for space in spaces if space.node}
+        self.host_node, number = HOST_NODE, 1
+        while self.host_node in taken:
+            self.host_node, number = f"{HOST_NODE}-root{'' if number == 1 else number}", number + 1
+
+    def left_out(self, what: str) -> None:
+        """The one place that records what the drawing does not show."""
+        self.unmapped.append(what)
 
     def where(self, space: _Space) -> str:
         return "the host" if space.node is None else f"namespace {space.node}"
@@ -182,10 +201,10 @@ class _Builder:
 
     def node_for(self, space: _Space) -> str:
         if space.node is None:
-            if HOST_NODE not in self.topo:
-                self.topo.add_node(HOST_NODE, HostNode())
-                self.owners[HOST_NODE] = None
-            return HOST_NODE
+            if self.host_node not in self.topo:
+                self.topo.add_node(self.host_node, HostNode())
+                self.owners[self.host_node] = None
+            return self.host_node
         return space.node
 
     def add_namespace(self, space: _Space) -> None:
@@ -203,9 +222,27 @@ class _Builder:
             space.node, NetnsNode(loopback="up" if lo and lo.up else "down", sysctls=sysctls)
         )
         self.owners[space.node] = _owner(lo.alias if lo else None)
+        for address in space.addresses:
+            if lo and address.index == lo.index and address.cidr not in LOOPBACK_ADDRESSES:
+                self.left_out(
+                    f"address {address.cidr} on lo in {self.where(space)}: "
+                    "nstopo sets no addresses on lo"
+                )
+        for rule in space.rules:
+            if (rule.family, rule.priority, rule.table) not in DEFAULT_RULES or rule.selectors:
+                family = "IPv6 " if rule.family == 10 else ""
+                selectors = " ".join(rule.selectors) or "from all"
+                self.left_out(
+                    f"{family}rule {rule.priority}: {selectors} lookup {rule.table} in "
+                    f"{self.where(space)}: nstopo has no policy rules"
+                )
 
     def add_devices(self, space: _Space) -> None:
         for link in space.links.values():
+            if link.kind not in ("bridge", "tun", "veth") and link.name != "lo":
+                article = "an" if link.kind and link.kind[0] in "aeiou" else "a"
+                what = f"{article} {link.kind} device" if link.kind else "a device of no kind"
+                self.left_out(f"{link.name} in {self.where(space)}: {what}; nstopo draws none")
             if link.kind not in ("bridge", "tun") or link.name in self.topo:
                 if link.kind in ("bridge", "tun"):
                     self.unmapped.append(
@@ -251,7 +288,21 @@ class _Builder:
                 continue
             self.end_node[(id(space), link.index)] = ends[0].node
             self.end_node[(id(peer_space), peer.index)] = ends[1].node
+            # The file has one MTU and one state per veth pair: differing ends are said.
+            pair = f"veth {ends[0].short} - {ends[1].short}"
             mtu = link.mtu if link.mtu != 1500 else None
+            if link.mtu != peer.mtu:
+                mtu = None
+                self.left_out(
+                    f"{pair}: MTU {link.mtu} on {ends[0].short}, {peer.mtu} on "
+                    f"{ends[1].short} (one MTU per link in the file; drawn without one)"
+                )
+            if link.up != peer.up:
+                up, down = (ends[0], ends[1]) if link.up else (ends[1], ends[0])
+                self.left_out(
+                    f"{pair}: {up.short} is up, {down.short} is down (one state per link "
+                    "in the file; drawn as down)"
+                )
             lid = self.topo.add_link(
                 Link((ends[0], ends[1]), mtu=mtu, state="up" if link.up and peer.up else "down")
             )
@@ -276,20 +327,42 @@ class _Builder:
             return  # the host's own routes are not the lab's business
         routes = []
         for r in space.routes:
-            dev = space.links.get(r.oif) if r.oif else None
-            drawn = (
-                dev is None
-                or dev.name == "lo"
-                or (id(space), dev.index) in self.end_node
-                or (id(space), dev.index) in self.devices
-            )
-            if not drawn:
-                continue  # through a device that is not drawn
-            routes.append(
-                Route(r.to, via=r.via, dev=dev.name if dev and not r.via else None, metric=r.metric)
-            )
+            route = self.route(space, r)
+            if route is not None:
+                routes.append(route)
         if routes:
             self.topo.update_node(space.node, routes=tuple(routes))
+
+    def route(self, space: _Space, r: RouteInfo) -> Route | None:
+        """The route as the file says it, or None (and why, in the left-out list)."""
+        where = f"{'IPv6 ' if r.family == 10 and r.to == 'default' else ''}route {r.to}"
+        where += f" in {self.where(space)}"
+        if r.table != 254:
+            self.left_out(f"{where}, table {r.table}: nstopo routes only in the main table")
+            return None
+        if r.type != 1:
+            kind = ROUTE_TYPES.get(r.type, f"type {r.type}")
+            self.left_out(f"{kind} {where}: nstopo routes are unicast")
+            return None
+        if r.hops:
+            self.left_out(f"multipath {where} ({r.hops} next hops): nstopo routes have one")
+            return None
+        dev = space.links.get(r.oif) if r.oif else None
+        drawn = (
+            dev is None
+            or dev.name == "lo"
+            or (id(space), dev.index) in self.end_node
+            or (id(space), dev.index) in self.devices
+        )
+        if not drawn:
+            assert dev is not None
+            self.left_out(f"{where}: through {dev.name}, which is not drawn")
+            return None
+        if r.prefsrc:
+            self.left_out(f"{where}: its src hint {r.prefsrc} (nstopo routes have none)")
+        # 1024 is the kernel's metric for an IPv6 route added without one.
+        metric = None if r.family == 10 and r.metric == 1024 else r.metric
+        return Route(r.to, via=r.via, dev=dev.name if dev and not r.via else None, metric=metric)
 
     def drop_what_does_not_validate(self) -> None:
         """Leave out what breaks a rule (the kernel allows more than the file format)."""
@@ -316,8 +389,16 @@ class _Builder:
                     self.topo.remove_link(lid)
         elif path[:1] == ("nodes",) and len(path) >= 2 and path[1] in self.topo:
             name = path[1]
-            if "routes" in path:
-                self.topo.update_node(name, routes=())
+            if "routes" in path:  # only the route that breaks a rule
+                routes = list(getattr(self.topo.node(name), "routes", ()))
+                index = (
+                    path[path.index("routes") + 1] if len(path) > path.index("routes") + 1 else None
+                )
+                if isinstance(index, int) and index < len(routes):
+                    del routes[index]
+                else:
+                    routes = []
+                self.topo.update_node(name, routes=tuple(routes))
             elif "addresses" in path:
                 self.topo.update_node(name, addresses=())
             elif "sysctls" in path:

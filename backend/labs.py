@@ -94,8 +94,12 @@ class LabService:
         return topology_from_document(record.topology)
 
     def plan(self, topology: Topology) -> Plan:
+        """What apply would do, refused as apply would refuse it (ownership)."""
         _check_valid(topology)
-        return diff_states(self._current_state(topology.name), kernel_state(topology))
+        plan = diff_states(self._current_state(topology.name), kernel_state(topology))
+        record = self.registry.labs.get(topology.name) or LabRecord(topology.name, owner_uid=0)
+        self._check_ownership(record, plan)
+        return plan
 
     def _current_state(self, lab: str) -> KernelState:
         """The kernel state of a running lab, from memory or (after a restart) the
@@ -138,12 +142,12 @@ class LabService:
             before = self._current_state(lab)
             plan = diff_states(before, kernel_state(topology))
             result = ApplyResult(lab, [step.to_dict() for step in plan], bool(len(plan)))
+            record = self.registry.labs.get(lab) or LabRecord(lab, owner_uid=uid)
+            self._check_may_change(record, uid)
+            self._check_ownership(record, plan)  # a dry run refuses what apply refuses
             if dry_run or not len(plan):
                 result.elapsed_ms = (time.perf_counter() - started) * 1000
                 return result
-            record = self.registry.labs.get(lab) or LabRecord(lab, owner_uid=uid)
-            self._check_may_change(record, uid)
-            self._check_ownership(record, plan)
             previous = _copy_record(record)
             reached = copy_state(before)
             steps = list(plan)

@@ -4,6 +4,10 @@ A raw ICMP socket opened inside the source namespace (root needs no ping_group_r
 sends echo requests; replies are matched by id. With IP_RECVERR the kernel reports
 its verdicts on the error queue (host unreachable after failed ARP, network
 unreachable), which are said in ping's own words.
+
+Round-trip times are measured as iputils ping measures them: from the wall clock just
+before the echo is sent to the kernel's receive timestamp of the reply (SO_TIMESTAMPNS),
+so the helper's own scheduling (the event loop waking up) is not in them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import fcntl
 import ipaddress
 import os
 import random
@@ -25,6 +30,8 @@ from typing import Any
 IP_RECVERR, IPV6_RECVERR = 11, 25
 IPV6_RECVHOPLIMIT, IPV6_HOPLIMIT = 51, 52
 SO_BINDTODEVICE = 25
+SO_TIMESTAMPNS = SCM_TIMESTAMPNS = 35
+SIOCGIFINDEX = 0x8933
 SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6 = 2, 3
 PAYLOAD = 56  # like ping: 64 bytes of ICMP on the wire
 
@@ -59,7 +66,7 @@ class PingRun:
     interface: str | None
     notify: Callable[[str, dict[str, Any]], Any]
     ident: int = field(default_factory=lambda: random.randrange(1, 0xFFFF))
-    sent: dict[int, float] = field(default_factory=dict)
+    sent: dict[int, int] = field(default_factory=dict)  # seq -> wall clock, ns
     rtts: list[float] = field(default_factory=list)
     errors: int = 0
     stop: asyncio.Event = field(default_factory=asyncio.Event)  # ping.stop: end early
@@ -67,6 +74,21 @@ class PingRun:
     @property
     def version(self) -> int:
         return ipaddress.ip_address(self.target).version
+
+
+def _destination(sock: socket.socket, target: str) -> tuple:
+    """The sendto address; a scoped IPv6 address (`fe80::1%eth0`) names its interface
+    in the socket's own namespace, so the index is asked of the socket (an ioctl acts
+    in the socket's namespace; if_nametoindex would ask the helper's)."""
+    address, _, scope = target.partition("%")
+    if not scope:
+        return (address, 0)
+    try:
+        request = struct.pack("16si", scope.encode()[:15], 0)
+        index = struct.unpack("16si", fcntl.ioctl(sock.fileno(), SIOCGIFINDEX, request))[1]
+    except OSError:
+        raise PingError(f"{target}: Name or service not known") from None
+    return (address, 0, 0, index)
 
 
 def open_socket(version: int, interface: str | None) -> socket.socket:
@@ -78,6 +100,7 @@ def open_socket(version: int, interface: str | None) -> socket.socket:
     else:
         sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
         sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     if interface:
         try:
             sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, interface.encode())
@@ -111,12 +134,18 @@ async def run_ping(sock: socket.socket, run: PingRun) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
     started = time.monotonic()
+    try:
+        destination = _destination(sock, run.target)
+    except PingError:
+        sock.close()
+        raise
     loop.add_reader(sock.fileno(), _readable, sock, run, done)
     try:
         for seq in range(1, run.count + 1):
-            run.sent[seq] = time.monotonic()
+            echo = _echo(run.version, run.ident, seq)
+            run.sent[seq] = time.time_ns()  # as late as can be: the kernel stamps the reply
             try:
-                sock.sendto(_echo(run.version, run.ident, seq), (run.target, 0))
+                sock.sendto(echo, destination)
             except OSError as exc:
                 unroutable = exc.errno in (errno.ENETUNREACH, errno.EINVAL, errno.EADDRNOTAVAIL)
                 if unroutable and not run.rtts and not run.errors:  # ping: nothing was sent
@@ -171,7 +200,7 @@ def _readable(sock: socket.socket, run: PingRun, done: asyncio.Event) -> None:
         done.set()
     while True:
         try:
-            data, ancillary, _, address = sock.recvmsg(2048, 512)
+            data, ancillary, _, address = sock.recvmsg(65536, 512)
         except BlockingIOError:
             return
         except OSError:
@@ -200,7 +229,19 @@ def _reply(run: PingRun, data: bytes, ancillary: list, address: tuple) -> None:
     kind, _, _, ident, seq = struct.unpack("!BBHHH", icmp[:8])
     if kind != wanted or ident != run.ident or seq not in run.sent:
         return
-    rtt = (time.monotonic() - run.sent[seq]) * 1000
+    received = next(
+        (
+            seconds * 1_000_000_000 + nanoseconds
+            for level, what, d in ancillary
+            if level == socket.SOL_SOCKET and what == SCM_TIMESTAMPNS and len(d) >= 16
+            for seconds, nanoseconds in [struct.unpack_from("=qq", d)]
+        ),
+        time.time_ns(),
+    )
+    rtt = max(received - run.sent[seq], 0) / 1e6
+    origin = address[0]
+    if "%" in run.target:  # Python names the scope in the helper's namespace: use ours
+        origin = f"{origin.partition('%')[0]}%{run.target.partition('%')[2]}"
     run.rtts.append(rtt)
     run.notify(
         "ping.reply",
@@ -208,7 +249,7 @@ def _reply(run: PingRun, data: bytes, ancillary: list, address: tuple) -> None:
             "seq": seq,
             "ttl": ttl,
             "rtt_ms": round(rtt, 3),
-            "from": address[0],
+            "from": origin,
             "bytes": len(icmp),
             "time": time.time(),
         },
@@ -217,12 +258,22 @@ def _reply(run: PingRun, data: bytes, ancillary: list, address: tuple) -> None:
 
 def _error(run: PingRun, data: bytes, ancillary: list) -> None:
     """A sock_extended_err from the error queue, about one of our echoes."""
-    for _, _, payload in ancillary:
-        if len(payload) < 16:
+    for level, kind, payload in ancillary:
+        recverr = (level, kind) in (
+            (socket.IPPROTO_IP, IP_RECVERR),
+            (socket.IPPROTO_IPV6, IPV6_RECVERR),
+        )
+        if not recverr or len(payload) < 16:  # e.g. the timestamp that comes along
             continue
         ee_errno, origin, kind, code = struct.unpack_from("=IBBB", payload)
         offender = _offender(payload[16:])
-        seq = struct.unpack("!H", data[6:8])[0] if len(data) >= 8 else 0
+        if len(data) < 8:
+            return
+        # A raw socket hears the errors about every echo of its family in the
+        # namespace (a concurrent ping's too): only ours, by id, count.
+        ident, seq = struct.unpack("!HH", data[4:8])
+        if ident != run.ident or seq not in run.sent:
+            return
         if origin in (SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6):
             words = (
                 (_UNREACH6 if origin == SO_EE_ORIGIN_ICMP6 else _UNREACH4).get(code)

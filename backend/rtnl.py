@@ -25,10 +25,12 @@ from pyroute2.netlink.rtnl import (
     RTM_GETNEIGH,
     RTM_GETNSID,
     RTM_GETROUTE,
+    RTM_GETRULE,
     RTM_NEWADDR,
     RTM_NEWLINK,
     RTM_NEWROUTE,
 )
+from pyroute2.netlink.rtnl.fibmsg import fibmsg
 from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD, ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import IFF_UP, ifinfmsg
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
@@ -111,6 +113,19 @@ class RouteInfo:
     via: str | None
     oif: int | None
     metric: int | None
+    table: int = 254  # RT_TABLE_MAIN
+    type: int = 1  # RTN_UNICAST; 6 blackhole, 7 unreachable, 8 prohibit, ...
+    prefsrc: str | None = None  # the `src` hint
+    hops: int = 0  # next hops of a multipath route (0: not multipath)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    family: int
+    priority: int
+    table: int
+    action: int  # FR_ACT_TO_TBL 1, 6 blackhole, ...
+    selectors: tuple[str, ...]  # e.g. ("from 10.0.0.0/24", "iif eth1"): empty = "from all"
 
 
 @dataclass(frozen=True)
@@ -232,21 +247,54 @@ class Rtnl:
         return out
 
     def routes(self) -> list[RouteInfo]:
-        """Routes of the main table that someone added (not the kernel's own)."""
+        """IPv4 and IPv6 routes of every table that someone added (not the kernel's
+        own connected, local and router-advertisement routes)."""
         out = []
-        for msg in self.dump(rtmsg, RTM_GETROUTE):
-            if msg["table"] != RT_TABLE_MAIN or msg["proto"] in (2, 9) or msg["type"] != 1:
-                continue  # 2: kernel (connected), 9: router advertisement; 1: unicast
-            dst = msg.get_attr("RTA_DST")
-            out.append(
-                RouteInfo(
-                    family=msg["family"],
-                    to=f"{dst}/{msg['dst_len']}" if dst else "default",
-                    via=msg.get_attr("RTA_GATEWAY"),
-                    oif=msg.get_attr("RTA_OIF"),
-                    metric=msg.get_attr("RTA_PRIORITY"),
+        for family in (socket.AF_INET, socket.AF_INET6):  # AF_UNSPEC dumps IPv4 only
+            for msg in self.dump(rtmsg, RTM_GETROUTE, {"family": family}):
+                if msg["proto"] in (2, 9):
+                    continue  # 2: kernel (connected, local), 9: router advertisement
+                dst = msg.get_attr("RTA_DST")
+                out.append(
+                    RouteInfo(
+                        family=msg["family"],
+                        to=f"{dst}/{msg['dst_len']}" if dst else "default",
+                        via=msg.get_attr("RTA_GATEWAY"),
+                        oif=msg.get_attr("RTA_OIF"),
+                        metric=msg.get_attr("RTA_PRIORITY"),
+                        table=msg.get_attr("RTA_TABLE") or msg["table"],
+                        type=msg["type"],
+                        prefsrc=msg.get_attr("RTA_PREFSRC"),
+                        hops=len(msg.get_attr("RTA_MULTIPATH") or ()),
+                    )
                 )
-            )
+        return out
+
+    def rules(self) -> list[RuleInfo]:
+        """Policy routing rules, IPv4 and IPv6 (the kernel's defaults included)."""
+        out = []
+        for family in (socket.AF_INET, socket.AF_INET6):
+            for msg in self.dump(fibmsg, RTM_GETRULE, {"family": family}):
+                selectors = []
+                for attr, word, length in (("FRA_SRC", "from", "src_len"),
+                                           ("FRA_DST", "to", "dst_len")):  # fmt: skip
+                    if msg.get_attr(attr):
+                        selectors.append(f"{word} {msg.get_attr(attr)}/{msg[length]}")
+                for attr, word in (("FRA_IIFNAME", "iif"), ("FRA_OIFNAME", "oif"),
+                                   ("FRA_FWMARK", "fwmark")):  # fmt: skip
+                    if msg.get_attr(attr) is not None:
+                        selectors.append(f"{word} {msg.get_attr(attr)}")
+                if msg["tos"]:
+                    selectors.append(f"tos {msg['tos']}")
+                out.append(
+                    RuleInfo(
+                        family=family,
+                        priority=msg.get_attr("FRA_PRIORITY") or 0,
+                        table=msg.get_attr("FRA_TABLE") or msg["table"],
+                        action=msg["action"],
+                        selectors=tuple(selectors),
+                    )
+                )
         return out
 
     def nsid_of(self, fd: int) -> int | None:

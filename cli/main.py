@@ -92,7 +92,15 @@ def _capture(p: argparse.ArgumentParser) -> None:
     p.add_argument("-c", dest="count", type=int, metavar="N")
     p.add_argument("--duration", type=float, metavar="SEC")
     p.add_argument("-w", dest="write", metavar="FILE.pcap")
+    p.add_argument("-e", dest="macs", action="store_true", help="print the link-level header")
     p.add_argument("filter", nargs="*", metavar="FILTER")
+
+
+def _import(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "file", metavar="FILE", help="lab.clab.yml, or a Kathara lab.conf (or its folder)"
+    )
+    p.add_argument("-o", dest="output", metavar="OUT")
 
 
 def _export(p: argparse.ArgumentParser) -> None:
@@ -128,6 +136,9 @@ COMMANDS = [
     Command("ping", "ping from a node to an address or a node", "online:cmd_ping", _ping),
     Command(
         "capture", "tcpdump-style packet lines from a lab interface", "online:cmd_capture", _capture
+    ),
+    Command(
+        "import", "a containerlab or Kathara lab as a topology file", "offline:cmd_import", _import
     ),
     Command(
         "export",

@@ -74,6 +74,13 @@ def plan_offline(path: str) -> int:
         f"(lab {loaded.topology.name!r} not running)",
         file=sys.stderr,
     )
+    for name, node in loaded.topology.nodes():  # what apply would refuse, refused here
+        if node.kind == "netns" and Path("/run/netns", name).exists():
+            raise CliError(
+                f'namespace "{name}" already exists, so apply would refuse to add it '
+                "unless it is this lab's (no helper is reachable to ask); rename the "
+                "node, or start the helper to see the plan against the running lab"
+            ) from None
     for command in plan_up(loaded.topology).commands():
         print(command)
     return 0
@@ -121,7 +128,11 @@ def show_discovery(found: dict[str, Any], as_yaml: bool) -> int:
     from nstopo.model.yamlfile import dumps
 
     topology = topology_from_document(found["topology"])
-    foreign = sorted(n for n, lab in found["owners"].items() if lab is None and n != "host")
+    foreign = sorted(
+        n
+        for n, lab in found["owners"].items()
+        if lab is None and n in topology and topology.node(n).kind != "host"
+    )
     if as_yaml:
         header = [
             "# The live host, as `nstopo discover --yaml` saw it (read-only snapshot).",
@@ -141,6 +152,26 @@ def show_discovery(found: dict[str, Any], as_yaml: bool) -> int:
         print(f"veth   {a.short} <-> {b.short}")
     for item in found["unmapped"]:
         print(f"left out: {item}", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A containerlab or Kathara lab as a topology file; what did not map on stderr."""
+    from nstopo.model.importfile import NotALab, import_path
+    from nstopo.model.problems import TopologyFileError as FileError
+
+    try:
+        text, imported = import_path(Path(args.file))
+    except NotALab as exc:
+        raise CliError(str(exc)) from None
+    except FileError as exc:
+        raise CliError(exc.problems[0].message) from None
+    if args.output:
+        _write_output(args.output, text)
+    else:
+        sys.stdout.write(text)
+    for note in imported.notes:
+        print(f"not mapped: {note}", file=sys.stderr)
     return 0
 
 

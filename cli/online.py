@@ -222,7 +222,8 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_ping(args: argparse.Namespace) -> int:
-    """Ping's own lines and summary; exit 0 if any reply came, 1 if none."""
+    """Ping's own lines and summary; exit 0 if any reply came, 1 if none, 2 (as
+    iputils) if nothing could be sent."""
     from nstopo.model.probetext import ping_line, ping_summary  # plain text, no model
 
     def show(method: str, params: Any) -> None:
@@ -243,9 +244,12 @@ def cmd_ping(args: argparse.Namespace) -> int:
         try:
             done: m.PingSummary = client.call(Method.PING_START, params, show)
         except RpcError as exc:
-            if exc.code == ErrorCode.PING_FAILED:
-                raise CliError(f"ping: {exc.message}") from None
-            raise
+            if exc.code not in (ErrorCode.PING_FAILED, ErrorCode.INVALID_PARAMS):
+                raise
+            # As iputils: nothing could be sent (connect error, bad -I, bad target): 2.
+            prefix = "ping: " if exc.code == ErrorCode.PING_FAILED else ""
+            print(f"nstopo: {prefix}{exc.message}", file=sys.stderr)
+            return 2
     print()
     print("\n".join(ping_summary(done)))
     return 0 if done["received"] else 1
@@ -259,7 +263,10 @@ def cmd_capture(args: argparse.Namespace) -> int:
     """A tcpdump-style line per packet until -c, --duration or Ctrl-C; -w writes a pcap
     (the user's own file: the client writes it, not the root helper)."""
     import base64
-    import datetime
+    import signal
+    import time
+
+    from nstopo.backend.pcapfile import split_time
 
     node, _, interface = args.where.partition(":")
     params: m.CaptureParams = {
@@ -276,10 +283,13 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
     def show(method: str, p: Any) -> None:
         if method == Notification.CAPTURE_PACKET:
-            stamp = datetime.datetime.fromtimestamp(p["time"]).strftime("%H:%M:%S.%f")
-            print(f"{stamp} {p['direction']:<3} {p['summary']}", flush=True)
+            stamp_ns = p.get("time_ns", int(p["time"] * 1e9))
+            seconds, micros = split_time(stamp_ns)  # the pcap's time, to the microsecond
+            stamp = f"{time.strftime('%H:%M:%S', time.localtime(seconds))}.{micros:06d}"
+            line = p.get("link_summary", p["summary"]) if args.macs else p["summary"]
+            print(f"{stamp} {p['direction']:<3} {line}", flush=True)
             if writer is not None:
-                writer.writepkt(base64.b64decode(p["data"]), ts=p["time"])
+                writer.write(base64.b64decode(p["data"]), stamp_ns, p.get("wire_length"))
         elif method == Notification.CAPTURE_END:
             ended.update(p)
             raise _CaptureEnded
@@ -287,11 +297,13 @@ def cmd_capture(args: argparse.Namespace) -> int:
     with _client() as client:
         started: m.CaptureStarted = client.call(Method.CAPTURE_START, params)
         if args.write:
-            import dpkt
+            from nstopo.backend.pcapfile import LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapWriter
 
             out = open(args.write, "wb")  # noqa: SIM115 - closed below, also on Ctrl-C
-            linktype = dpkt.pcap.DLT_EN10MB if started["linktype"] == "ethernet" else 101
-            writer = dpkt.pcap.Writer(out, linktype=linktype)
+            ethernet = started["linktype"] == "ethernet"
+            writer = PcapWriter(out, LINKTYPE_ETHERNET if ethernet else LINKTYPE_RAW)
+        # Like tcpdump, SIGTERM (timeout(1), systemd) ends the capture as Ctrl-C does.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         where = f"{started['interface']} in " + (started["namespace"] or "the host")
         print(f"nstopo capture: listening on {where}", file=sys.stderr)
         try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dpkt
+from nstopo.backend.pcapfile import SNAPLEN
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -290,8 +291,8 @@ class CapturePanel(QWidget):
         ethernet = all(p.ethernet for p in packets)
         kept = [p for p in packets if p.ethernet == ethernet]  # one link type per file
         with open(path, "wb") as out:
-            writer = dpkt.pcap.Writer(
-                out, linktype=dpkt.pcap.DLT_EN10MB if ethernet else LINKTYPE_RAW
+            writer = dpkt.pcap.Writer(  # snaplen as tcpdump's: whole frames, GSO ones too
+                out, snaplen=SNAPLEN, linktype=dpkt.pcap.DLT_EN10MB if ethernet else LINKTYPE_RAW
             )
             for packet in kept:
                 writer.writepkt(packet.frame, ts=packet.time)

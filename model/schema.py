@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field, fields
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 from .names import LAB_NAME_RE
 from .problems import Path, Problem, TopologyFileError, error
@@ -30,12 +30,18 @@ FORMAT_VERSION = 1
 SCHEMA_ID = "https://nstopo.dev/schema/topology-1.json"
 
 
+def _not_true(value: Any) -> Any:
+    if isinstance(value, bool):  # Python's True == 1; the schema's const 1 is no boolean
+        raise ValueError(f"{str(value).lower()} is no format version")
+    return value
+
+
 @dataclass(frozen=True)
 class LabFile:
     """A whole topology file, exactly as design.md §3 describes it."""
 
     __pydantic_config__ = STRICT
-    nstopo: Literal[1]
+    nstopo: Annotated[Literal[1], BeforeValidator(_not_true)]
     name: Annotated[str, Field(pattern=LAB_NAME_RE.pattern)]
     subnet: str | None = None
     nodes: dict[str, NodeField] = field(default_factory=dict)
@@ -49,6 +55,8 @@ def json_schema() -> dict[str, Any]:
     schema = _ADAPTER.json_schema()
     for node_type in NODE_TYPES.values():  # `kind` has a Python default, but files must say it
         schema["$defs"][node_type.__name__]["required"] = ["kind"]
+    # A tun's `bridge` key exists only so that validate can explain why it is wrong.
+    del schema["$defs"]["TunNode"]["properties"]["bridge"]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -121,6 +129,13 @@ def _problem(err: Any) -> Problem:
         )
     if kind in _MAPPING_ERRORS:
         msg = "should be a mapping of keys to values ({key: value} or one key per line)"
+    elif kind in ("tuple_type", "list_type"):  # tuples are how the model keeps lists
+        msg = "should be a list ([a, b] or one - item per line)"
+    elif kind in ("too_long", "too_short") and "ctx" in err:
+        ctx = err["ctx"]
+        bound = ctx.get("max_length") if kind == "too_long" else ctx.get("min_length")
+        most = "at most" if kind == "too_long" else "at least"
+        msg = f"should have {most} {bound} items, not {ctx.get('actual_length')}"
     text = msg.removeprefix("Value error, ")
     text = text[0].lower() + text[1:] if text else text
     return error("bad-value", f"{where}: {text}{_shown(value)}; correct the value", path)

@@ -187,7 +187,10 @@ class AddAddress(Step):
     address: str
 
     def command(self) -> str:
-        return ip(self.ns, "addr", "add", self.address, "dev", self.dev)
+        # IPv6 without duplicate address detection, as the helper adds it (IFA_F_NODAD):
+        # usable at once instead of "tentative" for a second or two.
+        nodad = ["nodad"] if ipaddress.ip_interface(self.address).version == 6 else []
+        return ip(self.ns, "addr", "add", self.address, "dev", self.dev, *nodad)
 
 
 @dataclass(frozen=True)

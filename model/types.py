@@ -17,8 +17,31 @@ from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 STRICT = ConfigDict(extra="forbid")
 
 AdminState = Literal["up", "down"]
-Position = tuple[float, float]
-SysctlValue = int | str
+
+
+def _a_number(value: Any) -> Any:
+    """Numbers as the JSON Schema has them: text ("1500") and true/false are not
+    numbers, though pydantic's lax mode would convert them."""
+    if isinstance(value, bool | str):
+        shown = "true/false" if isinstance(value, bool) else "text"
+        raise ValueError(f"should be a number, not {shown}")
+    return value
+
+
+def _a_sysctl_value(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError('should be a number or text, like 1 or "1"')
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError('should be a whole number or text, like 1 or "1"')
+    return value
+
+
+# The validator comes after the bounds: before them, pydantic writes its own `ge`/`le`
+# keywords into the JSON Schema instead of minimum/maximum.
+Coordinate = Annotated[float, BeforeValidator(_a_number)]
+Mtu = Annotated[int, Field(ge=68, le=65535), BeforeValidator(_a_number)]
+Position = tuple[Coordinate, Coordinate]
+SysctlValue = Annotated[int | str, BeforeValidator(_a_sysctl_value)]
 NODE_KINDS = ("netns", "bridge", "tap", "tun", "host")
 
 
@@ -30,7 +53,7 @@ class Route:
     to: str
     via: str | None = None
     dev: str | None = None
-    metric: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+    metric: Annotated[int, Field(ge=0, le=2**32 - 1), BeforeValidator(_a_number)] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +93,7 @@ class Link:
 
     __pydantic_config__ = STRICT
     endpoints: Annotated[tuple[EndpointField, EndpointField], Field()]
-    mtu: Annotated[int, Field(ge=68, le=65535)] | None = None
+    mtu: Mtu | None = None
     state: AdminState = "up"
 
 
@@ -105,7 +128,7 @@ class BridgeNode:
     namespace: str | None = None
     addresses: tuple[str, ...] = ()
     mac: str | None = None
-    mtu: Annotated[int, Field(ge=68, le=65535)] | None = None
+    mtu: Mtu | None = None
     state: AdminState = "up"
     position: Position | None = None
 
@@ -120,7 +143,7 @@ class TapNode:
     bridge: str | None = None
     addresses: tuple[str, ...] = ()
     mac: str | None = None
-    mtu: Annotated[int, Field(ge=68, le=65535)] | None = None
+    mtu: Mtu | None = None
     state: AdminState = "up"
     position: Position | None = None
 
@@ -134,7 +157,7 @@ class TunNode:
     namespace: str | None = None
     bridge: str | None = None  # accepted so validation can explain why it is wrong
     addresses: tuple[str, ...] = ()
-    mtu: Annotated[int, Field(ge=68, le=65535)] | None = None
+    mtu: Mtu | None = None
     state: AdminState = "up"
     position: Position | None = None
 

@@ -47,6 +47,7 @@ class _Iface:
     name: str
     path: Path
     addresses: list[tuple[Interface, Path]] = field(default_factory=list)
+    down: Path | None = None  # where `state: down` (or `loopback: down`) says so
 
 
 @dataclass
@@ -66,6 +67,7 @@ class _Checker:
         for index, _ in enumerate(self.lab.links):
             self.check_link(index)
         self.check_addresses()
+        self.check_bridge_mtus()
         for name, node in self.lab.nodes.items():
             if isinstance(node, NetnsNode | HostNode):
                 for i, route in enumerate(node.routes):
@@ -130,7 +132,9 @@ class _Checker:
                     error("node-name", f'the node name "{name}" {problem}; rename the node', path)
                 )
         if isinstance(node, NetnsNode):
-            self.interface("lo", name, ("nodes", name, "loopback"))
+            lo = self.interface("lo", name, ("nodes", name, "loopback"))
+            if node.loopback == "down":
+                lo.down = ("nodes", name, "loopback")
             for key in node.sysctls:
                 if not sysctl_allowed(key):
                     self.add(
@@ -170,6 +174,8 @@ class _Checker:
                 )
         ns = namespace_of_node(self.lookup, name)
         iface = self.interface(name, ns, path)
+        if node.state == "down":
+            iface.down = (*path, "state")
         self.collect_addresses(iface, node.addresses, (*path, "addresses"))
         if not isinstance(node, TunNode):
             self.check_mac(node.mac, (*path, "mac"))
@@ -254,6 +260,8 @@ class _Checker:
                 )
             ns = namespace_of_node(self.lookup, ep.node)
             iface = self.interface(ep.interface, ns, (*path, "interface"))
+            if link.state == "down":
+                iface.down = ("links", index, "state")
             self.collect_addresses(iface, ep.addresses, (*path, "addresses"))
             self.check_mac(ep.mac, (*path, "mac"))
             if isinstance(node, BridgeNode) and ep.addresses:
@@ -339,6 +347,37 @@ class _Checker:
                 )
             )
 
+    def check_bridge_mtus(self) -> None:
+        """A bridge created with an MTU takes its smallest port's MTU as soon as a port
+        joins (the kernel keeps only an MTU set after that), so say what it will be."""
+        for name, node in self.lab.nodes.items():
+            if not isinstance(node, BridgeNode) or node.mtu is None:
+                continue
+            ports = [
+                (link.mtu or 1500, f"link {index + 1}")
+                for index, link in enumerate(self.lab.links)
+                for ep in link.endpoints
+                if ep.node == name
+            ]
+            ports += [
+                (other.mtu or 1500, f'tap "{tap}"')
+                for tap, other in self.lab.nodes.items()
+                if isinstance(other, TapNode) and other.bridge == name
+            ]
+            if not ports:
+                continue
+            smallest, where = min(ports)
+            if smallest != node.mtu:
+                self.add(
+                    warning(
+                        "bridge-mtu",
+                        f'bridge "{name}" asks for MTU {node.mtu}, but the kernel gives a '
+                        f"bridge its smallest port's MTU when a port joins: {smallest} "
+                        f"({where}); give its ports MTU {node.mtu} too, or drop the bridge's",
+                        ("nodes", name, "mtu"),
+                    )
+                )
+
     # -- routes -------------------------------------------------------------------------
     def check_route(self, node: str, route: Route, path: Path) -> None:
         ns = namespace_of_node(self.lookup, node)
@@ -379,6 +418,8 @@ class _Checker:
             )
             return
         if route.via is None:
+            if route.dev is not None:
+                self.check_route_up(route, ifaces[route.dev], path)
             return
         try:
             gateway = ipaddress.ip_address(route.via)
@@ -402,9 +443,13 @@ class _Checker:
             )
             return
         if gateway.is_link_local and route.dev is not None:
+            self.check_route_up(route, ifaces[route.dev], path)
             return  # fe80:: gateways are reached through the named device
         candidates = [ifaces[route.dev]] if route.dev is not None else list(ifaces.values())
-        if not any(gateway in addr.network for i in candidates for addr, _ in i.addresses):
+        through = [i for i in candidates for addr, _ in i.addresses if gateway in addr.network]
+        if through and all(i.down for i in through):
+            self.check_route_up(route, through[0], path)
+        elif not through:
             scope = f'"{route.dev}"' if route.dev else namespace_label(ns)
             self.add(
                 error(
@@ -415,6 +460,28 @@ class _Checker:
                     (*path, "via"),
                 )
             )
+
+    def check_route_up(self, route: Route, iface: _Iface, path: Path) -> None:
+        """The kernel adds no route through an interface that is down ("Nexthop device
+        is not up"), and apply keeps it down: say so now, not at apply's last steps."""
+        if iface.down is None:
+            return
+        where = f"gateway {route.via} is reached through" if route.via else "it uses"
+        key = iface.down[-1]
+        said = (
+            f"{key}: down on link {iface.down[1] + 1}"
+            if iface.down[0] == "links"
+            else f'{key}: down on node "{iface.down[1]}"'
+        )
+        self.add(
+            error(
+                "route-down",
+                f'the route to {route.to} cannot be added: {where} "{iface.name}", which is '
+                f"down ({said}) and the kernel adds no route through a down interface; "
+                "bring it up or drop the route",
+                path,
+            )
+        )
 
 
 def _is_ip(text: str) -> bool:

@@ -67,7 +67,13 @@ def topologies(draw: st.DrawFn, max_nodes: int = 7) -> Topology:
                     mtu=draw(st.sampled_from([None, 1400, 9000])),
                     state=draw(st.sampled_from(["up", "down"])))  # fmt: skip
         topo.add_link(link)
-        if draw(st.booleans()) and link.endpoints[0].addresses and a in netns:
+        # A route through a down link is invalid (the kernel refuses it).
+        if (
+            draw(st.booleans())
+            and link.endpoints[0].addresses
+            and a in netns
+            and link.state == "up"
+        ):
             gateway = link.endpoints[1].addresses
             if gateway and not topo.node(a).routes:
                 via = gateway[0].split("/")[0]

@@ -61,3 +61,21 @@ def test_down_is_safe_to_run_twice_and_on_a_half_built_lab(tmp_path: Path) -> No
         f"bash {quote(str(target))} down\nbash {quote(str(target))} down\nip netns list\n"
     )
     assert done.stdout.strip() == ""
+
+
+@needs_root
+def test_the_scripts_ipv6_addresses_are_usable_at_once_as_the_helpers(tmp_path: Path) -> None:
+    from nstopo.resources import EXAMPLES
+
+    target = tmp_path / "lab.sh"
+    target.write_text(export_script(load(EXAMPLES / "veth-namespaces.yaml").topology))
+    done = run_sandboxed(
+        f"bash {quote(str(target))} up\n"
+        "ip -n left -6 addr show tentative scope global\n"  # no lab address waits for DAD
+        "ip -n right -6 addr show tentative scope global\n"
+        "echo ---\n"
+        "ip netns exec left ping -6 -c 1 -W 3 fd00:10::2 >/dev/null && echo answered\n"
+    )
+    tentative, after = done.stdout.split("---\n")
+    assert tentative.strip() == ""
+    assert after.strip() == "answered"

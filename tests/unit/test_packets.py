@@ -67,4 +67,4 @@ def test_icmp6_echo_and_garbage() -> None:
     ip6.plen = len(bytes(echo))
     got = describe(eth(ip6, dpkt.ethernet.ETH_TYPE_IP6))
     assert got["summary"] == "IP6 fd00::2 > fd00::1: ICMP6, echo reply, id 3, seq 9, length 16"
-    assert describe(b"\x01\x02")["summary"].startswith("truncated or unknown frame")
+    assert describe(b"\x01\x02")["summary"] == " [|ether]"  # as tcpdump prints it

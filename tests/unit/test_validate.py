@@ -50,7 +50,14 @@ CASES = [
         20,
         "input should be 'up' or 'down'",
     ),
-    ("bad type", "nodes:\n  br0: {kind: bridge, mtu: big}\n", "bad-value", 4, 23, "valid integer"),
+    (
+        "bad type",
+        "nodes:\n  br0: {kind: bridge, mtu: big}\n",
+        "bad-value",
+        4,
+        23,
+        "should be a number, not text",
+    ),
     (
         "mtu range",
         "nodes:\n  br0: {kind: bridge, mtu: 12}\n",
@@ -274,6 +281,28 @@ CASES = [
         'a short endpoint is written "node:interface"',
     ),
 ]
+CASES += [
+    (
+        "route via a gateway on a down link",
+        "nodes:\n  a:\n    kind: netns\n    routes: [{to: default, via: 10.1.0.2}]\n"
+        "  b: {kind: netns}\nlinks:\n"
+        "  - endpoints: [{node: a, interface: eth0, addresses: [10.1.0.1/24]}, b:eth0]\n"
+        "    state: down\n",
+        "route-down",
+        6,
+        14,
+        'gateway 10.1.0.2 is reached through "eth0", which is down (state: down on link 1)',
+    ),
+    (
+        "route through a down bridge",
+        "nodes:\n  a:\n    kind: netns\n    routes: [{to: 10.9.0.0/16, dev: br0}]\n"
+        "  br0: {kind: bridge, namespace: a, state: down}\n",
+        "route-down",
+        6,
+        14,
+        'it uses "br0", which is down (state: down on node "br0")',
+    ),
+]
 VERSION_OVERRIDES = {
     "format version": "nstopo: 2\nname: lab\n",
     "lab name": "nstopo: 1\nname: Lab_1\n",
@@ -333,3 +362,17 @@ def test_every_problem_is_one_sentence_with_a_fix() -> None:
         for problem in problems_of(VERSION_OVERRIDES.get(case, HEAD) + body):
             assert "\n" not in problem.message
             assert ";" in problem.message, f"{case}: no fix in {problem.message!r}"
+
+
+def test_a_bridge_mtu_its_ports_override_is_a_warning() -> None:
+    text = HEAD + (
+        "nodes:\n  hub: {kind: netns}\n  br0: {kind: bridge, namespace: hub, mtu: 9000}\n"
+        "  a: {kind: netns}\nlinks:\n  - endpoints: [a:eth0, br0:p0]\n"
+    )
+    (problem,) = [p for p in problems_of(text) if p.rule == "bridge-mtu"]
+    assert not problem.is_error and (problem.line, problem.col) == (5, 39)
+    assert "the kernel gives a bridge its smallest port's MTU when a port joins: 1500" in (
+        problem.message
+    )
+    matching = text.replace("br0:p0]", "br0:p0]\n    mtu: 9000")
+    assert not [p for p in problems_of(matching) if p.rule == "bridge-mtu"]
