@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nstopo.backend.cli import main
+from nstopo.cli.main import main
 from nstopo.model.clabimport import import_containerlab
 from nstopo.model.importfile import import_path
 from nstopo.model.katharaimport import import_kathara
