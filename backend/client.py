@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from nstopo import __version__
 from nstopo.protocol.errors import ErrorCode, RpcError
 from nstopo.protocol.methods import Method
-from nstopo.protocol.wire import PROTOCOL_VERSION, FrameTooLarge, Incoming, LineFramer, decode
+from nstopo.protocol.wire import (
+    MAX_ANSWER_BYTES,
+    PROTOCOL_VERSION,
+    FrameTooLarge,
+    Incoming,
+    LineFramer,
+    decode,
+)
 from nstopo.protocol.wire import request as encode_request
 
 from .paths import socket_path
@@ -56,7 +63,7 @@ class HelperClient:
                 f"permission denied on {self.path}; ask an administrator to add you to the "
                 "nstopo group (then log in again)"
             ) from None
-        self._framer = LineFramer()
+        self._framer = LineFramer(MAX_ANSWER_BYTES)
         self._frames: deque[bytes | FrameTooLarge] = deque()
         self._ids = itertools.count(1)
         hello = {"protocol": [PROTOCOL_VERSION], "client": f"{client} {__version__}"}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from nstopo import __version__
+from nstopo.model.topology import Topology
 from nstopo.model.types import STRICT
 from nstopo.protocol import messages as m
 from nstopo.protocol.errors import ErrorCode
@@ -35,6 +36,7 @@ from .labs import LabService
 from .realizer import Realizer
 from .registry import Registry, RegistryError
 from .topofile import read_topology
+from .uploads import UploadPartParams, Uploads
 from .watch import EventHub, stream_counters
 
 log = logging.getLogger("nstopo.helper")
@@ -51,9 +53,11 @@ class HelperStartError(Exception):
 @dataclass(frozen=True)
 class TopologyParams:
     __pydantic_config__ = STRICT
-    topology: str | dict[str, Any]  # the file's YAML text, or model.schema.to_document
+    topology: str | dict[str, Any] | None = None  # YAML text, or model.schema.to_document
     dry_run: bool = False
     source: str | None = None  # the file's name, for file:line:col in problems
+    upload: str | None = None  # instead of topology: a text sent in upload.part pieces
+    upload_format: Literal["yaml", "json"] = "yaml"  # json: a to_document as JSON text
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class Helper:
         self.registry = rpc.MethodRegistry()
         self.service: LabService | None = None
         self.hub: EventHub | None = None
+        self.uploads = Uploads()
         self._lock_fd: int | None = None
         self._activated = False  # the socket came from systemd: not ours to remove
 
@@ -278,6 +283,7 @@ class Helper:
         add = self.registry.add
         add(Method.LAB_PLAN, self._plan, TopologyParams)
         add(Method.LAB_APPLY, self._apply, TopologyParams)
+        add(Method.UPLOAD_PART, self._upload_part, UploadPartParams)
         add(Method.LAB_DESTROY, self._destroy, LabParams)
         add(Method.LAB_STATUS, self._status, StatusParams)
         add(Method.HELPER_INFO, self._info)
@@ -305,13 +311,31 @@ class Helper:
         add(Method.COUNTERS_SUBSCRIBE, self._counters, CountersParams)
         add(Method.COUNTERS_UNSUBSCRIBE, self._counters_stop)
 
+    async def _upload_part(
+        self, params: UploadPartParams, session: rpc.Session
+    ) -> m.UploadPartResult:
+        return {"upload": params.upload, "chars": self.uploads.add(params, session)}
+
+    async def _read_topology(
+        self, params: TopologyParams, session: rpc.Session
+    ) -> tuple[Topology, list[str]]:
+        if (params.topology is None) == (params.upload is None):
+            raise rpc.RpcError(
+                ErrorCode.INVALID_PARAMS, "give either topology or upload (and not both)"
+            )
+        if params.upload is None:
+            data = params.topology
+        else:
+            data = self.uploads.topology(params.upload, params.upload_format, session)
+        return await self._call(read_topology, data, params.source)
+
     async def _call(self, fn: Any, *args: Any) -> Any:
         """Blocking lab work in a worker thread; its LabError is the protocol's error."""
         return await asyncio.to_thread(fn, *args)
 
     async def _plan(self, params: TopologyParams, session: rpc.Session) -> m.PlanResult:
         assert self.service is not None
-        topology, warnings = await self._call(read_topology, params.topology, params.source)
+        topology, warnings = await self._read_topology(params, session)
         plan = await self._call(self.service.plan, topology)
         running = topology.name in self.service.registry.labs
         steps = [step.to_dict() for step in plan]
@@ -319,7 +343,7 @@ class Helper:
 
     async def _apply(self, params: TopologyParams, session: rpc.Session) -> m.ApplyResult:
         assert self.service is not None
-        topology, warnings = await self._call(read_topology, params.topology, params.source)
+        topology, warnings = await self._read_topology(params, session)
         loop = asyncio.get_running_loop()
 
         def progress(event: m.ApplyProgress) -> None:
@@ -410,6 +434,7 @@ class Helper:
 
     def _end_streams(self, session: rpc.Session) -> None:
         probes.stop_all(session)
+        self.uploads.drop(session)
         if self.hub is not None:
             self.hub.drop(id(session))
         for task in session.data.pop("counters", []):

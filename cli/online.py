@@ -14,15 +14,11 @@ from nstopo.backend.client import HelperClient, HelperUnavailable, OnNotificatio
 from nstopo.backend.paths import socket_path
 from nstopo.protocol.errors import ErrorCode, RpcError
 from nstopo.protocol.methods import Method, Notification
-from nstopo.protocol.wire import MAX_MESSAGE_BYTES
 
 from .common import CliError, ProblemsFound, count
 
 if TYPE_CHECKING:  # the types only: loading them would cost every command 5 ms
     from nstopo.protocol import messages as m
-
-# Leaves room in the one-line request for the envelope and the JSON escapes of the text.
-_MAX_TEXT_BYTES = MAX_MESSAGE_BYTES // 2
 
 
 def _client() -> HelperClient:
@@ -45,9 +41,10 @@ def _call(
         raise
 
 
-def _topology_params(path: str) -> m.TopologyParams:
-    """The file's text, for the helper to parse; a file that is not small UTF-8 text
-    is read here, as `validate` reads it, and sent as a document."""
+def _topology_params(client: HelperClient, path: str) -> m.TopologyParams:
+    """The file's text, for the helper to parse (one too big for a request line goes
+    ahead in upload.part pieces); a file that is not UTF-8 text is read here, as
+    `validate` reads it, and sent as a document."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -55,14 +52,20 @@ def _topology_params(path: str) -> m.TopologyParams:
         raise CliError(
             f"cannot read the file {path}: {exc.strerror or exc}; check the path"
         ) from None
-    if len(data) <= _MAX_TEXT_BYTES:
-        try:
-            return {"topology": data.decode("utf-8"), "source": path}
-        except UnicodeDecodeError:
-            pass
-    from .offline import document_of  # the model: only for what the helper cannot take
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        from .offline import document_of  # the model: only for what the helper cannot take
 
-    return {"topology": document_of(path), "source": path}
+        return {"topology": document_of(path), "source": path}
+    from nstopo.protocol.upload import needs_upload, upload_parts
+
+    if not needs_upload(text):
+        return {"topology": text, "source": path}
+    name, parts = upload_parts(text)
+    for part in parts:
+        client.call(Method.UPLOAD_PART, part)
+    return {"upload": name, "source": path}
 
 
 def _warn(lines: list[str]) -> None:
@@ -95,7 +98,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
         return plan_offline(args.file)
     with client:
-        params = _topology_params(args.file)
+        params = _topology_params(client, args.file)
         result: m.PlanResult = _call(client, Method.LAB_PLAN, params, args.file)
     _warn(result.get("warnings", []))
     state = "running" if result["running"] else "not running"
@@ -116,7 +119,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             print(f"\r  step {params['index'] + 1}/{params['total']}", end="", file=sys.stderr)
 
     with _client() as client:
-        params = {**_topology_params(args.file), "dry_run": args.dry_run}
+        params = {**_topology_params(client, args.file), "dry_run": args.dry_run}
         result: m.ApplyResult = _call(client, Method.LAB_APPLY, params, args.file, progress)
     if live:
         print("\r", end="", file=sys.stderr)
@@ -131,6 +134,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return 0
 
 
+_NAME_SEARCH_CHARS = 1 << 20  # `name:` is near the top; reading a 16 MiB file costs
 _NAME = re.compile(r"^name:[ \t]*([\"']?)([a-z0-9][a-z0-9-]{0,23})\1[ \t]*(#.*)?$", re.MULTILINE)
 
 
@@ -139,7 +143,7 @@ def lab_name(path: str) -> str:
     odd quoting) the model reads it."""
     try:
         with open(path, encoding="utf-8") as f:
-            found = _NAME.search(f.read(_MAX_TEXT_BYTES))
+            found = _NAME.search(f.read(_NAME_SEARCH_CHARS))
     except (OSError, UnicodeDecodeError):
         found = None
     if found is not None:

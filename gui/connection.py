@@ -17,7 +17,14 @@ from nstopo import __version__
 from nstopo.backend.paths import socket_path
 from nstopo.protocol.errors import ErrorCode, RpcError
 from nstopo.protocol.methods import Method
-from nstopo.protocol.wire import PROTOCOL_VERSION, FrameTooLarge, LineFramer, decode, request
+from nstopo.protocol.wire import (
+    MAX_ANSWER_BYTES,
+    PROTOCOL_VERSION,
+    FrameTooLarge,
+    LineFramer,
+    decode,
+    request,
+)
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalSocket
 from shiboken6 import isValid
@@ -44,7 +51,7 @@ class HelperConnection(QObject):
         self.server: dict[str, Any] = {}
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[OnResult | None, OnError | None]] = {}
-        self._framer = LineFramer()
+        self._framer = LineFramer(MAX_ANSWER_BYTES)
         self._frames: deque[bytes | FrameTooLarge] = deque()
         self._socket = QLocalSocket(self)
         self._socket.connected.connect(self._greet)
@@ -84,7 +91,8 @@ class HelperConnection(QObject):
             self._closed()
 
     def _closed(self) -> None:
-        self._framer, self._frames = LineFramer(), deque()  # a new connection starts afresh
+        # A new connection starts afresh.
+        self._framer, self._frames = LineFramer(MAX_ANSWER_BYTES), deque()
         pending, self._pending = self._pending, {}
         for _, on_error in pending.values():
             if on_error is not None:

@@ -8,6 +8,8 @@ Deploy, Apply and Destroy are asynchronous calls; nothing here blocks the UI.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from nstopo.model.live import (
@@ -22,6 +24,7 @@ from nstopo.model.live import (
 )
 from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.topology import ChangeSet, Topology
+from nstopo.protocol.upload import needs_upload, upload_parts
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from .connection import CallError, HelperConnection
@@ -184,12 +187,12 @@ class LiveSession(QObject):
         if not self.running:
             return
         lab = self.lab
-        self.connection.call(
+        self._call_with_topology(
             "lab.plan",
-            {"topology": to_document(self.doc.topology)},
+            to_document(self.doc.topology),
+            {},
             lambda result: self._planned(lab, result["steps"], ""),
             lambda error: self._planned(lab, [], error.message),
-            owner=self,
         )
 
     def _planned(self, lab: str, steps: list[dict[str, Any]], problem: str) -> None:
@@ -205,11 +208,34 @@ class LiveSession(QObject):
         self._start("Applying" if self.running else "Deploying")
         snapshot = to_document(self.doc.topology)
         lab = self.lab
+        self._call_with_topology(
+            "lab.apply", snapshot, {}, lambda result: self._applied(lab, snapshot), self._failed
+        )
+
+    def _call_with_topology(
+        self,
+        method: str,
+        document: dict[str, Any],
+        params: dict[str, Any],
+        on_result: Callable[[Any], None],
+        on_error: Callable[[CallError], None],
+    ) -> None:
+        """`method` with the document; one too big for a request line (a few thousand
+        nodes) goes ahead in upload.part pieces, and the call follows the last one."""
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+        if not needs_upload(text):
+            self.connection.call(method, {**params, "topology": document}, on_result,
+                                 on_error, owner=self)  # fmt: skip
+            return
+        name, parts = upload_parts(text)
+        call = {**params, "upload": name, "upload_format": "json"}
+        for part in parts[:-1]:
+            self.connection.call("upload.part", part, None, on_error, owner=self)
         self.connection.call(
-            "lab.apply",
-            {"topology": snapshot},
-            lambda result: self._applied(lab, snapshot),
-            self._failed,
+            "upload.part",
+            parts[-1],
+            lambda _: self.connection.call(method, call, on_result, on_error, owner=self),
+            on_error,
             owner=self,
         )
 

@@ -24,9 +24,23 @@ class HelloParams(TypedDict):
 
 
 class TopologyParams(TypedDict):
-    topology: str | dict[str, Any]  # the file's YAML text, or model.schema.to_document
+    # The file's YAML text, or model.schema.to_document; or, for one too big for a
+    # request line, `upload` names the text sent before in upload.part pieces.
+    topology: NotRequired[str | dict[str, Any]]
     dry_run: NotRequired[bool]  # lab.apply only
     source: NotRequired[str | None]  # the file's name, for file:line:col in problems
+    upload: NotRequired[str]
+    upload_format: NotRequired[Literal["yaml", "json"]]  # json: a to_document as JSON
+
+
+class UploadPartParams(TypedDict):
+    upload: str  # 1-64 characters, the client's name for it on this connection
+    text: str  # the next piece
+
+
+class UploadPartResult(TypedDict):
+    upload: str
+    chars: int  # the upload's length so far
 
 
 class DestroyParams(TypedDict):
@@ -326,16 +340,20 @@ PingErrorEvent = TypedDict(
 class CapturePacket(TypedDict):
     capture: int
     time: float
+    time_ns: int  # the kernel's receive time
     namespace: str | None
     interface: str
     direction: Literal["in", "out"]
     length: int
+    wire_length: NotRequired[int]  # only when longer than the captured frame
     protocol: Literal["arp", "icmp", "icmp6", "udp", "tcp", "ip", "other"]
     src_mac: str | None
     dst_mac: str | None
     src_ip: str | None
     dst_ip: str | None
-    summary: str  # the line tcpdump would print
+    vlans: list[int]  # VLAN ids, outermost first
+    summary: str  # the line `tcpdump -n` would print
+    link_summary: str  # `tcpdump -n -e`
     data: NotRequired[str]  # the frame in base64, with raw
 
 
@@ -345,6 +363,7 @@ METHODS: dict[Method, tuple[type | None, Any]] = {
     Method.HELLO: (HelloParams, HelloResult),
     Method.LAB_PLAN: (TopologyParams, PlanResult),
     Method.LAB_APPLY: (TopologyParams, ApplyResult),
+    Method.UPLOAD_PART: (UploadPartParams, UploadPartResult),
     Method.LAB_DESTROY: (DestroyParams, DestroyResult),
     Method.LAB_STATUS: (MaybeLabParams, list[LabStatus]),
     Method.LAB_TOPOLOGY: (LabParams, TopologyResult),

@@ -10,6 +10,7 @@ class Method(StrEnum):
     HELLO = "hello"
     LAB_PLAN = "lab.plan"
     LAB_APPLY = "lab.apply"
+    UPLOAD_PART = "upload.part"
     LAB_DESTROY = "lab.destroy"
     LAB_STATUS = "lab.status"
     LAB_TOPOLOGY = "lab.topology"

@@ -1,5 +1,6 @@
 """Framing and the JSON-RPC envelope, the same on both ends: one JSON object per line
-(UTF-8, `\\n`-terminated), at most MAX_MESSAGE_BYTES each. No I/O here."""
+(UTF-8, `\\n`-terminated): a request at most MAX_MESSAGE_BYTES, an answer at most
+MAX_ANSWER_BYTES. No I/O here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from typing import Any
 from .errors import ErrorCode, RpcError
 
 PROTOCOL_VERSION = 1
-MAX_MESSAGE_BYTES = 1 << 20  # one request or response line, including a whole topology
+MAX_MESSAGE_BYTES = 1 << 20  # one request line (a bigger topology comes in upload.part pieces)
+# One answer line: the helper is trusted by its clients, and a big lab's topology or
+# status (a 5,000-namespace lab's is 1.5 MB) must arrive whole.
+MAX_ANSWER_BYTES = 64 << 20
 
 
 class FrameTooLarge(Exception):
