@@ -8,6 +8,7 @@ bytes per second, as `tc` sends them.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,3 +95,21 @@ def _netem_values(options: Any) -> NetemValues | None:
         rate_bytes=rate["rate"] if rate else 0,
         limit=options["limit"],
     )
+
+
+def decode_root_events(data: bytes) -> list[tuple[bool, RootQdisc]]:
+    """(added, root qdisc) for each root qdisc event in a datagram (RTMGRP_TC); a
+    deleted one means the device is back to its default."""
+    out: list[tuple[bool, RootQdisc]] = []
+    offset = 0
+    while offset + 16 <= len(data):
+        length, kind = struct.unpack_from("=IH", data, offset)
+        if kind in (RTM_NEWQDISC, RTM_DELQDISC):
+            msg = tcmsg(data[offset : offset + length])
+            msg.decode()
+            if msg["parent"] == TC_H_ROOT:
+                name = msg.get_attr("TCA_KIND") or "?"
+                netem = _netem_values(msg.get_attr("TCA_OPTIONS")) if name == "netem" else None
+                out.append((kind == RTM_NEWQDISC, RootQdisc(msg["index"], name, netem)))
+        offset += (length + 3) & ~3 or len(data)
+    return out

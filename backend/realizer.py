@@ -315,6 +315,16 @@ class Realizer:
     def links_in(self, ns: Namespace) -> list[LinkInfo]:
         return self._run(lambda: self._socket(ns).links())
 
+    def root_qdiscs_in(self, ns: Namespace) -> dict[str, qdisc.RootQdisc]:
+        """Each interface's root qdisc, by interface name."""
+
+        def read() -> dict[str, qdisc.RootQdisc]:
+            sock = self._socket(ns)
+            names = {link.index: link.name for link in sock.links()}
+            return {names[i]: q for i, q in qdisc.root_qdiscs(sock).items() if i in names}
+
+        return self._run(read)
+
     def addresses_in(self, ns: Namespace) -> list[AddrInfo]:
         return self._run(lambda: self._socket(ns).addresses())
 

@@ -317,3 +317,22 @@ def link_problems(link: Any, index: int) -> list[Problem]:
             path = ("links", index, "endpoints", end, "netem")
             found += problems(ep.netem, path, f"link {index + 1}, endpoint {end + 1}")
     return found
+
+
+# What a device has when nobody set a root qdisc (veths and bridges: noqueue).
+DEFAULT_QDISCS = frozenset({"noqueue", "pfifo_fast", "fq_codel", "mq"})
+
+
+def drift(want: Netem | None, live: dict[str, Any]) -> list[str]:
+    """How an interface's root qdisc, as the helper reports it (`qdisc`, `netem`),
+    differs from the impairment the document gives it (empty: it matches)."""
+    if "qdisc" not in live:
+        return []  # a helper that does not report qdiscs
+    kind = live.get("qdisc")
+    have = Netem(**live["netem"]) if kind == "netem" and live.get("netem") else None
+    wanted = label(want) if want else "none"
+    if kind == "netem" and have is not None:
+        return [] if same(have, want) else [f"netem {label(have)} (document: {wanted})"]
+    if kind is not None and kind not in DEFAULT_QDISCS:
+        return [f"root qdisc {kind} set outside nstopo (document: netem {wanted})"]
+    return [f"netem missing (document: {wanted})"] if want else []

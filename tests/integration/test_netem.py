@@ -15,9 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from helper_process import RunningHelper
+from helper_process import Listener, RunningHelper
 from nstopo.backend import qdisc
+from nstopo.model.live import drift, interface_owners
 from nstopo.model.netem import Netem, values
+from nstopo.model.yamlfile import parse_text
 from nstopo.protocol.errors import ErrorCode, RpcError
 from pyroute2.netlink.rtnl.tcmsg import tcmsg
 from sandbox import Sandbox, needs_root
@@ -274,3 +276,62 @@ def test_netem_shows_in_status(netem_helper: RunningHelper) -> None:
         (status,) = client.call("lab.status", {"lab": "impaired"})
     eth0 = link_in(status, "a", "eth0")
     assert eth0["netem"] == {"delay": "20ms", "loss": "1%"}
+
+
+# -- live: status, events and drift (pfifo stands in where the kernel has no netem) -----------
+
+
+def test_a_root_qdisc_set_by_hand_shows_in_status_events_and_drift(
+    helper: RunningHelper,
+) -> None:
+    text = lab()
+    apply(helper, text)
+    topology = parse_text(text).topology
+    events = Listener(helper, "events.subscribe", {"lab": "impaired"})
+    try:
+        events.wait_for(lambda m, p: m == "link.changed" and p["resync"] and p["name"] == "eth0")
+        with helper.client() as client:
+            (status,) = client.call("lab.status", {"lab": "impaired"})
+        assert (link_in(status, "a", "eth0")["qdisc"], link_in(status, "a", "eth0")["netem"]) == (
+            "noqueue",
+            None,
+        )
+        helper.sandbox.run("tc", "-n", "a", "qdisc", "add", "dev", "eth0", "root", "pfifo")
+        _, params = events.wait_for(
+            lambda m, p: m == "link.changed" and p["namespace"] == "a" and p["qdisc"] == "pfifo"
+        )
+        owner = interface_owners(topology)[("a", "eth0")]
+        assert drift(topology, owner, params, {"10.61.0.1/24"}) == [
+            "root qdisc pfifo set outside nstopo (document: netem none)"
+        ]
+        helper.sandbox.run("tc", "-n", "a", "qdisc", "del", "dev", "eth0", "root")
+        _, params = events.wait_for(
+            lambda m, p: m == "link.changed" and p["namespace"] == "a" and p["qdisc"] is None
+        )
+        assert drift(topology, owner, params, {"10.61.0.1/24"}) == []
+    finally:
+        events.close()
+
+
+def test_a_netem_changed_by_hand_is_drift_in_events(netem_helper: RunningHelper) -> None:
+    helper = netem_helper
+    text = lab(link="{delay: 50ms}")
+    apply(helper, text)
+    topology = parse_text(text).topology
+    owner = interface_owners(topology)[("b", "eth0")]
+    events = Listener(helper, "events.subscribe", {"lab": "impaired"})
+    try:
+        _, params = events.wait_for(
+            lambda m, p: m == "link.changed" and p["resync"] and p["namespace"] == "b"
+            and p["name"] == "eth0"
+        )  # fmt: skip
+        assert params["netem"] == {"delay": "50ms"}
+        assert drift(topology, owner, params, {"10.61.0.2/24"}) == []
+        helper.sandbox.run("tc", "-n", "b", "qdisc", "replace", "dev", "eth0", "root", "netem",
+                           "delay", "5ms")  # fmt: skip
+        _, params = events.wait_for(
+            lambda m, p: m == "link.changed" and p.get("netem") == {"delay": "5ms"}
+        )
+        assert drift(topology, owner, params, {"10.61.0.2/24"}) == ["netem 5 ms (document: 50 ms)"]
+    finally:
+        events.close()
