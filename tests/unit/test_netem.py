@@ -247,3 +247,37 @@ def replace_netem_only(a: Topology, b: Topology) -> Topology:
             )
             out.update_link(lid, netem=other.netem, endpoints=ends)
     return out
+
+
+def test_containerlab_export_says_netem_is_not_mapped() -> None:
+    from nstopo.model.containerlab import export_containerlab
+
+    text = export_containerlab(parse_text(LAB).topology)
+    notes = [line for line in text.splitlines() if line.startswith("# Not mapped:")]
+    assert notes == [
+        "# Not mapped: a:eth2: netem delay 20ms 2ms loss 1% rate 10mbit (containerlab has no "
+        "impairments in its file; after deploy: containerlab tools netem set -n clab-lab-a "
+        "-i eth2)",
+        "# Not mapped: b:eth1: netem delay 20ms 2ms loss 1% rate 10mbit (containerlab has no "
+        "impairments in its file; after deploy: containerlab tools netem set -n clab-lab-b "
+        "-i eth1)",
+        "# Not mapped: a:eth1: netem delay 50ms (containerlab has no impairments in its file; "
+        "after deploy: containerlab tools netem set -n clab-lab-a -i eth1)",
+    ]
+    assert "netem" not in text.split("name: lab", 1)[1]  # nothing in the file itself
+
+
+def test_drift_compares_what_the_kernel_does_not_how_it_is_written() -> None:
+    want = Netem(delay="20ms", loss="1%")
+    assert n.drift(want, {"qdisc": "netem", "netem": {"delay": "20000us", "loss": "1%"}}) == []
+    assert n.drift(want, {"qdisc": "noqueue", "netem": None}) == [
+        "netem missing (document: 20 ms, 1% loss)"
+    ]
+    assert n.drift(None, {"qdisc": "netem", "netem": {"delay": "5ms"}}) == [
+        "netem 5 ms (document: none)"
+    ]
+    assert n.drift(None, {"qdisc": "tbf", "netem": None}) == [
+        "root qdisc tbf set outside nstopo (document: netem none)"
+    ]
+    assert n.drift(None, {"qdisc": None, "netem": None}) == []
+    assert n.drift(want, {"up": True}) == []  # a helper that reports no qdiscs
