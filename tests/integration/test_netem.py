@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from helper_process import Listener, RunningHelper
+from netem_probe import NO_NETEM, has_netem
 from nstopo.backend import qdisc
 from nstopo.model.live import drift, interface_owners
 from nstopo.model.netem import Netem, values
@@ -48,19 +49,10 @@ def lab(name: str = "impaired", link: str = "", a: str = "", b: str = "") -> str
     )
 
 
-def has_netem(box: Sandbox) -> bool:
-    box.run("ip", "link", "add", "probe0", "type", "veth", "peer", "name", "probe1")
-    try:
-        made = box.run("tc", "qdisc", "add", "dev", "probe0", "root", "netem", check=False)
-        return made.returncode == 0
-    finally:
-        box.run("ip", "link", "del", "probe0")
-
-
 @pytest.fixture
 def netem_helper(helper: RunningHelper) -> RunningHelper:
     if not has_netem(helper.sandbox):
-        pytest.skip("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM)")
+        pytest.skip(NO_NETEM)
     return helper
 
 
