@@ -430,9 +430,8 @@ class LabService:
         namespaces = []
         for name in record.namespaces:
             present = (self.realizer.run_dir / name).exists()
-            links = [_link_json(x) for x in self.realizer.links_in(name)] if present else []
-            roots = self.realizer.root_qdiscs_in(name) if present else {}
-            links = [{**x, **qdiscsync.qdisc_json(roots.get(x["name"]))} for x in links]
+            found, roots = self.realizer.links_and_qdiscs_in(name) if present else ([], {})
+            links = [{**_link_json(x), **qdiscsync.qdisc_json(roots.get(x.name))} for x in found]
             namespaces.append({"name": name, "present": present, "links": links})
         host = [
             _link_json(x) for x in self.realizer.links_in(None) if x.name in record.host_devices

@@ -317,11 +317,19 @@ class Realizer:
 
     def root_qdiscs_in(self, ns: Namespace) -> dict[str, qdisc.RootQdisc]:
         """Each interface's root qdisc, by interface name."""
+        return self.links_and_qdiscs_in(ns)[1]
 
-        def read() -> dict[str, qdisc.RootQdisc]:
+    def links_and_qdiscs_in(
+        self, ns: Namespace
+    ) -> tuple[list[LinkInfo], dict[str, qdisc.RootQdisc]]:
+        """The links and each one's root qdisc (by name), through one socket."""
+
+        def read() -> tuple[list[LinkInfo], dict[str, qdisc.RootQdisc]]:
             sock = self._socket(ns)
-            names = {link.index: link.name for link in sock.links()}
-            return {names[i]: q for i, q in qdisc.root_qdiscs(sock).items() if i in names}
+            links = sock.links()
+            names = {link.index: link.name for link in links}
+            roots = {names[i]: q for i, q in qdisc.root_qdiscs(sock).items() if i in names}
+            return links, roots
 
         return self._run(read)
 

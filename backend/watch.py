@@ -86,11 +86,8 @@ class NamespaceWatcher:
         """The namespace's links and addresses (blocking: call it in a thread);
         None if the namespace is gone (its lab's destroy stops this watcher)."""
         try:
-            return (
-                self.realizer.links_in(self.ns),
-                self.realizer.addresses_in(self.ns),
-                self.realizer.root_qdiscs_in(self.ns),
-            )
+            links, roots = self.realizer.links_and_qdiscs_in(self.ns)
+            return links, self.realizer.addresses_in(self.ns), roots
         except OSError:
             return None
 
