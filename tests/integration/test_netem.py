@@ -327,3 +327,34 @@ def test_a_netem_changed_by_hand_is_drift_in_events(netem_helper: RunningHelper)
         assert drift(topology, owner, params, {"10.61.0.2/24"}) == ["netem 5 ms (document: 50 ms)"]
     finally:
         events.close()
+
+
+THREE = """\
+nstopo: 1
+name: impaired
+nodes:
+  a: {kind: netns}
+  b: {kind: netns}
+  c: {kind: netns}
+links:
+  - endpoints:
+      - {node: a, interface: eth0, addresses: [10.61.0.1/24]NETEM}
+      - {node: b, interface: eth0, addresses: [10.61.0.2/24]}
+  - endpoints: ["a:eth1", "c:eth0"]
+"""
+
+
+def test_the_plan_diffs_against_the_qdiscs_really_there(helper: RunningHelper) -> None:
+    """Runs on any kernel (plan only): a pfifo put by hand on a lab interface in a
+    namespace the file impairs is taken away; the file's netem is set."""
+    apply(helper, THREE.replace("NETEM", ""))
+    helper.sandbox.run("tc", "-n", "a", "qdisc", "add", "dev", "eth1", "root", "pfifo")
+    with helper.client() as client:
+        planned = client.call(
+            "lab.plan", {"topology": THREE.replace("NETEM", ", netem: {delay: 5ms}")}
+        )
+    assert [s["command"] for s in planned["steps"]] == [
+        "tc -n a qdisc replace dev eth0 root netem delay 5ms",
+        "tc -n a qdisc del dev eth1 root",
+    ]
+    assert "pfifo" in root_qdisc(helper, "a", "eth1")  # a plan changes nothing
