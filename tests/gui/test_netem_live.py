@@ -58,6 +58,7 @@ def test_a_delay_set_in_the_inspector_is_applied_to_the_kernels_qdisc(qtbot, hel
     apply_changes(qtbot, window)
     assert window.live.last_error is None and not window.live.pending_steps
     assert window.scene.links[lid].impairment == "30 ms"
+    qtbot.waitUntil(lambda: "netem 30 ms" in window.scene.links[lid].toolTip(), timeout=5000)
     for ns in ("left", "right"):
         shown = helper.sandbox.run("tc", "-n", ns, "qdisc", "show", "dev", "eth0").stdout
         assert "netem" in shown and "delay 30ms" in shown, shown
@@ -97,6 +98,7 @@ def test_a_root_qdisc_set_by_hand_is_drift_on_the_link(qtbot, helper) -> None:
     end = next(i for i, ep in enumerate(window.doc.topology.link(lid).endpoints)
                if ep.node == "left")  # fmt: skip
     qtbot.waitUntil(lambda: window.scene.links[lid].end_marks[end].drift, timeout=5000)
+    assert "drift: root qdisc pfifo set outside nstopo" in window.scene.links[lid].toolTip()
     helper.sandbox.run("tc", "-n", "left", "qdisc", "del", "dev", "eth0", "root")
     qtbot.waitUntil(lambda: not window.live.drifts(), timeout=5000)
     window.close()
