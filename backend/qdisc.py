@@ -12,14 +12,12 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from nstopo.model.netem import NetemValues
+from nstopo.model.netem import TICK_NS, NetemValues
 from pyroute2.netlink import NLM_F_CREATE, NLM_F_REPLACE
 from pyroute2.netlink.rtnl import RTM_DELQDISC, RTM_GETQDISC, RTM_NEWQDISC, TC_H_ROOT
 from pyroute2.netlink.rtnl.tcmsg import tcmsg
 
 from .rtnl import Request, Rtnl, _request
-
-TICK_NS = 64
 
 
 def replace_netem(index: int, v: NetemValues) -> Request:
@@ -74,12 +72,13 @@ def root_qdiscs(sock: Rtnl) -> dict[int, RootQdisc]:
         if msg["parent"] != TC_H_ROOT:
             continue
         kind = msg.get_attr("TCA_KIND") or "?"
-        netem = _netem_values(msg.get_attr("TCA_OPTIONS")) if kind == "netem" else None
+        netem = netem_values(msg.get_attr("TCA_OPTIONS")) if kind == "netem" else None
         found[msg["index"]] = RootQdisc(msg["index"], kind, netem)
     return found
 
 
-def _netem_values(options: Any) -> NetemValues | None:
+def netem_values(options: Any) -> NetemValues | None:
+    """The values of a netem TCA_OPTIONS as pyroute2 decodes it (a dump, or tc's request)."""
     if options is None:
         return None
     rate = options.get_attr("TCA_NETEM_RATE")
@@ -109,7 +108,7 @@ def decode_root_events(data: bytes) -> list[tuple[bool, RootQdisc]]:
             msg.decode()
             if msg["parent"] == TC_H_ROOT:
                 name = msg.get_attr("TCA_KIND") or "?"
-                netem = _netem_values(msg.get_attr("TCA_OPTIONS")) if name == "netem" else None
+                netem = netem_values(msg.get_attr("TCA_OPTIONS")) if name == "netem" else None
                 out.append((kind == RTM_NEWQDISC, RootQdisc(msg["index"], name, netem)))
         offset += (length + 3) & ~3 or len(data)
     return out

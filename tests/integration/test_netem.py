@@ -130,7 +130,7 @@ def test_the_helpers_netem_request_is_the_one_tc_sends(
     # And reading tc's message back gives the same values (a dump has the same layout).
     msg = tcmsg(theirs)
     msg.decode()
-    assert qdisc._netem_values(msg.get_attr("TCA_OPTIONS")) == values(netem)
+    assert qdisc.netem_values(msg.get_attr("TCA_OPTIONS")) == values(netem)
 
 
 def ifindex_in_root(box: Sandbox, dev: str) -> int:
