@@ -281,3 +281,13 @@ def test_drift_compares_what_the_kernel_does_not_how_it_is_written() -> None:
     ]
     assert n.drift(None, {"qdisc": None, "netem": None}) == []
     assert n.drift(want, {"up": True}) == []  # a helper that reports no qdiscs
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_impaired_topologies_survive_saving_and_loading(data: st.DataObject) -> None:
+    topo = data.draw(impaired(data.draw(topologies())))
+    loaded = parse_text(dumps(topo), "saved.yaml")
+    assert [p for p in loaded.problems if p.is_error] == []
+    assert [link for _, link in loaded.topology.links()] == [link for _, link in topo.links()]
+    assert dumps(loaded.topology, loaded) == dumps(topo)  # and again, byte for byte
