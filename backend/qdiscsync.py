@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from nstopo.model.netem import DEFAULT_QDISCS, Netem, from_values
+from nstopo.model.netem import DEFAULT_QDISCS, Netem, from_values, same
 from nstopo.model.state import KernelState
 
 from .qdisc import RootQdisc
@@ -45,13 +45,12 @@ def qdisc_json(root: RootQdisc | None) -> dict[str, Any]:
 
 def with_kernel_qdiscs(realizer: Realizer, state: KernelState, desired: KernelState) -> KernelState:
     """`state` with each veth's impairment as the kernel has it, in the namespaces
-    where either state impairs something (reading every namespace of a large lab
-    would cost each apply a socket per namespace)."""
+    where a running device is or is to be impaired (reading every namespace of a
+    large lab would cost each apply a socket per namespace)."""
     namespaces = {
         key[0]
-        for devices in (state.devices, desired.devices)
-        for key, device in devices.items()
-        if device.netem
+        for key, device in state.devices.items()
+        if device.netem or (key in desired.devices and desired.devices[key].netem)
     }
     if not namespaces:
         return state
@@ -64,6 +63,6 @@ def with_kernel_qdiscs(realizer: Realizer, state: KernelState, desired: KernelSt
         for key, device in state.devices.items():
             if key[0] == ns and device.kind == "veth" and device.name in roots:
                 found = netem_of(roots[device.name])
-                if found != device.netem:
+                if not same(found, device.netem):  # the same in other words: kept
                     devices[key] = dataclasses.replace(device, netem=found)
     return dataclasses.replace(state, devices=devices)
