@@ -31,7 +31,7 @@ from nstopo.model.validate import validate
 from nstopo.model.yamlfile import parse_text
 from nstopo.protocol.errors import ErrorCode, RpcError
 
-from . import hostpolicy, repair
+from . import hostpolicy, qdiscsync, repair
 from .hostpolicy import HostView
 from .realizer import Realizer, tag_for
 from .registry import LabRecord, Registry
@@ -96,7 +96,11 @@ class LabService:
     def plan(self, topology: Topology) -> Plan:
         """What apply would do, refused as apply would refuse it (ownership)."""
         _check_valid(topology)
-        plan = diff_states(self._current_state(topology.name), kernel_state(topology))
+        desired = kernel_state(topology)
+        before = qdiscsync.with_kernel_qdiscs(
+            self.realizer, self._current_state(topology.name), desired
+        )
+        plan = diff_states(before, desired)
         record = self.registry.labs.get(topology.name) or LabRecord(topology.name, owner_uid=0)
         self._check_ownership(record, plan)
         return plan
@@ -139,8 +143,9 @@ class LabService:
             _check_valid(topology)
             if not dry_run:
                 self._settle_interrupted(lab, uid)
-            before = self._current_state(lab)
-            plan = diff_states(before, kernel_state(topology))
+            desired = kernel_state(topology)
+            before = qdiscsync.with_kernel_qdiscs(self.realizer, self._current_state(lab), desired)
+            plan = diff_states(before, desired)
             result = ApplyResult(lab, [step.to_dict() for step in plan], bool(len(plan)))
             record = self.registry.labs.get(lab) or LabRecord(lab, owner_uid=uid)
             self._check_may_change(record, uid)
@@ -425,11 +430,15 @@ class LabService:
         namespaces = []
         for name in record.namespaces:
             present = (self.realizer.run_dir / name).exists()
-            links = [_link_json(x) for x in self.realizer.links_in(name)] if present else []
+            found, roots = self.realizer.links_and_qdiscs_in(name) if present else ([], {})
+            links = [{**_link_json(x), **qdiscsync.qdisc_json(roots.get(x.name))} for x in found]
             namespaces.append({"name": name, "present": present, "links": links})
         host = [
             _link_json(x) for x in self.realizer.links_in(None) if x.name in record.host_devices
         ]
+        if host:
+            roots = self.realizer.root_qdiscs_in(None)
+            host = [{**x, **qdiscsync.qdisc_json(roots.get(x["name"]))} for x in host]
         pending = bool(record.pending_namespaces or record.pending_host_devices)
         return {
             "lab": record.name,

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nstopo.model import steps as s
+from nstopo.model.netem import values
 from nstopo.model.steps import Step
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from . import rtnl
+from . import qdisc, rtnl
 from .hostpolicy import HostEntry, HostView
 from .netns import NETNS_RUN_DIR, NamespaceWorker
 from .rtnl import AddrInfo, FdbEntry, LinkInfo, Request, Rtnl
@@ -124,7 +125,8 @@ class Realizer:
                     outcome[index] = outcome[index] or code
             for index, _, _ in batch:
                 if outcome[index]:
-                    failures.append(StepFailed(index, steps[index], os.strerror(outcome[index])))
+                    reason = _reason(steps[index], outcome[index])
+                    failures.append(StepFailed(index, steps[index], reason))
                 else:
                     done(index)
             batch.clear()
@@ -224,6 +226,10 @@ class Realizer:
                         gone,
                     )
                 ]
+            case s.SetNetem(ns, name, netem):
+                return [qdisc.replace_netem(self._index(ns, name, flush), values(netem))]
+            case s.DelNetem(ns, name):
+                return [qdisc.delete_root(self._index(ns, name, flush), gone)]
             case s.AddRoute(ns, r) | s.DelRoute(ns, r):
                 version = s.route_family(r)
                 net = None if r.to == "default" else ipaddress.ip_network(r.to)
@@ -309,6 +315,24 @@ class Realizer:
     def links_in(self, ns: Namespace) -> list[LinkInfo]:
         return self._run(lambda: self._socket(ns).links())
 
+    def root_qdiscs_in(self, ns: Namespace) -> dict[str, qdisc.RootQdisc]:
+        """Each interface's root qdisc, by interface name."""
+        return self.links_and_qdiscs_in(ns)[1]
+
+    def links_and_qdiscs_in(
+        self, ns: Namespace
+    ) -> tuple[list[LinkInfo], dict[str, qdisc.RootQdisc]]:
+        """The links and each one's root qdisc (by name), through one socket."""
+
+        def read() -> tuple[list[LinkInfo], dict[str, qdisc.RootQdisc]]:
+            sock = self._socket(ns)
+            links = sock.links()
+            names = {link.index: link.name for link in links}
+            roots = {names[i]: q for i, q in qdisc.root_qdiscs(sock).items() if i in names}
+            return links, roots
+
+        return self._run(read)
+
     def addresses_in(self, ns: Namespace) -> list[AddrInfo]:
         return self._run(lambda: self._socket(ns).addresses())
 
@@ -392,6 +416,15 @@ def _run_or_errno(send: Callable[[], list[int]], count: int) -> list[int]:
         return send()
     except OSError as exc:
         return [exc.errno or errno.EIO] * count
+
+
+def _reason(step: Step, code: int) -> str:
+    if isinstance(step, s.SetNetem) and code == errno.ENOENT:
+        return (
+            "this kernel has no netem qdisc (sch_netem); load it (modprobe sch_netem) or "
+            "use a kernel built with CONFIG_NET_SCH_NETEM, or drop the netem keys"
+        )
+    return os.strerror(code)
 
 
 def _namespace_of(step: Step) -> Namespace:

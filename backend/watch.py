@@ -24,16 +24,19 @@ from pyroute2.netlink.rtnl import (
     RTMGRP_IPV4_IFADDR,
     RTMGRP_IPV6_IFADDR,
     RTMGRP_LINK,
+    RTMGRP_TC,
 )
 
 from . import rtnl
+from .qdisc import RootQdisc, decode_root_events
+from .qdiscsync import qdisc_json
 from .realizer import Realizer
 from .registry import Registry
 
 log = logging.getLogger("nstopo.helper")
-GROUPS = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR
+GROUPS = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_TC  # TC: root qdiscs
 Emit = Callable[[str, str, dict[str, Any]], None]  # (lab, method, params)
-Snapshot = tuple[list[rtnl.LinkInfo], list[rtnl.AddrInfo]]
+Snapshot = tuple[list[rtnl.LinkInfo], list[rtnl.AddrInfo], dict[str, RootQdisc]]
 
 
 class NamespaceWatcher:
@@ -48,6 +51,8 @@ class NamespaceWatcher:
         self.realizer, self.lab, self.ns, self.emit = realizer, lab, ns, emit
         self.only = only  # host namespace: the names the lab owns there
         self.names: dict[int, str] = {}
+        self.links: dict[int, rtnl.LinkInfo] = {}  # to report a link again when its qdisc changes
+        self.roots: dict[str, RootQdisc | None] = {}  # root qdisc by interface name
         self.sock: socket.socket | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.resyncs = 0
@@ -81,7 +86,8 @@ class NamespaceWatcher:
         """The namespace's links and addresses (blocking: call it in a thread);
         None if the namespace is gone (its lab's destroy stops this watcher)."""
         try:
-            return self.realizer.links_in(self.ns), self.realizer.addresses_in(self.ns)
+            links, roots = self.realizer.links_and_qdiscs_in(self.ns)
+            return links, self.realizer.addresses_in(self.ns), roots
         except OSError:
             return None
 
@@ -90,8 +96,10 @@ class NamespaceWatcher:
         new listener instead of everyone."""
         if snapshot is None:
             return
-        links, addresses = snapshot
+        links, addresses, roots = snapshot
         self.names = {link.index: link.name for link in links}
+        self.links = {link.index: link for link in links}
+        self.roots = dict(roots)
         for link in links:
             if self._wanted(link.name):
                 self._link_event("new", link, resync=True, to=to)
@@ -122,6 +130,7 @@ class NamespaceWatcher:
                         self._resyncing = self.loop.create_task(self._resync())
                     continue
                 return  # the socket is closing
+            self._qdisc_events(data)
             for kind, info in rtnl.decode_events(data):
                 if isinstance(info, rtnl.AddrInfo):
                     name = self.names.get(info.index)
@@ -131,10 +140,23 @@ class NamespaceWatcher:
                 link = info
                 if kind == RTM_DELLINK:
                     self.names.pop(link.index, None)
+                    self.links.pop(link.index, None)
                 else:
                     self.names[link.index] = link.name
+                    self.links[link.index] = link
                 if self._wanted(link.name):
                     self._link_event("del" if kind == RTM_DELLINK else "new", link)
+
+    def _qdisc_events(self, data: bytes) -> None:
+        """A root qdisc set or deleted (by apply, or by hand with tc): the link again,
+        with its new `qdisc` and `netem`."""
+        for added, root in decode_root_events(data):
+            link = self.links.get(root.index)
+            if link is None:
+                continue
+            self.roots[link.name] = root if added else None
+            if self._wanted(link.name):
+                self._link_event("new", link)
 
     def _link_event(
         self, event: str, link: rtnl.LinkInfo, resync: bool = False, to: Emit | None = None
@@ -146,6 +168,7 @@ class NamespaceWatcher:
             "resync": resync,
             "time": time.time(),
             **link.to_json(),
+            **qdisc_json(self.roots.get(link.name)),
         }
         params["master"] = self.names.get(link.master) if link.master else None
         (to or self.emit)(self.lab, "link.changed", params)

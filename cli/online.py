@@ -181,11 +181,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     for lab in labs:
         print(f"lab {lab['lab']}{' (an apply was interrupted)' if lab['pending'] else ''}")
         for ns in lab["namespaces"]:
-            links = [f"{x['name']}:{x['oper']}" for x in ns["links"] if x["name"] != "lo"]
+            links = [
+                f"{x['name']}:{x['oper']}{_impaired(x)}" for x in ns["links"] if x["name"] != "lo"
+            ]
             print(f"  netns {ns['name']:<16} {' '.join(links) or '(no interfaces)'}")
         for link in lab["host_links"]:
-            print(f"  host  {link['name']:<16} {link['oper']}")
+            print(f"  host  {link['name']:<16} {link['oper']}{_impaired(link)}")
     return 0
+
+
+def _impaired(link: m.LinkStatus) -> str:
+    """` (netem 20 ms, 1% loss)` after an impaired interface, as the canvas labels it."""
+    found = link.get("netem")
+    if not found:
+        return ""
+    from nstopo.model.netem import Netem, label  # the model only when something is impaired
+
+    return f" (netem {label(Netem(**found))})"
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from . import netemform
 from .commands import RenameNode, SetLab, SetLink, SetNode
 from .document import Document
 
@@ -277,6 +278,7 @@ class Inspector(QWidget):
             self._line(f"{tag}.mac", ep.mac or "", apply, f"{ep.node} mac")
         self._spin("mtu", link.mtu, apply)
         self._combo("state", ["up", "down"], link.state, apply)
+        netemform.add_grid(self.form, self.fields, link, apply)
 
     def _text(self, key: str) -> str:
         widget = self.fields[key]
@@ -369,6 +371,7 @@ class Inspector(QWidget):
                     "state": self._text("state"),
                 },
             )
+            new = netemform.with_impairments(old, new, self._text)
         except (ValueError, TypeError) as exc:
             self.error.setText(str(exc))
             return

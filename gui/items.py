@@ -9,6 +9,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
+from . import netemdraw
 from .drawing import (
     MIN_LABEL_SCALE,
     NAME_FONT,
@@ -197,6 +198,7 @@ class LinkItem(QGraphicsObject):
         self.end_marks: tuple[EndMark | None, EndMark | None] = (None, None)
         self.pending = False
         self.foreign = False
+        self.impairment = ""  # the netem label (gui/netemdraw.py); empty: not impaired
         self.layer: LinkLayer | None = None  # draws this line while it is plain
         self.crowded = False  # a label would hide under a node: the layer above draws it
         self.drawn_by_layer = False  # plain, so the link layer draws it (update_contents)
@@ -219,6 +221,7 @@ class LinkItem(QGraphicsObject):
             and not self.down
             and not self.pending
             and not self.foreign
+            and not self.impairment
             and self.problem is None
             and not self.isSelected()
         )
@@ -253,6 +256,13 @@ class LinkItem(QGraphicsObject):
         self.setToolTip(problem[0] if problem else f"{labels[0]} ↔ {labels[1]}")
         self.update()
         if restyled:
+            self._restyled()
+
+    def show_impairment(self, text: str) -> None:
+        if text != self.impairment:
+            self.prepareGeometryChange()
+            self.impairment = text
+            self.update()
             self._restyled()
 
     def show_live(self, end_marks: tuple[EndMark | None, EndMark | None], pending: bool) -> None:
@@ -367,7 +377,10 @@ class LinkItem(QGraphicsObject):
             self._restyled()
 
     def boundingRect(self) -> QRectF:
-        return self._path.boundingRect().adjusted(-60, -20, 60, 20)
+        rect = self._path.boundingRect().adjusted(-60, -20, 60, 20)
+        if self.impairment:
+            rect = rect.united(netemdraw.label_box(self.impairment, self._point(0.5)))
+        return rect
 
     def shape(self) -> QPainterPath:
         from PySide6.QtGui import QPainterPathStroker
@@ -386,6 +399,8 @@ class LinkItem(QGraphicsObject):
             color = QColor(t.muted)
             color.setAlpha(150)
         pen = QPen(color, 2.4 if self.isSelected() else 1.8)
+        if self.impairment and not self.problem and not self.foreign:
+            pen = netemdraw.pen(self.isSelected())
         if self.down:
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -402,6 +417,9 @@ class LinkItem(QGraphicsObject):
             painter.drawPath(self._path)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < MIN_LABEL_SCALE:
             return  # too small to read: the labels would only cost time
+        if self.impairment:
+            box = netemdraw.label_box(self.impairment, self._point(0.5))
+            netemdraw.paint(painter, t, self.impairment, box)
         if self.crowded:
             return  # its labels are drawn above the nodes
         shown = option.exposedRect

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from nstopo.model.live import InterfaceKey, LinkEnd, NodeDevice, Owner, interface_key
+from nstopo.model.netem import Netem
+from nstopo.model.netem import label as netem_label
 from nstopo.model.topology import ChangeSet
 from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
@@ -48,6 +50,8 @@ def describe_state(live: dict[str, Any] | None, drifted: list[str]) -> str:
     if live.get("up") and oper == "DOWN":
         oper = "NO-CARRIER"  # as `ip link` says it
     words = f"{oper}, admin {'up' if live.get('up') else 'down'}, mtu {live.get('mtu')}"
+    if live.get("netem"):  # the kernel's impairment of what this end sends
+        words += f", netem {netem_label(Netem(**live['netem']))}"
     return words + ("; drift: " + "; ".join(drifted) if drifted else "")
 
 

@@ -21,6 +21,7 @@ from .commands import AddLink, AddNode, MoveNodes
 from .document import Document
 from .items import LinkItem, MemberItem, NodeItem
 from .linklayer import LinkLayer
+from .netemform import canvas_label as netem_label
 from .theme import GRID, Theme, current_theme
 from .tools import Gesture, LinkTool, PingTool, SelectTool
 
@@ -280,6 +281,7 @@ class EditorScene(QGraphicsScene):
         down = link.state == "down"
         if (labels, down, problem) != (item.labels, item.down, item.problem):
             item.show_state(labels, down, problem)  # type: ignore[arg-type]
+        item.show_impairment(netem_label(link))
 
     def refresh_node_text(self, name: str) -> None:
         """One namespace box's lines again (live addresses changed)."""

@@ -24,6 +24,7 @@ import re
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from . import netem
 from .placement import namespace_of_node
 from .topology import Topology
 from .types import BridgeNode, Endpoint, HostNode, Link, NetnsNode, Route, TapNode, TunNode
@@ -261,6 +262,13 @@ class _Export:
 
     def _endpoint_settings(self, owner: str, ifname: str, ep: Endpoint, link: Link) -> None:
         node = self.topology.node(ep.node)
+        if impaired := netem.effective(link.netem, ep.netem):
+            self.not_mapped(
+                f"{owner}:{ifname}",
+                f"netem {' '.join(netem.tc_words(impaired)[1:])} (containerlab has no "
+                f"impairments in its file; after deploy: containerlab tools netem set -n "
+                f"clab-{self.topology.name}-{owner} -i {ifname})",
+            )
         if self._is_linux(owner):
             lines = self.execs[owner]
             if isinstance(node, BridgeNode):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from . import netem
 from .placement import NamespaceKey, namespace_of_node
 from .topology import Topology
 from .types import BridgeNode, Link, TapNode, TunNode, replace
@@ -132,4 +133,6 @@ def drift(
     kept = {a for a in addresses if not a.startswith("fe80:")}
     found += [f"address {a} missing" for a in sorted(want_addresses - kept)]
     found += [f"address {a} added outside nstopo" for a in sorted(kept - want_addresses)]
+    if isinstance(owner, LinkEnd):
+        found += netem.drift(netem.effective(link.netem, link.endpoints[owner.end].netem), live)
     return found

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .netem import same
 from .state import Device, DeviceKey, KernelState, kernel_state
 from .steps import (
     AddAddress,
@@ -23,11 +24,13 @@ from .steps import (
     AddVeth,
     DelAddress,
     DelLink,
+    DelNetem,
     DelNetns,
     DelRoute,
     SetMac,
     SetMaster,
     SetMtu,
+    SetNetem,
     SetState,
     SetSysctl,
     Step,
@@ -174,6 +177,7 @@ class _Differ:
             old = None if key in self.created else b.devices[key]
             if (old is None and device.up) or (old is not None and old.up != device.up):
                 steps.append(SetState(device.ns, device.name, device.up))
+        steps += netem_steps(b, a, self.created)
         for ns, lo_up in a.namespaces.items():
             was_up = b.namespaces.get(ns, False) if ns not in self.gone_ns else False
             if lo_up != was_up:
@@ -185,3 +189,20 @@ class _Differ:
             if (ns, route) not in b.routes or not self.route_survives(ns, route):
                 steps.append(AddRoute(ns, route))
         return steps
+
+
+def netem_steps(
+    before: KernelState, after: KernelState, created: dict[DeviceKey, Device]
+) -> list[Step]:
+    """Replace the qdisc where the impairment changed, delete it where it went; a device
+    made anew starts with none (its old qdisc went with it)."""
+    steps: list[Step] = []
+    for key, device in after.devices.items():
+        old = None if key in created else before.devices[key].netem
+        if same(old, device.netem):
+            continue
+        if device.netem:
+            steps.append(SetNetem(device.ns, device.name, device.netem))
+        else:
+            steps.append(DelNetem(device.ns, device.name))
+    return steps

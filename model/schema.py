@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 from .names import LAB_NAME_RE
+from .netem import Netem
 from .problems import Path, Problem, TopologyFileError, error
 from .topology import Topology
 from .types import (
@@ -57,6 +58,7 @@ def json_schema() -> dict[str, Any]:
         schema["$defs"][node_type.__name__]["required"] = ["kind"]
     # A tun's `bridge` key exists only so that validate can explain why it is wrong.
     del schema["$defs"]["TunNode"]["properties"]["bridge"]
+    schema["$defs"]["Netem"]["dependentRequired"] = {"jitter": ["delay"], "reorder": ["delay"]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -173,6 +175,8 @@ def _allowed_keys(loc: Path) -> list[str]:
             owner = Route
     elif loc[:1] == ("links",) and len(loc) >= 3:
         owner = Endpoint if len(loc) >= 5 and loc[2] == "endpoints" else Link
+        if "netem" in loc[:-1]:
+            owner = Netem
     return [f.name for f in fields(owner)]
 
 

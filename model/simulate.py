@@ -68,6 +68,10 @@ def advance(state: KernelState, step: s.Step) -> None:
             state.routes.pop((ns, route), None)
         case s.SetSysctl(ns, key, value):
             state.sysctls[(ns, key)] = value
+        case s.SetNetem(ns, name, netem):
+            _update(state, ns, name, netem=netem)
+        case s.DelNetem(ns, name):
+            _update(state, ns, name, netem=None)
 
 
 def _update(state: KernelState, ns: str | None, name: str, **changes: object) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .netem import Netem, effective
 from .placement import NamespaceKey, namespace_of_node
 from .steps import DeviceKind
 from .topology import Topology
@@ -23,6 +24,7 @@ class Device:
     master: str | None = None
     peer: DeviceKey | None = None  # veth only
     first: bool = True  # veth: the end whose namespace creates the pair
+    netem: Netem | None = None  # veth: the root qdisc impairing what this end sends
 
     @property
     def key(self) -> DeviceKey:
@@ -77,6 +79,7 @@ def kernel_state(topology: Topology) -> KernelState:
                 master,
                 (peer_ns, peer_ep.interface),
                 index == first,
+                effective(link.netem, ep.netem),
             )
             state.devices[device.key] = device
             for address in ep.addresses:

@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from .netem import Netem, tc_words
 from .types import Route
 
 DeviceKind = Literal["veth", "bridge", "tap", "tun"]
@@ -20,6 +21,11 @@ DeviceKind = Literal["veth", "bridge", "tap", "tun"]
 def ip(ns: str | None, *args: str) -> str:
     words = ["ip", *(["-n", ns] if ns is not None else []), *args]
     return shlex.join(words)
+
+
+def tc(ns: str | None, *args: str) -> str:
+    """`tc -n NS ...`, like `ip -n NS ...` (iproute2's tc takes the same option)."""
+    return shlex.join(["tc", *(["-n", ns] if ns is not None else []), *args])
 
 
 @dataclass(frozen=True)
@@ -258,3 +264,30 @@ class SetSysctl(Step):
         return shlex.join(
             ["ip", "netns", "exec", self.ns, "sysctl", "-qw", f"{self.key}={self.value}"]
         )
+
+
+@dataclass(frozen=True)
+class SetNetem(Step):
+    """Impair what an interface sends: a netem qdisc at its root, replacing any
+    (the device, its ifindex and its counters stay)."""
+
+    op: ClassVar[str] = "qdisc.netem"
+    ns: str | None
+    name: str
+    netem: Netem
+
+    def command(self) -> str:
+        return tc(self.ns, "qdisc", "replace", "dev", self.name, "root", *tc_words(self.netem))
+
+
+@dataclass(frozen=True)
+class DelNetem(Step):
+    """Back to the device's default qdisc."""
+
+    op: ClassVar[str] = "qdisc.del"
+    removes: ClassVar[bool] = True
+    ns: str | None
+    name: str
+
+    def command(self) -> str:
+        return tc(self.ns, "qdisc", "del", "dev", self.name, "root")

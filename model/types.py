@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
+from .netem import Netem
+
 # Unknown keys are errors (design.md §3): every model dataclass forbids extras.
 STRICT = ConfigDict(extra="forbid")
 
@@ -65,6 +67,7 @@ class Endpoint:
     interface: str
     addresses: tuple[str, ...] = ()
     mac: str | None = None
+    netem: Netem | None = None  # what this end sends; replaces the link's (model/netem.py)
 
     @property
     def short(self) -> str:
@@ -95,6 +98,7 @@ class Link:
     endpoints: Annotated[tuple[EndpointField, EndpointField], Field()]
     mtu: Mtu | None = None
     state: AdminState = "up"
+    netem: Netem | None = None  # what each end sends, unless the endpoint says its own
 
 
 @dataclass(frozen=True)

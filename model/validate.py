@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .names import LAB_NAME_RE, interface_name_problem, namespace_name_problem
+from .netem import link_problems as netem_problems
 from .placement import NamespaceKey, names_host, namespace_label, namespace_of_node
 from .problems import Path, Problem, error, warning
 from .schema import LabFile, describe_path, lab_from_topology
@@ -225,6 +226,7 @@ class _Checker:
     # -- links --------------------------------------------------------------------------
     def check_link(self, index: int) -> None:
         link = self.lab.links[index]
+        self.problems += netem_problems(link, index)
         for end, ep in enumerate(link.endpoints):
             path: Path = ("links", index, "endpoints", end)
             node = self.lookup(ep.node)

@@ -23,6 +23,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import inputbudget
+from .netem import Netem
 from .problems import Path, Problem, TopologyFileError, error
 from .schema import FORMAT_VERSION, parse_lab, topology_from_lab
 from .topology import Topology
@@ -460,7 +461,12 @@ def _set(tree: CommentedMap, key: str, value: Any, position: int | None = None) 
 
 def to_yaml(value: Any) -> Any:
     """A model value as YAML nodes in the file's shortest readable form."""
-    if isinstance(value, Endpoint) and not value.addresses and value.mac is None:
+    if (
+        isinstance(value, Endpoint)
+        and not value.addresses
+        and value.mac is None
+        and value.netem is None
+    ):
         # Quoted: YAML 1.1 readers (libyaml, PyYAML, yq) reject `[a:eth0]` in flow style.
         return DoubleQuotedScalarString(value.short)
     if dataclasses.is_dataclass(value):
@@ -469,7 +475,7 @@ def to_yaml(value: Any) -> Any:
             item = getattr(value, f.name)
             if f.name == "kind" or (item is not None and item != _default(f)):
                 out[f.name] = to_yaml(item)
-        if isinstance(value, Endpoint | Route):  # small records read best on one line
+        if isinstance(value, Endpoint | Route | Netem):  # small records read best on one line
             out.fa.set_flow_style()
         return out
     if isinstance(value, tuple | list):

@@ -147,6 +147,8 @@ class LinkStatus(TypedDict):
     oper: str
     up: bool
     tag: str | None
+    qdisc: NotRequired[str | None]  # the root qdisc's kind (noqueue, netem, ...)
+    netem: NotRequired[dict[str, Any] | None]  # its impairment in the file's keys
 
 
 class NamespaceStatus(TypedDict):
@@ -283,6 +285,8 @@ class LinkEvent(TypedDict):
     mac: str | None
     master: str | None
     tag: str | None
+    qdisc: NotRequired[str | None]  # the root qdisc's kind; None: the device's default
+    netem: NotRequired[dict[str, Any] | None]  # its impairment in the file's keys
 
 
 class AddrEvent(TypedDict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nstopo.model import steps as s
+from nstopo.model.netem import values
 from nstopo.model.plan import DEFAULT_MTU
 from nstopo.model.state import Device, KernelState
 
@@ -125,6 +126,16 @@ def _apply(k: KernelState, step: s.Step) -> None:
         case s.SetSysctl(ns, key, value):
             _need_ns(k, ns)
             k.sysctls[(ns, key)] = value
+        case s.SetNetem(ns, name, netem):  # `qdisc replace`: whatever was there
+            dev = _need_dev(k, ns, name)
+            if not netem:
+                raise KernelRefused(f"an empty netem on {name}")
+            k.devices[(ns, name)] = replace(dev, netem=netem)
+        case s.DelNetem(ns, name):
+            dev = _need_dev(k, ns, name)
+            if dev.netem is None:
+                raise KernelRefused(f"no qdisc to delete on {name}")
+            k.devices[(ns, name)] = replace(dev, netem=None)
         case _:
             raise AssertionError(f"unknown step {step!r}")
 
@@ -133,10 +144,15 @@ def comparable(state: KernelState) -> tuple:
     """State without what a replay cannot know: which veth end was created first, and
     sysctls (a value removed from the file stays in the kernel; see docs/format.md)."""
     devices = {
-        key: replace(d, first=True, mac=None, mtu=d.mtu or DEFAULT_MTU)
+        key: replace(d, first=True, mac=None, mtu=d.mtu or DEFAULT_MTU, netem=_netem(d.netem))
         for key, d in state.devices.items()
     }
     return (state.namespaces, devices, set(state.addresses), set(state.routes))
+
+
+def _netem(netem):
+    """An impairment as what it does to packets (`20ms` and `20000us` are the same)."""
+    return values(netem) if netem else None
 
 
 def settings_reached(reached: KernelState, desired: KernelState) -> bool:
