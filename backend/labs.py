@@ -73,6 +73,8 @@ class LabService:
         self._registry_lock = threading.Lock()
         self._lab_locks: dict[str, threading.Lock] = {}
         self._running: dict[str, KernelState] = {}  # what each lab's kernel state is
+        # Run first by every destroy (procs.py: the commands nstopo started end first).
+        self.before_destroy: list[Callable[[LabRecord], object]] = []
 
     def _lock_for(self, lab: str) -> threading.Lock:
         with self._registry_lock:
@@ -359,6 +361,8 @@ class LabService:
     def _destroy_locked(self, record: LabRecord, force: bool) -> dict[str, Any]:
         """Remove what the lab made (the caller holds the lab's lock)."""
         lab = record.name
+        for hook in self.before_destroy:
+            hook(record)
         tag = tag_for(lab)
         unreadable: list[str] = []
         report: dict[str, Any] = {"lab": lab, "removed": [], "skipped": [], "processes": []}

@@ -32,6 +32,8 @@ from . import flow, probes
 from . import jsonrpc as rpc
 from .discover import discover
 from .labs import LabService
+from .procs import Commands, PtyParams, RunParams, WaitParams
+from .proctable import ProcessTable
 from .realizer import Realizer
 from .registry import Registry, RegistryError
 from .topofile import read_topology
@@ -90,7 +92,12 @@ class StatusParams:
 
 class Helper:
     def __init__(
-        self, socket_path: Path, state_dir: Path, group: str, shared: bool = False
+        self,
+        socket_path: Path,
+        state_dir: Path,
+        group: str,
+        shared: bool = False,
+        net_caps: bool = True,
     ) -> None:
         self.socket_path, self.state_dir, self.group = socket_path, state_dir, group
         self.shared = shared  # every group member may change every lab
@@ -98,6 +105,8 @@ class Helper:
         self.registry = rpc.MethodRegistry()
         self.service: LabService | None = None
         self.hub: EventHub | None = None
+        self.net_caps = net_caps  # commands of non-root callers get the network caps
+        self.commands: Commands | None = None
         self._lock_fd: int | None = None
         self._activated = False  # the socket came from systemd: not ours to remove
 
@@ -127,6 +136,9 @@ class Helper:
             raise HelperStartError(str(exc)) from None
         self.service = LabService(Realizer(), registry, shared=self.shared)
         self.service.reconcile()
+        table = ProcessTable(self.state_dir, self.service.realizer.run_dir)
+        self.commands = Commands(self.service, table, self.net_caps)
+        self.service.before_destroy.append(lambda record: table.end(record.name))
         self._register_methods()
 
     async def serve(self, ready: asyncio.Event | None = None) -> None:
@@ -188,6 +200,7 @@ class Helper:
 
         outbox = flow.ByteOutbox(on_put=lambda: loop.call_soon_threadsafe(woken))
         session = rpc.Session(uid=uid, gid=gid, pid=pid)
+        session.data.update(transport=writer.transport, outbox=outbox)  # exec.pty's fd
         endpoint = rpc.Endpoint(self.registry, session, outbox)
         writer_task = asyncio.create_task(self._write(writer, outbox, wake, drained))
         requests: dict[asyncio.Task[None], int] = {}  # request -> its size in bytes
@@ -304,6 +317,9 @@ class Helper:
         add(Method.EVENTS_UNSUBSCRIBE, self._unsubscribe)
         add(Method.COUNTERS_SUBSCRIBE, self._counters, CountersParams)
         add(Method.COUNTERS_UNSUBSCRIBE, self._counters_stop)
+        add(Method.EXEC_RUN, lambda p, sess: self._commands().run(p, sess), RunParams)
+        add(Method.EXEC_PTY, lambda p, sess: self._commands().pty(p, sess), PtyParams)
+        add(Method.EXEC_WAIT, lambda p, sess: self._commands().wait(p, sess), WaitParams)
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         """Blocking lab work in a worker thread; its LabError is the protocol's error."""
@@ -404,6 +420,10 @@ class Helper:
             task.cancel()
         return {}
 
+    def _commands(self) -> Commands:
+        assert self.commands is not None
+        return self.commands
+
     def _service(self) -> LabService:
         assert self.service is not None
         return self.service
@@ -425,7 +445,11 @@ class Helper:
 
     async def _status(self, params: StatusParams, session: rpc.Session) -> list[m.LabStatus]:
         assert self.service is not None
-        return await self._call(self.service.status, params.lab)
+        found = await self._call(self.service.status, params.lab)
+        if self.commands is not None:
+            for lab in found:
+                lab["processes"] = await self._call(self.commands.table.listing, lab["lab"])
+        return found
 
     async def _info(self, params: None, session: rpc.Session) -> m.InfoResult:
         assert self.service is not None
@@ -486,12 +510,14 @@ async def _close(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
 
 
-def run_helper(socket_path: str, state_dir: str, group: str, shared: bool = False) -> None:
+def run_helper(
+    socket_path: str, state_dir: str, group: str, shared: bool = False, net_caps: bool = True
+) -> None:
     """Foreground: serve until SIGINT/SIGTERM."""
     import signal
 
     logging.basicConfig(level=logging.INFO, format="nstopo helper: %(message)s")
-    helper = Helper(Path(socket_path), Path(state_dir), group, shared)
+    helper = Helper(Path(socket_path), Path(state_dir), group, shared, net_caps)
     helper.start()
 
     async def main() -> None:

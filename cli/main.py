@@ -21,6 +21,7 @@ from nstopo import __version__
 from nstopo.protocol.errors import RpcError
 
 from .common import CliError, ProblemsFound, print_problems
+from .exec_cmd import exec_arguments, shell_arguments
 
 Arguments = Callable[[argparse.ArgumentParser], None]
 
@@ -48,6 +49,11 @@ def _helper(p: argparse.ArgumentParser) -> None:
         "--share-labs",
         action="store_true",
         help="let every group member change every lab (default: only its creator)",
+    )
+    p.add_argument(
+        "--no-net-caps",
+        action="store_true",
+        help="run members' commands in nodes without CAP_NET_ADMIN/NET_RAW/NET_BIND_SERVICE",
     )
 
 
@@ -146,6 +152,8 @@ COMMANDS = [
         "offline:cmd_export",
         _export,
     ),
+    Command("exec", "run a command in nodes, as you", "exec_cmd:cmd_exec", exec_arguments),
+    Command("shell", "an interactive shell in a node", "exec_cmd:cmd_shell", shell_arguments),
 ]
 
 

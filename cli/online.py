@@ -80,6 +80,7 @@ def cmd_helper(args: argparse.Namespace) -> int:
             args.state_dir or DEFAULT_STATE_DIR,
             args.group or DEFAULT_GROUP,
             args.share_labs,
+            not args.no_net_caps,
         )
     except HelperStartError as exc:
         raise CliError(str(exc)) from None
@@ -181,6 +182,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  netns {ns['name']:<16} {' '.join(links) or '(no interfaces)'}")
         for link in lab["host_links"]:
             print(f"  host  {link['name']:<16} {link['oper']}")
+        for proc in lab.get("processes", []):
+            what = " ".join(proc["argv"]) or "(started by it)"
+            print(f"  {proc['kind']:<7} {proc['node']:<16} pid {proc['pid']} uid {proc['uid']}: "
+                  f"{what}")  # fmt: skip
     return 0
 
 

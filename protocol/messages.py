@@ -76,6 +76,28 @@ class CaptureStopParams(TypedDict):
     capture: int
 
 
+class ExecParams(TypedDict):
+    lab: str
+    node: str
+    argv: list[str]
+    timeout: NotRequired[float]  # seconds; then the command's session is killed
+    stdin: NotRequired[str]
+    env: NotRequired[dict[str, str]]  # only TERM, LANG, LC_*, COLORTERM, COLUMNS, LINES
+
+
+class PtyParams(TypedDict):
+    lab: str
+    node: str
+    argv: NotRequired[list[str]]  # default: the caller's login shell
+    rows: NotRequired[int]
+    cols: NotRequired[int]
+    env: NotRequired[dict[str, str]]
+
+
+class WaitParams(TypedDict):
+    pid: int
+
+
 class FdbParams(TypedDict):
     lab: str
     node: str
@@ -127,6 +149,23 @@ class DestroyResult(TypedDict):
     processes: list[Processes]
 
 
+class ExecResult(TypedDict):
+    status: int  # the exit code, or 128 + the signal that ended the command
+    stdout: str  # UTF-8, undecodable bytes replaced
+    stderr: str
+    timed_out: NotRequired[bool]
+    truncated: NotRequired[bool]  # more than 400 kB of output: the rest was dropped
+
+
+class PtyResult(TypedDict):
+    pid: int  # the terminal's command (exec.wait gives its exit status)
+    argv: list[str]
+
+
+class WaitResult(TypedDict):
+    status: int
+
+
 class LinkStatus(TypedDict):
     name: str
     kind: str | None
@@ -141,11 +180,21 @@ class NamespaceStatus(TypedDict):
     links: list[LinkStatus]
 
 
+class ProcessStatus(TypedDict):
+    pid: int
+    session: int  # the pid of the command nstopo started; its children share it
+    node: str
+    kind: str  # exec | shell | service | startup
+    uid: int
+    argv: list[str]  # the command (empty for what the command itself started)
+
+
 class LabStatus(TypedDict):
     lab: str
     pending: bool
     namespaces: list[NamespaceStatus]
     host_links: list[LinkStatus]
+    processes: NotRequired[list[ProcessStatus]]  # what nstopo started in the lab, alive
 
 
 class TopologyResult(TypedDict):
@@ -359,6 +408,9 @@ METHODS: dict[Method, tuple[type | None, Any]] = {
     Method.CAPTURE_STOP: (CaptureStopParams, CaptureEnd),
     Method.BRIDGE_FDB: (FdbParams, FdbResult),
     Method.HELPER_INFO: (None, InfoResult),
+    Method.EXEC_RUN: (ExecParams, ExecResult),
+    Method.EXEC_PTY: (PtyParams, PtyResult),
+    Method.EXEC_WAIT: (WaitParams, WaitResult),
 }
 
 NOTIFICATIONS: dict[Notification, type] = {

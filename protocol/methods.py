@@ -24,6 +24,9 @@ class Method(StrEnum):
     CAPTURE_STOP = "capture.stop"
     BRIDGE_FDB = "bridge.fdb"
     HELPER_INFO = "helper.info"
+    EXEC_RUN = "exec.run"
+    EXEC_PTY = "exec.pty"
+    EXEC_WAIT = "exec.wait"
 
 
 class Notification(StrEnum):
