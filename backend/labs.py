@@ -347,6 +347,17 @@ class LabService:
         except OSError:
             return True
 
+    def remember_document(self, topology: Topology) -> dict[str, Any]:
+        """After an apply that changed nothing in the kernel: the file may still have
+        changed (exec:, services:, positions); the record keeps the file as applied."""
+        document = to_document(topology)
+        with self._lock_for(topology.name):
+            record = self.registry.labs.get(topology.name)
+            if record is not None and record.topology is not None and record.topology != document:
+                record.topology = document
+                self._save()
+        return document
+
     # -- destroy ------------------------------------------------------------------------
     def destroy(self, lab: str, force: bool = False, uid: int = 0) -> dict[str, Any]:
         with self._lock_for(lab):

@@ -63,6 +63,14 @@ class PtyParams:
 
 
 @dataclass(frozen=True)
+class LogsParams:
+    __pydantic_config__ = STRICT
+    lab: Name
+    node: Name
+    offset: Annotated[int, Field(ge=0)] = 0
+
+
+@dataclass(frozen=True)
 class WaitParams:
     __pydantic_config__ = STRICT
     pid: int
@@ -123,6 +131,12 @@ class Commands:
     # -- exec.run -------------------------------------------------------------------------
     async def run(self, params: RunParams, session: rpc.Session) -> m.ExecResult:
         ns, who = await self._prepare(params.lab, params.node, session)
+        return await self.run_as(params, ns, who)
+
+    async def run_as(
+        self, params: RunParams, ns: str, who: Identity, kind: str = "exec"
+    ) -> m.ExecResult:
+        """`params.argv` in namespace `ns` as `who` (the caller checked both)."""
         try:
             proc = await asyncio.create_subprocess_exec(
                 *launcher(ns, who, list(params.argv), self.net_caps),
@@ -136,7 +150,7 @@ class Commands:
             )  # fmt: skip
         except OSError as exc:
             raise RpcError(ErrorCode.INTERNAL_ERROR, f"cannot start the command: {exc}") from None
-        self._record(params.lab, params.node, ns, proc.pid, who, "exec", list(params.argv))
+        self._record(params.lab, params.node, ns, proc.pid, who, kind, list(params.argv))
         kept = _Output(OUTPUT_LIMIT)
         assert proc.stdout is not None and proc.stderr is not None
         readers = [

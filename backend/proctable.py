@@ -154,13 +154,11 @@ class ProcessTable:
         except OSError as exc:
             log.warning("cannot save the process table: %s", exc)
 
-    def end(self, lab: str, namespaces: list[str] | None = None) -> list[int]:
-        """TERM every process of the lab (or of its sessions in `namespaces`), wait up to
+    def end(self, lab: str, kinds: tuple[str, ...] | None = None) -> list[int]:
+        """TERM every process of the lab (or of its sessions of `kinds`), wait up to
         TERM_GRACE, then KILL what is left; returns the pids that were ended."""
         targets = [
-            (item, m)
-            for item, m in self.members(lab)
-            if namespaces is None or item.namespace in namespaces
+            (item, m) for item, m in self.members(lab) if kinds is None or item.kind in kinds
         ]
         pids = [m.pid for _, m in targets]
         for pid in pids:
@@ -173,11 +171,8 @@ class ProcessTable:
         for pid in remaining:
             _signal(pid, signal.SIGKILL)
         with self._lock:
-            if namespaces is None:
-                self._set(lab, [])
-            else:
-                keep = [x for x in self.labs.get(lab, []) if x.namespace not in namespaces]
-                self._set(lab, keep)
+            keep = [x for x in self.labs.get(lab, []) if kinds is not None and x.kind not in kinds]
+            self._set(lab, keep)
         return pids
 
 

@@ -31,11 +31,13 @@ from pydantic import Field
 from . import flow, probes
 from . import jsonrpc as rpc
 from .discover import discover
+from .identity import identity_of
 from .labs import LabService
-from .procs import Commands, PtyParams, RunParams, WaitParams
+from .procs import Commands, LogsParams, PtyParams, RunParams, WaitParams
 from .proctable import ProcessTable
 from .realizer import Realizer
 from .registry import Registry, RegistryError
+from .services import NodeCommands
 from .topofile import read_topology
 from .watch import EventHub, stream_counters
 
@@ -107,6 +109,7 @@ class Helper:
         self.hub: EventHub | None = None
         self.net_caps = net_caps  # commands of non-root callers get the network caps
         self.commands: Commands | None = None
+        self.node_commands: NodeCommands | None = None
         self._lock_fd: int | None = None
         self._activated = False  # the socket came from systemd: not ours to remove
 
@@ -138,6 +141,8 @@ class Helper:
         self.service.reconcile()
         table = ProcessTable(self.state_dir, self.service.realizer.run_dir)
         self.commands = Commands(self.service, table, self.net_caps)
+        self.node_commands = NodeCommands(self.commands, self.state_dir)
+        self.service.before_destroy.append(self.node_commands.stop_lab)  # no restarts, then
         self.service.before_destroy.append(lambda record: table.end(record.name))
         self._register_methods()
 
@@ -162,6 +167,8 @@ class Helper:
             if self.group_id is not None:
                 os.chown(self.socket_path, 0, self.group_id)
         log.info("listening on %s", self.socket_path)
+        if self.node_commands is not None:
+            await self.node_commands.resume(dict(self.service.registry.labs))
         if ready is not None:
             ready.set()
         async with server:
@@ -320,6 +327,7 @@ class Helper:
         add(Method.EXEC_RUN, lambda p, sess: self._commands().run(p, sess), RunParams)
         add(Method.EXEC_PTY, lambda p, sess: self._commands().pty(p, sess), PtyParams)
         add(Method.EXEC_WAIT, lambda p, sess: self._commands().wait(p, sess), WaitParams)
+        add(Method.EXEC_LOGS, self._logs, LogsParams)
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         """Blocking lab work in a worker thread; its LabError is the protocol's error."""
@@ -337,6 +345,8 @@ class Helper:
         assert self.service is not None
         topology, warnings = await self._call(read_topology, params.topology, params.source)
         loop = asyncio.get_running_loop()
+        previous = self.service.registry.labs.get(topology.name)
+        before = previous.topology if previous is not None else None
 
         def progress(event: m.ApplyProgress) -> None:
             loop.call_soon_threadsafe(session.notify, Notification.APPLY_PROGRESS, event)
@@ -349,7 +359,7 @@ class Helper:
             await self._refresh_watchers()
         if result.changed and not params.dry_run:
             self._lab_changed(result.lab, "applied")
-        return {
+        answer: m.ApplyResult = {
             "lab": result.lab,
             "changed": result.changed,
             "dry_run": params.dry_run,
@@ -357,6 +367,12 @@ class Helper:
             "elapsed_ms": round(result.elapsed_ms, 2),
             "warnings": warnings,
         }
+        if not params.dry_run and result.lab in self.service.registry.labs:
+            assert self.node_commands is not None
+            after = await self._call(self.service.remember_document, topology)
+            who = identity_of(session.uid, session.gid, session.pid)
+            answer["exec"] = await self.node_commands.after_apply(result.lab, before, after, who)
+        return answer
 
     async def _destroy(self, params: LabParams, session: rpc.Session) -> m.DestroyResult:
         assert self.service is not None
@@ -419,6 +435,14 @@ class Helper:
         for task in session.data.pop("counters", []):
             task.cancel()
         return {}
+
+    async def _logs(self, params: LogsParams, session: rpc.Session) -> m.LogsResult:
+        assert self.node_commands is not None
+        await asyncio.to_thread(self._commands().namespace_of, params.lab, params.node,
+                                session.uid)  # fmt: skip
+        return await asyncio.to_thread(
+            self.node_commands.read_log, params.lab, params.node, params.offset
+        )
 
     def _commands(self) -> Commands:
         assert self.commands is not None

@@ -12,22 +12,8 @@ from nstopo.protocol.methods import Method
 
 from .common import CliError
 
-if TYPE_CHECKING:  # main.py imports this module for its arguments: nothing heavy here
+if TYPE_CHECKING:
     from nstopo.protocol import messages as m
-
-
-def exec_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("lab", metavar="LAB")
-    p.add_argument("nodes", metavar="NODE[,NODE...]", help="node names or globs (a*)")
-    p.add_argument("-t", "--tty", action="store_true", help="run the command on a terminal")
-    p.add_argument("-i", "--stdin", action="store_true", help="send standard input to it")
-    p.add_argument("--timeout", type=float, metavar="SEC", help="kill it after SEC seconds")
-    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARG ...]")
-
-
-def shell_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("lab", metavar="LAB")
-    p.add_argument("node", metavar="NODE")
 
 
 def _nodes(client: HelperClient, lab: str, spec: str) -> list[str]:
@@ -116,3 +102,64 @@ def _size() -> tuple[int, int]:
         return size.lines, size.columns
     except OSError:
         return 24, 80
+
+
+def print_node_commands(source: Any, running: bool) -> None:
+    """`plan`'s lines for the file's exec: and services: (after the kernel steps)."""
+    if isinstance(source, str) and "exec:" not in source and "services:" not in source:
+        return  # the text has none: no need to load the model
+    from nstopo.model import nodecommands as nc
+    from nstopo.model.schema import topology_from_document
+    from nstopo.model.topology import Topology
+    from nstopo.model.yamlfile import parse_text
+
+    if isinstance(source, Topology):
+        topology = source
+    elif isinstance(source, str):
+        topology = parse_text(source, "<plan>").topology
+    else:
+        topology = topology_from_document(source)
+    startup, kept = nc.startup_commands(topology), nc.services(topology)
+    if startup:
+        which = "of each node that is new or changed" if running else "of each node"
+        print(f"# then, as you, the startup commands (exec:) {which}:")
+        for item in startup:
+            print(nc.in_node(item.node, item.command))
+    if kept:
+        print("# kept running, as you (services:; nstopo logs LAB NODE shows their output):")
+        for item in kept:
+            print(nc.in_node(item.node, item.command) + " &")
+
+
+def report_startup(lab: str, results: list[m.StartupResult]) -> int:
+    """apply's report of the startup commands it ran: output per node and command."""
+    failed = 0
+    for item in results:
+        mark = "ok" if item["status"] == 0 else f"FAILED (status {item['status']})"
+        if item.get("timed_out"):
+            mark = "FAILED (timed out)"
+        print(f"{item['node']}: exec {item['command']!r}: {mark}")
+        for line in (item["stdout"] + item["stderr"]).splitlines():
+            print(f"{item['node']}:   {line}")
+        failed += item["status"] != 0
+    if failed:
+        print(f"nstopo: lab {lab} is up, but {failed} startup command(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    import time
+
+    offset = 0
+    with HelperClient() as client:
+        while True:
+            found: m.LogsResult = client.call(
+                Method.EXEC_LOGS, {"lab": args.lab, "node": args.node, "offset": offset}
+            )
+            sys.stdout.write(found["text"])
+            sys.stdout.flush()
+            offset = found["offset"]
+            if not args.follow:
+                return 0
+            time.sleep(0.5)

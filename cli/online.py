@@ -106,6 +106,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     )
     for step in result["steps"]:
         print(step["command"])
+    from .exec_cmd import print_node_commands
+
+    print_node_commands(params["topology"], result["running"])
     return 0
 
 
@@ -129,6 +132,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         print(f"lab {result['lab']}: applied {count(len(result['steps']), 'step')}")
     else:
         print(f"lab {result['lab']}: already up to date, nothing to do")
+    if result.get("exec"):
+        from .exec_cmd import report_startup
+
+        return report_startup(result["lab"], result["exec"])
     return 0
 
 

@@ -98,6 +98,12 @@ class WaitParams(TypedDict):
     pid: int
 
 
+class LogsParams(TypedDict):
+    lab: str
+    node: str
+    offset: NotRequired[int]  # from this byte of the log (the last answer's offset)
+
+
 class FdbParams(TypedDict):
     lab: str
     node: str
@@ -128,6 +134,16 @@ class PlanResult(TypedDict):
     warnings: NotRequired[list[str]]  # file:line:col lines (a text topology's warnings)
 
 
+class StartupResult(TypedDict):
+    node: str
+    command: str  # one item of the node's exec:
+    status: int
+    stdout: str
+    stderr: str
+    timed_out: NotRequired[bool]
+    truncated: NotRequired[bool]
+
+
 class ApplyResult(TypedDict):
     lab: str
     changed: bool
@@ -135,6 +151,7 @@ class ApplyResult(TypedDict):
     steps: list[Step]
     elapsed_ms: float
     warnings: NotRequired[list[str]]
+    exec: NotRequired[list[StartupResult]]  # the startup commands this apply ran
 
 
 class Processes(TypedDict):
@@ -164,6 +181,11 @@ class PtyResult(TypedDict):
 
 class WaitResult(TypedDict):
     status: int
+
+
+class LogsResult(TypedDict):
+    text: str  # at most the last 256 kB from offset
+    offset: int  # where the next call continues
 
 
 class LinkStatus(TypedDict):
@@ -411,6 +433,7 @@ METHODS: dict[Method, tuple[type | None, Any]] = {
     Method.EXEC_RUN: (ExecParams, ExecResult),
     Method.EXEC_PTY: (PtyParams, PtyResult),
     Method.EXEC_WAIT: (WaitParams, WaitResult),
+    Method.EXEC_LOGS: (LogsParams, LogsResult),
 }
 
 NOTIFICATIONS: dict[Notification, type] = {

@@ -27,6 +27,7 @@ class Method(StrEnum):
     EXEC_RUN = "exec.run"
     EXEC_PTY = "exec.pty"
     EXEC_WAIT = "exec.wait"
+    EXEC_LOGS = "exec.logs"
 
 
 class Notification(StrEnum):

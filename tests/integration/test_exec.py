@@ -305,3 +305,86 @@ def test_a_member_runs_as_itself_with_the_network_caps(users: tuple, lab: str) -
     assert stranger["error"]["code"] == ErrorCode.NOT_AUTHORIZED
     with helper.client() as client:
         client.call("lab.destroy", {"lab": lab})
+
+
+SERVICE_LAB = """    exec:
+      - "echo first-$(id -u)"
+      - "ip link set dev lo down && echo lo-down"
+    services:
+      - "echo svc-$(id -u); exec sleep 1000"
+"""
+
+
+def service_pids(client: HelperClient, lab: str) -> list[int]:
+    return [p["pid"] for p in sessions(client, lab) if p["kind"] == "service" and p["argv"]]
+
+
+def wait_for(test, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := test():
+            return found
+        time.sleep(0.05)
+    raise AssertionError("not within the time")
+
+
+def test_startup_commands_and_a_service_from_the_file(helper: RunningHelper, lab: str) -> None:
+    text = lab_text(lab, SERVICE_LAB)
+    with helper.client() as client:
+        applied = client.call("lab.apply", {"topology": text})
+        ran = [(r["node"], r["command"], r["status"], r["stdout"]) for r in applied["exec"]]
+        assert ran == [
+            ("left", "echo first-$(id -u)", 0, "first-0\n"),
+            ("left", "ip link set dev lo down && echo lo-down", 0, "lo-down\n"),
+        ]
+        (pid,) = wait_for(lambda: service_pids(client, lab))
+        assert wait_for(lambda: "svc-0" in client.call(
+            "exec.logs", {"lab": lab, "node": "left"})["text"])  # fmt: skip
+        # the same file again: nothing re-runs, the service keeps its process
+        again = client.call("lab.apply", {"topology": text})
+        assert again["exec"] == [] and service_pids(client, lab) == [pid]
+        # it ended: the supervisor starts it again (1 s back-off)
+        os.kill(pid, signal.SIGKILL)
+        (restarted,) = wait_for(lambda: [p for p in service_pids(client, lab) if p != pid])
+        log = client.call("exec.logs", {"lab": lab, "node": "left"})["text"]
+        assert log.count("svc-0") == 2 and "ended with status 137" in log
+        # a failing startup command is reported, and its node's later ones skipped
+        failing = text.replace('"echo first-$(id -u)"', '"echo oops >&2; exit 7"')
+        report = client.call("lab.apply", {"topology": failing})["exec"]
+        assert [(r["status"], r["stderr"]) for r in report] == [(7, "oops\n")]
+        client.call("lab.destroy", {"lab": lab})
+    assert not alive(restarted)
+    assert lab_pids(lab) == []
+
+
+def test_services_end_after_kill_9_restart_and_destroy(helper: RunningHelper, lab: str) -> None:
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": lab_text(lab, SERVICE_LAB)})
+        (old,) = wait_for(lambda: service_pids(client, lab))
+    helper.kill9()
+    assert alive(old)
+    helper.start()  # ends what the dead helper supervised, and supervises it again
+    with helper.client() as client:
+        (new,) = wait_for(lambda: service_pids(client, lab))
+        assert new != old and not alive(old)
+        client.call("lab.destroy", {"lab": lab})
+    assert not alive(new)
+    assert lab_pids(lab) == []
+
+
+def test_the_file_runs_as_the_member_who_applied_it(users: tuple, lab: str) -> None:
+    helper, group, (member, _, _) = users
+    uid = subprocess.run(["id", "-u", member], capture_output=True, text=True).stdout.strip()
+    (applied,) = as_user(
+        helper, member, group, [("lab.apply", {"topology": lab_text(lab, SERVICE_LAB)})]
+    )
+    ran = applied["result"]["exec"]
+    assert [r["stdout"] for r in ran] == [f"first-{uid}\n", "lo-down\n"], ran
+    with helper.client() as client:
+        (pid,) = wait_for(lambda: service_pids(client, lab))
+        assert Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0] == uid
+        ((logs,),) = [as_user(helper, member, group, [("exec.logs", {"lab": lab, "node": "left"})])]
+        assert f"svc-{uid}" in logs["result"]["text"]
+    (destroyed,) = as_user(helper, member, group, [("lab.destroy", {"lab": lab})])
+    assert "result" in destroyed
+    assert not alive(pid) and lab_pids(lab) == []
