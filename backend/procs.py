@@ -17,7 +17,7 @@ import signal
 import socket
 import struct
 import termios
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from nstopo.model.schema import topology_from_document
@@ -48,7 +48,7 @@ class RunParams:
     argv: Annotated[list[Arg], Field(min_length=1, max_length=4096)]
     timeout: Annotated[float, Field(gt=0, le=86400)] | None = None
     stdin: Annotated[str, Field(max_length=500_000)] | None = None
-    env: dict[Name, Arg] = field(default_factory=dict)
+    env: dict[Name, Arg] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,10 @@ class PtyParams:
     __pydantic_config__ = STRICT
     lab: Name
     node: Name
-    argv: Annotated[list[Arg], Field(max_length=4096)] = field(default_factory=list)
+    argv: Annotated[list[Arg], Field(max_length=4096)] | None = None
     rows: Annotated[int, Field(ge=1, le=1000)] = 24
     cols: Annotated[int, Field(ge=1, le=1000)] = 80
-    env: dict[Name, Arg] = field(default_factory=dict)
+    env: dict[Name, Arg] | None = None
 
 
 @dataclass(frozen=True)
@@ -200,12 +200,12 @@ class Commands:
         if transport is None:
             raise RpcError(ErrorCode.INVALID_REQUEST, "exec.pty needs a Unix socket connection")
         ns, who = await self._prepare(params.lab, params.node, session)
-        argv = list(params.argv) or [who.shell]
+        argv = list(params.argv or []) or [who.shell]
         master, slave = os.openpty()
         try:
             size = struct.pack("4H", params.rows, params.cols, 0, 0)
             fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
-            env = {"TERM": "xterm-256color", **params.env}
+            env = {"TERM": "xterm-256color", **(params.env or {})}
             try:
                 # setsid --ctty: a new session whose controlling terminal is the pty
                 # (the child is no group leader, so setsid execs in place: same pid).
