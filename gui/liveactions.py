@@ -22,6 +22,7 @@ from .fdbdialog import FdbDialog
 from .livemenu import live_menu
 from .pingpanel import PingPanel
 from .ratespanel import RatesPanel
+from .terminaldock import Terminals
 
 
 @dataclass
@@ -61,6 +62,8 @@ class LiveController(QObject):
         self.view: DocumentView | None = None
         self.panels: LivePanels | None = None
         self.menu: QMenu | None = None  # the context menu last shown
+        self.terminals = Terminals(window, connection.path, lambda: self.topology,
+                                   self._selected_nodes)  # type: ignore[arg-type]  # fmt: skip
 
     def attach(self, view: DocumentView, panels: LivePanels) -> None:
         """Follow another document (its probes were ended by the window)."""
@@ -129,6 +132,9 @@ class LiveController(QObject):
         dialog = FdbDialog(self.connection, self.topology.name, bridge, self.window)
         dialog.show()
         return dialog
+
+    def _selected_nodes(self) -> list[str]:
+        return self.view.scene.selected_names()[0] if self.view is not None else []
 
     def context_menu(self, kind: str, key: str, where: QPoint) -> None:
         self.menu = live_menu(self, self.window, kind, key)
