@@ -22,7 +22,7 @@ from .fdbdialog import FdbDialog
 from .livemenu import live_menu
 from .pingpanel import PingPanel
 from .ratespanel import RatesPanel
-from .terminaldock import Terminals
+from .terminaldock import Terminals, in_namespace
 
 
 @dataclass
@@ -71,6 +71,7 @@ class LiveController(QObject):
         view.scene.ping_requested.connect(self.ping)
         view.scene.ping_address_wanted.connect(self._ping_address)
         view.scene.context_requested.connect(self.context_menu)
+        view.view.node_double_clicked = self._double_clicked
 
     # -- what the menu needs ---------------------------------------------------------------
     @property
@@ -132,6 +133,13 @@ class LiveController(QObject):
         dialog = FdbDialog(self.connection, self.topology.name, bridge, self.window)
         dialog.show()
         return dialog
+
+    def _double_clicked(self, node: str) -> bool:
+        """In a running lab, a namespace's double-click opens its terminal."""
+        if not self.running or not in_namespace(self.topology, node):
+            return False
+        self.terminals.open_terminal(node)
+        return True
 
     def _selected_nodes(self) -> list[str]:
         return self.view.scene.selected_names()[0] if self.view is not None else []

@@ -84,5 +84,12 @@ def test_run_on_selected_nodes_shows_each_nodes_output(qtbot, helper, tmp_path) 
         assert "on-left" in left and "10.10.0.1/24" in left and "[exit status 0]" in left
         assert "on-right" in right and "10.10.0.2/24" in right
         dialog.close()
+        # live, a double-click on a namespace opens its terminal (not the rename)
+        view = window.view
+        at = view.mapFromScene(window.scene.nodes["right"].sceneBoundingRect().center())
+        qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+        dock = window.live_control.terminals.dock
+        assert dock is not None and dock.tabs.tabText(dock.tabs.currentIndex()) == "right"
+        assert view.renaming is None
     finally:
         destroy(window, helper)
