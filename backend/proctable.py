@@ -154,12 +154,16 @@ class ProcessTable:
         except OSError as exc:
             log.warning("cannot save the process table: %s", exc)
 
-    def end(self, lab: str, kinds: tuple[str, ...] | None = None) -> list[int]:
-        """TERM every process of the lab (or of its sessions of `kinds`), wait up to
-        TERM_GRACE, then KILL what is left; returns the pids that were ended."""
-        targets = [
-            (item, m) for item, m in self.members(lab) if kinds is None or item.kind in kinds
-        ]
+    def end(
+        self, lab: str, kinds: tuple[str, ...] | None = None, nodes: set[str] | None = None
+    ) -> list[int]:
+        """TERM every process of the lab (or of its sessions of `kinds`, or on `nodes`),
+        wait up to TERM_GRACE, then KILL what is left; returns the pids that were ended."""
+
+        def chosen(item: Started) -> bool:
+            return (kinds is None or item.kind in kinds) and (nodes is None or item.node in nodes)
+
+        targets = [(item, m) for item, m in self.members(lab) if chosen(item)]
         pids = [m.pid for _, m in targets]
         for pid in pids:
             _signal(pid, signal.SIGTERM)
@@ -171,7 +175,7 @@ class ProcessTable:
         for pid in remaining:
             _signal(pid, signal.SIGKILL)
         with self._lock:
-            keep = [x for x in self.labs.get(lab, []) if kinds is not None and x.kind not in kinds]
+            keep = [x for x in self.labs.get(lab, []) if not chosen(x)]
             self._set(lab, keep)
         return pids
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from nstopo import __version__
+from nstopo.model.schema import to_document
 from nstopo.model.types import STRICT
 from nstopo.protocol import messages as m
 from nstopo.protocol.errors import ErrorCode
@@ -347,6 +348,10 @@ class Helper:
         loop = asyncio.get_running_loop()
         previous = self.service.registry.labs.get(topology.name)
         before = previous.topology if previous is not None else None
+        if before is not None and not params.dry_run and self.node_commands is not None:
+            assert previous is not None
+            self.service._check_may_change(previous, session.uid)  # before ending anything
+            await self.node_commands.before_apply(topology.name, before, to_document(topology))
 
         def progress(event: m.ApplyProgress) -> None:
             loop.call_soon_threadsafe(session.notify, Notification.APPLY_PROGRESS, event)

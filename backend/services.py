@@ -91,6 +91,19 @@ class NodeCommands:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._cancel, record.name)
 
+    async def before_apply(
+        self, lab: str, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> None:
+        """The nodes an apply will remove: their services stop and their processes end
+        first (a namespace lives on while a process is in it)."""
+        gone = set((before or {}).get("nodes", {})) - set(after.get("nodes", {}))
+        if not gone:
+            return
+        running = self._supervisors.get(lab, {})
+        for key in [k for k in running if k[0] in gone]:
+            running.pop(key).cancel()
+        await asyncio.to_thread(self.commands.table.end, lab, None, gone)
+
     def _cancel(self, lab: str) -> None:
         for task in self._supervisors.pop(lab, {}).values():
             task.cancel()

@@ -388,3 +388,23 @@ def test_the_file_runs_as_the_member_who_applied_it(users: tuple, lab: str) -> N
     (destroyed,) = as_user(helper, member, group, [("lab.destroy", {"lab": lab})])
     assert "result" in destroyed
     assert not alive(pid) and lab_pids(lab) == []
+
+
+def test_a_node_removed_by_a_reapply_takes_its_processes_along(
+    helper: RunningHelper, lab: str
+) -> None:
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": lab_text(lab, SERVICE_LAB)})
+        (service,) = wait_for(lambda: service_pids(client, lab))
+        pid = int(
+            run(client, lab, "left", "sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $!")["stdout"]
+        )
+        kept = int(
+            run(client, lab, "right", "sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $!")["stdout"]
+        )
+        without_left = lab_text(lab).replace("  left:\n    kind: netns\n", "").split("links:")[0]
+        client.call("lab.apply", {"topology": without_left + "links: []\n"})
+        assert not alive(pid) and not alive(service) and alive(kept)
+        assert "left" not in helper.sandbox.run("ip", "netns", "list").stdout
+        client.call("lab.destroy", {"lab": lab})
+    assert not alive(kept) and lab_pids(lab) == []
