@@ -10,8 +10,8 @@ from pathlib import Path
 from helper_process import RunningHelper
 from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
-from nstopo.gui.termwidget import TerminalView
 from nstopo.gui.terminaldock import RunOnNodesDialog
+from nstopo.gui.termwidget import TerminalView
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import Qt
 from sandbox import needs_root
