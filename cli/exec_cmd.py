@@ -99,7 +99,7 @@ def _on_terminal(client: HelperClient, lab: str, node: str, argv: list[str]) -> 
 def _size() -> tuple[int, int]:
     try:
         size = os.get_terminal_size(sys.stdin.fileno())
-        return size.lines, size.columns
+        return size.lines or 24, size.columns or 80  # a new pty says 0x0
     except OSError:
         return 24, 80
 

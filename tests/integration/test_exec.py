@@ -146,7 +146,10 @@ def read_until(fd: int, wanted: bytes, timeout: float = 10) -> bytes:
         left = deadline - time.monotonic()
         assert left > 0, f"no {wanted!r} in {seen!r}"
         if select.select([fd], [], [], left)[0]:
-            seen += os.read(fd, 4096)
+            try:
+                seen += os.read(fd, 4096)
+            except OSError as exc:  # EIO: the other side closed
+                raise EOFError(f"closed after {seen!r}") from exc
     return seen
 
 
@@ -166,7 +169,7 @@ def test_a_shell_through_a_pty(helper: RunningHelper, lab: str) -> None:
             os.write(fd, b"echo after-$((1+1))\n")
             read_until(fd, b"after-2", timeout=5)
             os.write(fd, b"exit 5\n")
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(EOFError):
                 read_until(fd, b"never", timeout=5)  # EIO once the shell is gone
         finally:
             os.close(fd)
@@ -408,3 +411,28 @@ def test_a_node_removed_by_a_reapply_takes_its_processes_along(
         assert "left" not in helper.sandbox.run("ip", "netns", "list").stdout
         client.call("lab.destroy", {"lab": lab})
     assert not alive(kept) and lab_pids(lab) == []
+
+
+def test_nstopo_shell_on_a_terminal_and_nstopo_logs(helper: RunningHelper, lab: str) -> None:
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": lab_text(lab, SERVICE_LAB)})
+        wait_for(lambda: service_pids(client, lab))
+    master, slave = os.openpty()
+    env = {**os.environ, "NSTOPO_SOCKET": str(helper.socket), "SHELL": "/bin/sh"}
+    shell = subprocess.Popen([NSTOPO, "shell", lab, "right"], stdin=slave, stdout=slave,
+                             stderr=slave, env=env, start_new_session=True)  # fmt: skip
+    os.close(slave)
+    try:
+        read_until(master, b"# ")  # root's shell from passwd is ready (typeahead may be lost)
+        os.write(master, b"echo $((6*7)) $NSTOPO_NODE\n")
+        read_until(master, b"42 right")
+        os.write(master, b"exit 4\n")
+        assert shell.wait(10) == 4  # the shell's own exit status
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+        os.close(master)
+    logs = wait_for(lambda: (done := cli(helper, "logs", lab, "left")).stdout and done)
+    assert logs.returncode == 0 and "svc-0" in logs.stdout and "[nstopo] started" in logs.stdout
+    with helper.client() as client:
+        client.call("lab.destroy", {"lab": lab})
