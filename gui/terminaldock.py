@@ -89,7 +89,7 @@ def system_terminal_command(lab: str, node: str) -> list[str] | None:
 def open_system_terminal(parent: QWidget, lab: str, node: str, socket_path: str) -> bool:
     command = system_terminal_command(lab, node)
     if command is None:
-        QMessageBox.information(parent, "Terminal", "No terminal found: set $TERMINAL, or "
+        QMessageBox.warning(parent, "Terminal", "No terminal found: set $TERMINAL, or "
                                 "install one that provides x-terminal-emulator.")  # fmt: skip
         return False
     env = {**os.environ, "NSTOPO_SOCKET": socket_path}
