@@ -190,6 +190,8 @@ def test_what_exec_left_running_ends_with_the_lab(helper: RunningHelper, lab: st
         listed = sessions(client, lab)
         assert pid in [p["pid"] for p in listed]
         assert all(p["node"] == "left" and p["kind"] == "exec" for p in listed)
+        shown = cli(helper, "status", lab).stdout
+        assert f"pid {pid} uid 0: (started by it)" in shown, shown
         client.call("lab.destroy", {"lab": lab})
     assert not alive(pid)
     assert lab_pids(lab) == []
