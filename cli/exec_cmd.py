@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from nstopo.backend.client import HelperClient
+from nstopo.protocol.errors import RpcError
 from nstopo.protocol.methods import Method
 
 from .common import CliError
@@ -35,7 +36,7 @@ def _nodes(client: HelperClient, lab: str, spec: str) -> list[str]:
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    argv = _options_before_dashes(args)
     if not argv:
         raise CliError("no command given; write it after --, e.g. nstopo exec LAB NODE -- ip route")
     with HelperClient() as client:
@@ -58,8 +59,11 @@ def cmd_exec(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     def one(node: str) -> m.ExecResult:
-        with HelperClient() as own:
-            return own.call(Method.EXEC_RUN, {**params, "node": node})
+        try:
+            with HelperClient() as own:
+                return own.call(Method.EXEC_RUN, {**params, "node": node})
+        except RpcError as exc:  # this node is refused; the others still run
+            return {"status": 1, "stdout": "", "stderr": f"nstopo: {exc.message}\n"}
 
     with ThreadPoolExecutor(max_workers=min(8, len(nodes))) as pool:
         results = list(pool.map(one, nodes))
@@ -71,6 +75,29 @@ def cmd_exec(args: argparse.Namespace) -> int:
             print(f"{node}: {line}", file=sys.stderr)
         worst = max(worst, result["status"])
     return worst
+
+
+def _options_before_dashes(args: argparse.Namespace) -> list[str]:
+    """`exec LAB NODE -t -- CMD`: the options after NODE land in the command's words
+    (argparse's REMAINDER); those before `--` are ours."""
+    words = list(args.argv)
+    cut = 0
+    while cut < len(words) and words[cut].startswith("-") and words[cut] != "--":
+        cut += 2 if words[cut] == "--timeout" else 1
+    if cut == 0 or cut >= len(words) or words[cut] != "--":
+        return words  # argparse took the `--` itself: all of it is the command
+    ours, argv = words[:cut], words[cut + 1 :]
+    more = argparse.ArgumentParser(prog="nstopo exec", add_help=False)
+    more.add_argument("-t", "--tty", action="store_true")
+    more.add_argument("-i", "--stdin", action="store_true")
+    more.add_argument("--timeout", type=float)
+    found, unknown = more.parse_known_args(ours)
+    if unknown:
+        raise CliError(f"unknown option {unknown[0]} before --; see nstopo exec --help")
+    args.tty = args.tty or found.tty
+    args.stdin = args.stdin or found.stdin
+    args.timeout = found.timeout if found.timeout is not None else args.timeout
+    return argv
 
 
 def cmd_shell(args: argparse.Namespace) -> int:

@@ -133,6 +133,9 @@ def test_the_command_line(helper: RunningHelper, lab: str) -> None:
                'echo "$NSTOPO_NODE"; [ "$NSTOPO_NODE" = left ] || exit 4')  # fmt: skip
     assert done.returncode == 4
     assert sorted(done.stdout.splitlines()) == ["left: left", "right: right"]
+    done = cli(helper, "exec", lab, "left,hostbr", "--", "echo", "hi")  # one refused
+    assert done.returncode == 1 and done.stdout == "left: hi\n"
+    assert done.stderr.startswith('hostbr: nstopo: node "hostbr" is in the host namespace')
     done = cli(helper, "exec", lab, "nope", "--", "true")
     assert done.returncode == 1 and "no node" in done.stderr and "Traceback" not in done.stderr
     with helper.client() as client:
@@ -433,6 +436,18 @@ def test_nstopo_shell_on_a_terminal_and_nstopo_logs(helper: RunningHelper, lab: 
     finally:
         if shell.poll() is None:
             shell.kill()
+        os.close(master)
+    # exec -t: one command on a terminal, its status passed on
+    master, slave = os.openpty()
+    tty = subprocess.Popen([NSTOPO, "exec", lab, "left", "-t", "--", "sh", "-c", "tty; exit 6"],
+                           stdin=slave, stdout=slave, stderr=slave, env=env)  # fmt: skip
+    os.close(slave)
+    try:
+        read_until(master, b"/dev/pts/")
+        assert tty.wait(10) == 6
+    finally:
+        if tty.poll() is None:
+            tty.kill()
         os.close(master)
     logs = wait_for(lambda: (done := cli(helper, "logs", lab, "left")).stdout and done)
     assert logs.returncode == 0 and "svc-0" in logs.stdout and "[nstopo] started" in logs.stdout

@@ -95,3 +95,16 @@ def test_the_table_finds_a_session_and_its_children_again(tmp_path: Path) -> Non
     finally:
         if leader.poll() is None:
             os.killpg(leader.pid, signal.SIGKILL)
+
+
+def test_exec_options_after_the_node_and_a_commands_own_double_dash() -> None:
+    from nstopo.cli.exec_cmd import _options_before_dashes
+    from nstopo.cli.main import parser
+
+    def words(*argv: str) -> tuple[list[str], bool, float | None]:
+        args = parser().parse_known_args(["exec", "lab", "a", *argv])[0]
+        return _options_before_dashes(args), args.tty, args.timeout
+
+    assert words("--", "grep", "--", "x") == (["grep", "--", "x"], False, None)
+    assert words("-t", "--", "ls", "--", "y") == (["ls", "--", "y"], True, None)
+    assert words("--timeout", "2", "--", "ls") == (["ls"], False, 2.0)
