@@ -14,7 +14,7 @@ HINTS = {
     "exec": (
         "ip route add 10.9.0.0/16 via 10.77.0.1",
         "Startup commands: one per line, run once in order (sh -c, as you) after the\n"
-        "node is deployed or changed; the output comes back in the Live panel's report.",
+        "node is deployed or changed (`nstopo apply` prints their output).",
     ),
     "services": (
         "python3 -m http.server 80",
