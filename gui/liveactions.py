@@ -72,6 +72,7 @@ class LiveController(QObject):
         view.scene.ping_address_wanted.connect(self._ping_address)
         view.scene.context_requested.connect(self.context_menu)
         view.view.node_double_clicked = self._double_clicked
+        view.live.changed.connect(self._report_startup)
 
     # -- what the menu needs ---------------------------------------------------------------
     @property
@@ -133,6 +134,21 @@ class LiveController(QObject):
         dialog = FdbDialog(self.connection, self.topology.name, bridge, self.window)
         dialog.show()
         return dialog
+
+    def _report_startup(self) -> None:
+        """After an apply: the startup commands (exec:) that failed, in the status bar."""
+        live = self.view.live if self.view is not None else None
+        if live is None or not live.startup:
+            return
+        failed = [r for r in live.startup if r["status"] != 0]
+        live.startup = []
+        if failed:
+            first = failed[0]
+            said = (first["stderr"] or first["stdout"]).strip().splitlines()[-1:] or [""]
+            self.status.showMessage(
+                f"{len(failed)} startup command(s) failed; {first['node']}: "
+                f"{first['command']!r} exited {first['status']}: {said[0]}"
+            )
 
     def _double_clicked(self, node: str) -> bool:
         """In a running lab, a namespace's double-click opens its terminal."""

@@ -20,10 +20,11 @@ from test_live import context_menu, deploy
 pytestmark = needs_root
 
 
-def live_lab(qtbot, helper: RunningHelper, tmp_path: Path) -> MainWindow:
+def live_lab(qtbot, helper: RunningHelper, tmp_path: Path, extra: str = "") -> MainWindow:
     """The two-namespace example under a name of this run, deployed from the editor."""
     name = f"t15-{uuid.uuid4().hex[:8]}"
     text = (EXAMPLES / "veth-namespaces.yaml").read_text()
+    text = text.replace("  right:\n", extra + "  right:\n")
     path = tmp_path / f"{name}.yaml"
     path.write_text(text.replace("name: veth-namespaces", f"name: {name}"))
     window = MainWindow(Document.open(path), str(helper.socket))
@@ -91,5 +92,16 @@ def test_run_on_selected_nodes_shows_each_nodes_output(qtbot, helper, tmp_path) 
         dock = window.live_control.terminals.dock
         assert dock is not None and dock.tabs.tabText(dock.tabs.currentIndex()) == "right"
         assert view.renaming is None
+    finally:
+        destroy(window, helper)
+
+
+def test_a_failing_startup_command_is_reported_after_deploy(qtbot, helper, tmp_path) -> None:
+    extra = '    exec: ["echo ready", "echo no such table >&2; exit 2"]\n'
+    window = live_lab(qtbot, helper, tmp_path, extra)
+    try:
+        message = window.statusBar().currentMessage()
+        assert "1 startup command(s) failed; left:" in message, message
+        assert "exited 2: no such table" in message
     finally:
         destroy(window, helper)
