@@ -453,3 +453,28 @@ def test_nstopo_shell_on_a_terminal_and_nstopo_logs(helper: RunningHelper, lab: 
     assert logs.returncode == 0 and "svc-0" in logs.stdout and "[nstopo] started" in logs.stdout
     with helper.client() as client:
         client.call("lab.destroy", {"lab": lab})
+
+
+def test_no_net_caps_runs_a_members_commands_without_capabilities(
+    users: tuple, lab: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helper, group, (member, _, _) = users
+    helper.stop()
+    started = helper.sandbox.popen
+
+    def popen(*argv: str, **kwargs: object) -> subprocess.Popen:
+        return started(*argv, *(["--no-net-caps"] if argv[1:2] == ("helper",) else []), **kwargs)
+
+    monkeypatch.setattr(helper.sandbox, "popen", popen)
+    helper.start()
+    script = "grep -E 'CapAmb|CapEff' /proc/self/status; ip link set dev lo down || echo refused"
+    applied, ran = as_user(helper, member, group, [
+        ("lab.apply", {"topology": lab_text(lab)}),
+        ("exec.run", {"lab": lab, "node": "left", "argv": ["sh", "-c", script]}),
+    ])  # fmt: skip
+    assert "result" in applied, applied
+    out = ran["result"]["stdout"].split()
+    assert out[:4] == ["CapEff:", "0000000000000000", "CapAmb:", "0000000000000000"], out
+    assert out[-1] == "refused"
+    (destroyed,) = as_user(helper, member, group, [("lab.destroy", {"lab": lab})])
+    assert "result" in destroyed
