@@ -73,6 +73,8 @@ class LabService:
         self._registry_lock = threading.Lock()
         self._lab_locks: dict[str, threading.Lock] = {}
         self._running: dict[str, KernelState] = {}  # what each lab's kernel state is
+        # Run first by every destroy (procs.py: the commands nstopo started end first).
+        self.before_destroy: list[Callable[[LabRecord], object]] = []
 
     def _lock_for(self, lab: str) -> threading.Lock:
         with self._registry_lock:
@@ -350,6 +352,17 @@ class LabService:
         except OSError:
             return True
 
+    def remember_document(self, topology: Topology) -> dict[str, Any]:
+        """After an apply that changed nothing in the kernel: the file may still have
+        changed (exec:, services:, positions); the record keeps the file as applied."""
+        document = to_document(topology)
+        with self._lock_for(topology.name):
+            record = self.registry.labs.get(topology.name)
+            if record is not None and record.topology is not None and record.topology != document:
+                record.topology = document
+                self._save()
+        return document
+
     # -- destroy ------------------------------------------------------------------------
     def destroy(self, lab: str, force: bool = False, uid: int = 0) -> dict[str, Any]:
         with self._lock_for(lab):
@@ -364,6 +377,8 @@ class LabService:
     def _destroy_locked(self, record: LabRecord, force: bool) -> dict[str, Any]:
         """Remove what the lab made (the caller holds the lab's lock)."""
         lab = record.name
+        for hook in self.before_destroy:
+            hook(record)
         tag = tag_for(lab)
         unreadable: list[str] = []
         report: dict[str, Any] = {"lab": lab, "removed": [], "skipped": [], "processes": []}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from nstopo import __version__
+from nstopo.model.schema import to_document
 from nstopo.model.topology import Topology
 from nstopo.model.types import STRICT
 from nstopo.protocol import messages as m
@@ -32,9 +33,13 @@ from pydantic import Field
 from . import flow, probes
 from . import jsonrpc as rpc
 from .discover import discover
+from .identity import identity_of
 from .labs import LabService
+from .procs import Commands, LogsParams, PtyParams, RunParams, WaitParams
+from .proctable import ProcessTable
 from .realizer import Realizer
 from .registry import Registry, RegistryError
+from .services import NodeCommands
 from .topofile import read_topology
 from .uploads import UploadPartParams, Uploads
 from .watch import EventHub, stream_counters
@@ -94,7 +99,12 @@ class StatusParams:
 
 class Helper:
     def __init__(
-        self, socket_path: Path, state_dir: Path, group: str, shared: bool = False
+        self,
+        socket_path: Path,
+        state_dir: Path,
+        group: str,
+        shared: bool = False,
+        net_caps: bool = True,
     ) -> None:
         self.socket_path, self.state_dir, self.group = socket_path, state_dir, group
         self.shared = shared  # every group member may change every lab
@@ -103,6 +113,9 @@ class Helper:
         self.service: LabService | None = None
         self.hub: EventHub | None = None
         self.uploads = Uploads()
+        self.net_caps = net_caps  # commands of non-root callers get the network caps
+        self.commands: Commands | None = None
+        self.node_commands: NodeCommands | None = None
         self._lock_fd: int | None = None
         self._activated = False  # the socket came from systemd: not ours to remove
 
@@ -132,6 +145,11 @@ class Helper:
             raise HelperStartError(str(exc)) from None
         self.service = LabService(Realizer(), registry, shared=self.shared)
         self.service.reconcile()
+        table = ProcessTable(self.state_dir, self.service.realizer.run_dir)
+        self.commands = Commands(self.service, table, self.net_caps)
+        self.node_commands = NodeCommands(self.commands, self.state_dir)
+        self.service.before_destroy.append(self.node_commands.stop_lab)  # no restarts, then
+        self.service.before_destroy.append(lambda record: table.end(record.name))
         self._register_methods()
 
     async def serve(self, ready: asyncio.Event | None = None) -> None:
@@ -155,6 +173,8 @@ class Helper:
             if self.group_id is not None:
                 os.chown(self.socket_path, 0, self.group_id)
         log.info("listening on %s", self.socket_path)
+        if self.node_commands is not None:
+            await self.node_commands.resume(dict(self.service.registry.labs))
         if ready is not None:
             ready.set()
         async with server:
@@ -193,6 +213,7 @@ class Helper:
 
         outbox = flow.ByteOutbox(on_put=lambda: loop.call_soon_threadsafe(woken))
         session = rpc.Session(uid=uid, gid=gid, pid=pid)
+        session.data.update(transport=writer.transport, outbox=outbox)  # exec.pty's fd
         endpoint = rpc.Endpoint(self.registry, session, outbox)
         writer_task = asyncio.create_task(self._write(writer, outbox, wake, drained))
         requests: dict[asyncio.Task[None], int] = {}  # request -> its size in bytes
@@ -310,6 +331,10 @@ class Helper:
         add(Method.EVENTS_UNSUBSCRIBE, self._unsubscribe)
         add(Method.COUNTERS_SUBSCRIBE, self._counters, CountersParams)
         add(Method.COUNTERS_UNSUBSCRIBE, self._counters_stop)
+        add(Method.EXEC_RUN, lambda p, sess: self._commands().run(p, sess), RunParams)
+        add(Method.EXEC_PTY, lambda p, sess: self._commands().pty(p, sess), PtyParams)
+        add(Method.EXEC_WAIT, lambda p, sess: self._commands().wait(p, sess), WaitParams)
+        add(Method.EXEC_LOGS, self._logs, LogsParams)
 
     async def _upload_part(
         self, params: UploadPartParams, session: rpc.Session
@@ -345,6 +370,12 @@ class Helper:
         assert self.service is not None
         topology, warnings = await self._read_topology(params, session)
         loop = asyncio.get_running_loop()
+        previous = self.service.registry.labs.get(topology.name)
+        before = previous.topology if previous is not None else None
+        if before is not None and not params.dry_run and self.node_commands is not None:
+            assert previous is not None
+            self.service._check_may_change(previous, session.uid)  # before ending anything
+            await self.node_commands.before_apply(topology.name, before, to_document(topology))
 
         def progress(event: m.ApplyProgress) -> None:
             loop.call_soon_threadsafe(session.notify, Notification.APPLY_PROGRESS, event)
@@ -357,7 +388,7 @@ class Helper:
             await self._refresh_watchers()
         if result.changed and not params.dry_run:
             self._lab_changed(result.lab, "applied")
-        return {
+        answer: m.ApplyResult = {
             "lab": result.lab,
             "changed": result.changed,
             "dry_run": params.dry_run,
@@ -365,6 +396,12 @@ class Helper:
             "elapsed_ms": round(result.elapsed_ms, 2),
             "warnings": warnings,
         }
+        if not params.dry_run and result.lab in self.service.registry.labs:
+            assert self.node_commands is not None
+            after = await self._call(self.service.remember_document, topology)
+            who = identity_of(session.uid, session.gid, session.pid)
+            answer["exec"] = await self.node_commands.after_apply(result.lab, before, after, who)
+        return answer
 
     async def _destroy(self, params: LabParams, session: rpc.Session) -> m.DestroyResult:
         assert self.service is not None
@@ -428,6 +465,18 @@ class Helper:
             task.cancel()
         return {}
 
+    async def _logs(self, params: LogsParams, session: rpc.Session) -> m.LogsResult:
+        assert self.node_commands is not None
+        await asyncio.to_thread(self._commands().namespace_of, params.lab, params.node,
+                                session.uid)  # fmt: skip
+        return await asyncio.to_thread(
+            self.node_commands.read_log, params.lab, params.node, params.offset
+        )
+
+    def _commands(self) -> Commands:
+        assert self.commands is not None
+        return self.commands
+
     def _service(self) -> LabService:
         assert self.service is not None
         return self.service
@@ -450,7 +499,11 @@ class Helper:
 
     async def _status(self, params: StatusParams, session: rpc.Session) -> list[m.LabStatus]:
         assert self.service is not None
-        return await self._call(self.service.status, params.lab)
+        found = await self._call(self.service.status, params.lab)
+        if self.commands is not None:
+            for lab in found:
+                lab["processes"] = await self._call(self.commands.table.listing, lab["lab"])
+        return found
 
     async def _info(self, params: None, session: rpc.Session) -> m.InfoResult:
         assert self.service is not None
@@ -511,12 +564,14 @@ async def _close(writer: asyncio.StreamWriter) -> None:
         await writer.wait_closed()
 
 
-def run_helper(socket_path: str, state_dir: str, group: str, shared: bool = False) -> None:
+def run_helper(
+    socket_path: str, state_dir: str, group: str, shared: bool = False, net_caps: bool = True
+) -> None:
     """Foreground: serve until SIGINT/SIGTERM."""
     import signal
 
     logging.basicConfig(level=logging.INFO, format="nstopo helper: %(message)s")
-    helper = Helper(Path(socket_path), Path(state_dir), group, shared)
+    helper = Helper(Path(socket_path), Path(state_dir), group, shared, net_caps)
     helper.start()
 
     async def main() -> None:

@@ -49,6 +49,30 @@ def _helper(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let every group member change every lab (default: only its creator)",
     )
+    p.add_argument(
+        "--no-net-caps",
+        action="store_true",
+        help="run members' commands in nodes without CAP_NET_ADMIN/NET_RAW/NET_BIND_SERVICE",
+    )
+
+
+def _exec(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", metavar="LAB")
+    p.add_argument("nodes", metavar="NODE[,NODE...]", help="node names or globs (a*)")
+    p.add_argument("-t", "--tty", action="store_true", help="run the command on a terminal")
+    p.add_argument("-i", "--stdin", action="store_true", help="send standard input to it")
+    p.add_argument("--timeout", type=float, metavar="SEC", help="kill it after SEC seconds")
+    p.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD [ARG ...]")
+
+
+def _shell(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", metavar="LAB")
+    p.add_argument("node", metavar="NODE")
+
+
+def _logs(p: argparse.ArgumentParser) -> None:
+    _shell(p)
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing new output")
 
 
 def _apply(p: argparse.ArgumentParser) -> None:
@@ -146,6 +170,9 @@ COMMANDS = [
         "offline:cmd_export",
         _export,
     ),
+    Command("exec", "run a command in nodes, as you", "exec_cmd:cmd_exec", _exec),
+    Command("shell", "an interactive shell in a node", "exec_cmd:cmd_shell", _shell),
+    Command("logs", "the output of a node's services", "exec_cmd:cmd_logs", _logs),
 ]
 
 

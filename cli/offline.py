@@ -83,6 +83,9 @@ def plan_offline(path: str) -> int:
             ) from None
     for command in plan_up(loaded.topology).commands():
         print(command)
+    from .exec_cmd import print_node_commands
+
+    print_node_commands(loaded.topology, False)
     return 0
 
 

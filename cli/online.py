@@ -83,6 +83,7 @@ def cmd_helper(args: argparse.Namespace) -> int:
             args.state_dir or DEFAULT_STATE_DIR,
             args.group or DEFAULT_GROUP,
             args.share_labs,
+            not args.no_net_caps,
         )
     except HelperStartError as exc:
         raise CliError(str(exc)) from None
@@ -108,6 +109,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     )
     for step in result["steps"]:
         print(step["command"])
+    from .exec_cmd import print_node_commands
+
+    print_node_commands(params["topology"], result["running"])
     return 0
 
 
@@ -131,6 +135,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         print(f"lab {result['lab']}: applied {count(len(result['steps']), 'step')}")
     else:
         print(f"lab {result['lab']}: already up to date, nothing to do")
+    if result.get("exec"):
+        from .exec_cmd import report_startup
+
+        return report_startup(result["lab"], result["exec"])
     return 0
 
 
@@ -187,6 +195,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  netns {ns['name']:<16} {' '.join(links) or '(no interfaces)'}")
         for link in lab["host_links"]:
             print(f"  host  {link['name']:<16} {link['oper']}{_impaired(link)}")
+        for proc in lab.get("processes", []):
+            what = " ".join(proc["argv"]) or "(started by it)"
+            print(f"  {proc['kind']:<7} {proc['node']:<16} pid {proc['pid']} uid {proc['uid']}: "
+                  f"{what}")  # fmt: skip
     return 0
 
 

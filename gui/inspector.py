@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import netemform
+from .commandfields import add_command_fields, command_changes
 from .commands import RenameNode, SetLab, SetLink, SetNode
 from .document import Document
 
@@ -250,6 +251,7 @@ class Inspector(QWidget):
         if isinstance(value, NetnsNode):
             self._combo("loopback", ["up", "down"], value.loopback, apply)
             self._line("sysctls", format_sysctls(value.sysctls), apply)
+            add_command_fields(self.form, self.fields, value, apply)
         if isinstance(value, NetnsNode | HostNode):
             self._line("routes", format_routes(value.routes), apply)
         if isinstance(value, BridgeNode | TapNode | TunNode):
@@ -311,6 +313,7 @@ class Inspector(QWidget):
             if isinstance(old, NetnsNode):
                 changes["loopback"] = self._text("loopback")
                 changes["sysctls"] = parse_sysctls(self._text("sysctls"))
+                changes.update(command_changes(self.fields))
             if isinstance(old, NetnsNode | HostNode):
                 changes["routes"] = parse_routes(self._text("routes"))
             if isinstance(old, BridgeNode | TapNode | TunNode):

@@ -53,6 +53,7 @@ class LiveSession(QObject):
         self.pending_steps: list[dict[str, Any]] = []
         self.pending_problem = ""  # why there is no plan (invalid document, ...)
         self.busy = ""  # "Deploying", "Applying", "Destroying" while a call runs
+        self.startup: list[dict[str, Any]] = []  # the last apply's exec: results
         self.last_error: tuple[str, Owner | None] | None = None
         self.owners: dict[InterfaceKey, Owner] = interface_owners(doc.topology)
         self._changes: Changes | None = None
@@ -209,7 +210,11 @@ class LiveSession(QObject):
         snapshot = to_document(self.doc.topology)
         lab = self.lab
         self._call_with_topology(
-            "lab.apply", snapshot, {}, lambda result: self._applied(lab, snapshot), self._failed
+            "lab.apply",
+            snapshot,
+            {},
+            lambda result: self._applied(lab, snapshot, result.get("exec", [])),
+            self._failed,
         )
 
     def _call_with_topology(
@@ -256,8 +261,11 @@ class LiveSession(QObject):
         self.last_error = None
         self.changed.emit()
 
-    def _applied(self, lab: str, snapshot: dict[str, Any]) -> None:
+    def _applied(
+        self, lab: str, snapshot: dict[str, Any], startup: list[dict[str, Any]] | None = None
+    ) -> None:
         self.busy = ""
+        self.startup = startup or []
         if lab == self.lab:
             self._running_as(lab, snapshot)
         self.changed.emit()

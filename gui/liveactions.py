@@ -22,6 +22,7 @@ from .fdbdialog import FdbDialog
 from .livemenu import live_menu
 from .pingpanel import PingPanel
 from .ratespanel import RatesPanel
+from .terminaldock import Terminals, in_namespace
 
 
 @dataclass
@@ -61,6 +62,8 @@ class LiveController(QObject):
         self.view: DocumentView | None = None
         self.panels: LivePanels | None = None
         self.menu: QMenu | None = None  # the context menu last shown
+        self.terminals = Terminals(window, connection.path, lambda: self.topology,
+                                   self._selected_nodes)  # type: ignore[arg-type]  # fmt: skip
 
     def attach(self, view: DocumentView, panels: LivePanels) -> None:
         """Follow another document (its probes were ended by the window)."""
@@ -68,6 +71,8 @@ class LiveController(QObject):
         view.scene.ping_requested.connect(self.ping)
         view.scene.ping_address_wanted.connect(self._ping_address)
         view.scene.context_requested.connect(self.context_menu)
+        view.view.node_double_clicked = self._double_clicked
+        view.live.changed.connect(self._report_startup)
 
     # -- what the menu needs ---------------------------------------------------------------
     @property
@@ -129,6 +134,31 @@ class LiveController(QObject):
         dialog = FdbDialog(self.connection, self.topology.name, bridge, self.window)
         dialog.show()
         return dialog
+
+    def _report_startup(self) -> None:
+        """After an apply: the startup commands (exec:) that failed, in the status bar."""
+        live = self.view.live if self.view is not None else None
+        if live is None or not live.startup:
+            return
+        failed = [r for r in live.startup if r["status"] != 0]
+        live.startup = []
+        if failed:
+            first = failed[0]
+            said = (first["stderr"] or first["stdout"]).strip().splitlines()[-1:] or [""]
+            self.status.showMessage(
+                f"{len(failed)} startup command(s) failed; {first['node']}: "
+                f"{first['command']!r} exited {first['status']}: {said[0]}"
+            )
+
+    def _double_clicked(self, node: str) -> bool:
+        """In a running lab, a namespace's double-click opens its terminal."""
+        if not self.running or not in_namespace(self.topology, node):
+            return False
+        self.terminals.open_terminal(node)
+        return True
+
+    def _selected_nodes(self) -> list[str]:
+        return self.view.scene.selected_names()[0] if self.view is not None else []
 
     def context_menu(self, kind: str, key: str, where: QPoint) -> None:
         self.menu = live_menu(self, self.window, kind, key)

@@ -13,6 +13,8 @@ from nstopo.model.types import BridgeNode, TapNode, TunNode
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
+from .terminaldock import add_terminal_items
+
 Where = tuple[str, str | None]  # (node, interface or None for the device itself)
 
 
@@ -79,4 +81,7 @@ def live_menu(live: LiveCommands, parent: QWidget, kind: str, key: str) -> QMenu
     if kind == "node" and isinstance(topo.node(key), BridgeNode):
         menu.addSeparator()
         add(f"Forwarding database of {key}…", lambda: live.show_fdb(key), running)
+    if kind == "node":
+        menu.addSeparator()
+        add_terminal_items(add, getattr(live, "terminals", None), topo, key, running)
     return menu

@@ -8,6 +8,8 @@ double-click on a node renames it in place (rename.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QDragEnterEvent,
@@ -40,6 +42,8 @@ class CanvasView(QGraphicsView):
         self._panning: QPointF | None = None
         self._held = QRectF()  # the scene rectangle the view shows: it only grows
         self.renaming: InlineRename | None = None
+        # Live mode's double-click (a terminal in a namespace); True: it was handled.
+        self.node_double_clicked: Callable[[str], bool] | None = None
         scene.message.connect(self.say)
         scene.sceneRectChanged.connect(lambda _rect: self._hold_still())
 
@@ -130,7 +134,8 @@ class CanvasView(QGraphicsView):
     def mouseDoubleClickEvent(self, event) -> None:
         node = self.editor.node_at(self.mapToScene(event.position().toPoint()))
         if node is not None and event.button() == Qt.MouseButton.LeftButton:
-            self.rename(node.name)
+            if self.node_double_clicked is None or not self.node_double_clicked(node.name):
+                self.rename(node.name)
             return
         super().mouseDoubleClickEvent(event)
 

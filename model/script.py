@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+from .nodecommands import script_down, script_up
 from .plan import plan_down, plan_up
 from .steps import Step
 from .topology import Topology
@@ -41,9 +42,11 @@ def export_script(topology: Topology, source: str | None = None) -> str:
         "",
         "up() {",
         *_body(list(plan_up(topology)), tolerant=False),
+        *script_up(topology),
         "}",
         "",
         "down() {",
+        *script_down(topology),
         *_body(list(plan_down(topology)), tolerant=True),
         "}",
         "",

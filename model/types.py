@@ -45,6 +45,8 @@ Mtu = Annotated[int, Field(ge=68, le=65535), BeforeValidator(_a_number)]
 Position = tuple[Coordinate, Coordinate]
 SysctlValue = Annotated[int | str, BeforeValidator(_a_sysctl_value)]
 NODE_KINDS = ("netns", "bridge", "tap", "tun", "host")
+# A command line for `sh -c`, run in a node as the applying user.
+ShellCommand = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class NetnsNode:
     sysctls: Mapping[str, SysctlValue] = field(default_factory=dict)
     routes: tuple[Route, ...] = ()
     position: Position | None = None
+    exec: tuple[ShellCommand, ...] = ()  # run once, in order, after apply (nodecommands.py)
+    services: tuple[ShellCommand, ...] = ()  # kept running while the lab runs
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,34 @@ class CaptureStopParams(TypedDict):
     capture: int
 
 
+class ExecParams(TypedDict):
+    lab: str
+    node: str
+    argv: list[str]
+    timeout: NotRequired[float]  # seconds; then the command's session is killed
+    stdin: NotRequired[str]
+    env: NotRequired[dict[str, str]]  # only TERM, LANG, LC_*, COLORTERM, COLUMNS, LINES
+
+
+class PtyParams(TypedDict):
+    lab: str
+    node: str
+    argv: NotRequired[list[str]]  # default: the caller's login shell
+    rows: NotRequired[int]
+    cols: NotRequired[int]
+    env: NotRequired[dict[str, str]]
+
+
+class WaitParams(TypedDict):
+    pid: int
+
+
+class LogsParams(TypedDict):
+    lab: str
+    node: str
+    offset: NotRequired[int]  # from this byte of the log (the last answer's offset)
+
+
 class FdbParams(TypedDict):
     lab: str
     node: str
@@ -120,6 +148,16 @@ class PlanResult(TypedDict):
     warnings: NotRequired[list[str]]  # file:line:col lines (a text topology's warnings)
 
 
+class StartupResult(TypedDict):
+    node: str
+    command: str  # one item of the node's exec:
+    status: int
+    stdout: str
+    stderr: str
+    timed_out: NotRequired[bool]
+    truncated: NotRequired[bool]
+
+
 class ApplyResult(TypedDict):
     lab: str
     changed: bool
@@ -127,6 +165,7 @@ class ApplyResult(TypedDict):
     steps: list[Step]
     elapsed_ms: float
     warnings: NotRequired[list[str]]
+    exec: NotRequired[list[StartupResult]]  # the startup commands this apply ran
 
 
 class Processes(TypedDict):
@@ -139,6 +178,28 @@ class DestroyResult(TypedDict):
     removed: list[str]
     skipped: list[str]
     processes: list[Processes]
+
+
+class ExecResult(TypedDict):
+    status: int  # the exit code, or 128 + the signal that ended the command
+    stdout: str  # UTF-8, undecodable bytes replaced
+    stderr: str
+    timed_out: NotRequired[bool]
+    truncated: NotRequired[bool]  # more than 400 kB of output: the rest was dropped
+
+
+class PtyResult(TypedDict):
+    pid: int  # the terminal's command (exec.wait gives its exit status)
+    argv: list[str]
+
+
+class WaitResult(TypedDict):
+    status: int
+
+
+class LogsResult(TypedDict):
+    text: str  # at most the last 256 kB from offset
+    offset: int  # where the next call continues
 
 
 class LinkStatus(TypedDict):
@@ -157,11 +218,21 @@ class NamespaceStatus(TypedDict):
     links: list[LinkStatus]
 
 
+class ProcessStatus(TypedDict):
+    pid: int
+    session: int  # the pid of the command nstopo started; its children share it
+    node: str
+    kind: str  # exec | shell | service | startup
+    uid: int
+    argv: list[str]  # the command (empty for what the command itself started)
+
+
 class LabStatus(TypedDict):
     lab: str
     pending: bool
     namespaces: list[NamespaceStatus]
     host_links: list[LinkStatus]
+    processes: NotRequired[list[ProcessStatus]]  # what nstopo started in the lab, alive
 
 
 class TopologyResult(TypedDict):
@@ -382,6 +453,10 @@ METHODS: dict[Method, tuple[type | None, Any]] = {
     Method.CAPTURE_STOP: (CaptureStopParams, CaptureEnd),
     Method.BRIDGE_FDB: (FdbParams, FdbResult),
     Method.HELPER_INFO: (None, InfoResult),
+    Method.EXEC_RUN: (ExecParams, ExecResult),
+    Method.EXEC_PTY: (PtyParams, PtyResult),
+    Method.EXEC_WAIT: (WaitParams, WaitResult),
+    Method.EXEC_LOGS: (LogsParams, LogsResult),
 }
 
 NOTIFICATIONS: dict[Notification, type] = {

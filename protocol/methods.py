@@ -25,6 +25,10 @@ class Method(StrEnum):
     CAPTURE_STOP = "capture.stop"
     BRIDGE_FDB = "bridge.fdb"
     HELPER_INFO = "helper.info"
+    EXEC_RUN = "exec.run"
+    EXEC_PTY = "exec.pty"
+    EXEC_WAIT = "exec.wait"
+    EXEC_LOGS = "exec.logs"
 
 
 class Notification(StrEnum):

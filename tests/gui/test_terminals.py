@@ -1,0 +1,107 @@
+"""Terminals in the editor (issue 15), against a real helper (root, sandboxed): a
+node's menu opens a shell in the terminal dock that shows its output and takes real
+key events; "Run on selected nodes" shows each node's output side by side."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from helper_process import RunningHelper
+from nstopo.gui.document import Document
+from nstopo.gui.mainwindow import MainWindow
+from nstopo.gui.terminaldock import RunOnNodesDialog
+from nstopo.gui.termwidget import TerminalView
+from nstopo.resources import EXAMPLES
+from PySide6.QtCore import Qt
+from sandbox import needs_root
+from test_live import context_menu, deploy
+
+pytestmark = needs_root
+
+
+def live_lab(qtbot, helper: RunningHelper, tmp_path: Path, extra: str = "") -> MainWindow:
+    """The two-namespace example under a name of this run, deployed from the editor."""
+    name = f"t15-{uuid.uuid4().hex[:8]}"
+    text = (EXAMPLES / "veth-namespaces.yaml").read_text()
+    text = text.replace("  right:\n", extra + "  right:\n")
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text.replace("name: veth-namespaces", f"name: {name}"))
+    window = MainWindow(Document.open(path), str(helper.socket))
+    window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.connection.is_ready, timeout=10000)
+    deploy(qtbot, window)
+    return window
+
+
+def destroy(window: MainWindow, helper: RunningHelper) -> None:
+    with helper.client() as client:
+        client.call("lab.destroy", {"lab": window.doc.topology.name})
+    window.close()
+
+
+def test_a_nodes_terminal_shows_the_shell_and_takes_keys(qtbot, helper, tmp_path) -> None:
+    window = live_lab(qtbot, helper, tmp_path)
+    try:
+        menu = context_menu(window, "left")
+        assert {"Open terminal", "Open in system terminal", "Run on selected nodes…"} <= set(menu)
+        menu["Open terminal"].trigger()
+        dock = window.live_control.terminals.dock
+        assert dock is not None and dock.tabs.tabText(0) == "left"
+        view = dock.tabs.widget(0)
+        assert isinstance(view, TerminalView)
+        qtbot.waitUntil(lambda: view.text().strip() != "", timeout=10000)  # the prompt
+        qtbot.keyClicks(view, "echo $((6*7))")
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "42" in view.text().splitlines()[1:], timeout=10000)
+        # Ctrl-C reaches the node's foreground job through the pty
+        qtbot.keyClicks(view, "sleep 100")
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+        qtbot.wait(300)
+        qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClicks(view, "echo done-$((1+1)) $NSTOPO_NODE")
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "done-2 left" in view.text(), timeout=5000)
+        # the shell ends: the tab says so
+        qtbot.keyClicks(view, "exit")
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: dock.tabs.tabText(0) == "left (ended)", timeout=5000)
+    finally:
+        destroy(window, helper)
+
+
+def test_run_on_selected_nodes_shows_each_nodes_output(qtbot, helper, tmp_path) -> None:
+    window = live_lab(qtbot, helper, tmp_path)
+    try:
+        window.scene.select(["left", "right"])
+        context_menu(window, "right")["Run on selected nodes…"].trigger()
+        dialog = window.live_control.terminals.dialog
+        assert isinstance(dialog, RunOnNodesDialog)
+        assert sorted(dialog.outputs) == ["left", "right"]
+        qtbot.keyClicks(dialog.command, "echo on-$NSTOPO_NODE; ip -4 -o addr show eth0")
+        qtbot.keyClick(dialog.command, Qt.Key.Key_Return)
+        left, right = (dialog.outputs[n].toPlainText() for n in ("left", "right"))
+        assert "on-left" in left and "10.10.0.1/24" in left and "[exit status 0]" in left
+        assert "on-right" in right and "10.10.0.2/24" in right
+        dialog.close()
+        # live, a double-click on a namespace opens its terminal (not the rename)
+        view = window.view
+        at = view.mapFromScene(window.scene.nodes["right"].sceneBoundingRect().center())
+        qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+        dock = window.live_control.terminals.dock
+        assert dock is not None and dock.tabs.tabText(dock.tabs.currentIndex()) == "right"
+        assert view.renaming is None
+    finally:
+        destroy(window, helper)
+
+
+def test_a_failing_startup_command_is_reported_after_deploy(qtbot, helper, tmp_path) -> None:
+    extra = '    exec: ["echo ready", "echo no such table >&2; exit 2"]\n'
+    window = live_lab(qtbot, helper, tmp_path, extra)
+    try:
+        message = window.statusBar().currentMessage()
+        assert "1 startup command(s) failed; left:" in message, message
+        assert "exited 2: no such table" in message
+    finally:
+        destroy(window, helper)
