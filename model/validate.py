@@ -12,6 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from .checks import suite_problems
 from .names import LAB_NAME_RE, interface_name_problem, namespace_name_problem
 from .placement import NamespaceKey, names_host, namespace_label, namespace_of_node
 from .problems import Path, Problem, error, warning
@@ -33,7 +34,7 @@ def validate(topology: Topology) -> list[Problem]:
 
 
 def validate_lab(lab: LabFile) -> list[Problem]:
-    return _Checker(lab).run()
+    return _Checker(lab).run() + suite_problems(lab)
 
 
 def has_errors(problems: list[Problem]) -> bool:
