@@ -31,7 +31,12 @@ def _shape(value: Any) -> str:
 
 def _by_shape(*branches: tuple[Any, str]) -> Any:
     tagged = tuple(Annotated[kind, Tag(tag)] for kind, tag in branches)
-    return Annotated[Union[tagged], Discriminator(_shape)]  # noqa: UP007 - built at run time
+    tags = [tag for _, tag in branches]
+
+    def pick(value: Any) -> str:  # a shape no branch has: the last branch says what fits
+        return shape if (shape := _shape(value)) in tags else tags[-1]
+
+    return Annotated[Union[tagged], Discriminator(pick)]  # noqa: UP007 - built at run time
 
 
 Texts = _by_shape((str, "~text"), (tuple[str, ...], "~list"))
