@@ -130,7 +130,7 @@ class CheckRunner:
     def _capture(self, check: Check) -> Verdict:
         probe = check.capture
         assert probe is not None
-        node, _, interface = probe.on.partition(":")
+        node, _, interface = probe.node.partition(":")
         lines: list[str] = []
 
         def keep(method: str, params: Any) -> None:
@@ -158,7 +158,7 @@ class CheckRunner:
         probe = check.exec
         assert probe is not None
         argv = shlex.split(probe.command) if isinstance(probe.command, str) else probe.command
-        params: dict[str, Any] = {"lab": self.lab, "node": probe.on, "argv": list(argv)}
+        params: dict[str, Any] = {"lab": self.lab, "node": probe.node, "argv": list(argv)}
         params["timeout"] = check.wait
         if probe.stdin is not None:
             params["stdin"] = probe.stdin
@@ -171,13 +171,13 @@ class CheckRunner:
         return exec_verdict(result, check.expect)  # type: ignore[arg-type]
 
     def _kernel(self, probe: KernelProbe, expect: Any) -> Verdict:
-        namespace = namespace_of(self.topology, probe.on)
+        namespace = namespace_of(self.topology, probe.node)
         if probe.oper is not None:
             return oper_verdict(probe, self._opers(namespace), expect)
         document = self.client.call(Method.HOST_DISCOVER)["topology"]
         if probe.address is not None:
             return address_verdict(probe, _addresses(document, namespace), expect)
-        node = document.get("nodes", {}).get(probe.on, {})
+        node = document.get("nodes", {}).get(probe.node, {})
         return route_verdict(probe, node.get("routes", []), expect)
 
     def _opers(self, namespace: str | None) -> dict[str, str]:

@@ -65,11 +65,11 @@ class WhileAction:
 
 @dataclass(frozen=True)
 class CaptureProbe:
-    """Packets seen on `on` ("node" for a bridge/tap/tun, or "node:interface") while the
+    """Packets seen on `node` ("node" for a bridge/tap/tun, or "node:interface") while the
     `while` action runs; `filter` is a pcap filter expression."""
 
     __pydantic_config__ = STRICT
-    on: str
+    node: str  # not `on`: YAML 1.1 readers (PyYAML, yq) take the key `on` for true
     during: Annotated[WhileAction, Field(alias="while")]
     filter: str = ""
 
@@ -79,7 +79,7 @@ class ExecProbe:
     """A command run in a node's namespace: a line split as a shell would, or a list."""
 
     __pydantic_config__ = STRICT
-    on: str
+    node: str
     command: Texts
     stdin: str | None = None
 
@@ -90,7 +90,7 @@ class KernelProbe:
     `interface`, or anywhere in the node), a route (to a CIDR or "default", via)."""
 
     __pydantic_config__ = STRICT
-    on: str
+    node: str
     interface: str | None = None
     oper: Literal["up", "down", "unknown", "lowerlayerdown", "dormant"] | None = None
     address: str | None = None
@@ -147,9 +147,9 @@ class Check:
             return [probe.source, probe.to]
         if isinstance(probe, CaptureProbe):
             ping = probe.during.ping
-            return [probe.on.partition(":")[0], ping.source, ping.to]
+            return [probe.node.partition(":")[0], ping.source, ping.to]
         if probe is not None:
-            return [probe.on]
+            return [probe.node]
         return []
 
 
@@ -381,11 +381,11 @@ def _named_nodes(check: Check) -> list[tuple[str, Path]]:
         return [(probe.source, ("from",))]
     if isinstance(probe, CaptureProbe):
         return [
-            (probe.on.partition(":")[0], ("on",)),
+            (probe.node.partition(":")[0], ("node",)),
             (probe.during.ping.source, ("while", "ping", "from")),
         ]
     if probe is not None:
-        return [(probe.on, ("on",))]
+        return [(probe.node, ("node",))]
     return []
 
 

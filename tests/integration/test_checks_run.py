@@ -74,7 +74,7 @@ def test_a_wrong_expectation_exits_1_naming_the_check_and_its_evidence(
         "    expect: fail\n"
         "    timeout: 1\n"
         "  - name: right has 10.66.0.9 (it has not)\n"
-        "    kernel: {on: right, address: 10.66.0.9}\n"
+        "    kernel: {node: right, address: 10.66.0.9}\n"
         "    timeout: 1\n"
     )
     done = nstopo_test(helper, str(lab))
@@ -101,7 +101,7 @@ def test_a_scenario_sees_a_downed_link_fail_then_recover(
         "      - check: {name: before, ping: {from: left, to: right}}\n"
         "      - {link: 'right:eth0', state: down}\n"
         "      - check: {name: while down, ping: {from: left, to: right}, expect: fail}\n"
-        "      - check: {name: right's end is down, kernel: {on: right, interface: eth0,"
+        "      - check: {name: right's end is down, kernel: {node: right, interface: eth0,"
         " oper: down}}\n"
         "      - {link: 'right:eth0', state: up}\n"
         "      - check: {name: after, ping: {from: left, to: right}}\n"
@@ -167,10 +167,10 @@ def test_an_exec_check_reads_the_commands_output(helper: RunningHelper, tmp_path
     lab.write_text(
         LAB + "checks:\n"
         "  - name: left's address\n"
-        "    exec: {on: left, command: ip -br addr show dev eth0}\n"
+        "    exec: {node: left, command: ip -br addr show dev eth0}\n"
         "    expect: {contains: 10.66.0.1/24, status: 0}\n"
         "  - name: a failing command\n"
-        "    exec: {on: left, command: [ip, link, show, dev, nosuch]}\n"
+        "    exec: {node: left, command: [ip, link, show, dev, nosuch]}\n"
         "    expect: {status: 0}\n"
         "    timeout: 1\n"
     )

@@ -53,7 +53,7 @@ def test_checks_and_scenarios_are_read_in_order() -> None:
         "    ping: {from: a, to: b, interface: eth0}\n"
         "    expect: {max_loss: 10}\n"
         "  - name: route\n"
-        "    kernel: {on: a, route: default}\n"
+        "    kernel: {node: a, route: default}\n"
         "    expect: absent\n"
         "    timeout: 2\n"
         "scenarios:\n"
@@ -92,13 +92,13 @@ def test_saving_keeps_the_checks_as_written() -> None:
          'lab.yaml:11:5: error: a ping check cannot expect "present"; expect fail or reply'),
         ("  - name: x\n",
          'lab.yaml:9:5: error: check "x" asks none; give it exactly one of'),
-        ("  - name: x\n    ping: {from: a, to: b}\n    kernel: {on: a, route: default}\n",
+        ("  - name: x\n    ping: {from: a, to: b}\n    kernel: {node: a, route: default}\n",
          'lab.yaml:9:5: error: check "x" asks ping and kernel'),
-        ("  - name: x\n    exec: {on: a, command: ls}\n",
+        ("  - name: x\n    exec: {node: a, command: ls}\n",
          'lab.yaml:9:5: error: check "x" says nothing to expect'),
-        ("  - name: x\n    exec: {on: a, command: ls}\n    expect: {matches: '('}\n",
+        ("  - name: x\n    exec: {node: a, command: ls}\n    expect: {matches: '('}\n",
          "lab.yaml:11:14: error: matches: '(' is not a regular expression"),
-        ("  - name: x\n    kernel: {on: a, address: 10.0.0.1, route: default}\n",
+        ("  - name: x\n    kernel: {node: a, address: 10.0.0.1, route: default}\n",
          'lab.yaml:10:5: error: check "x" should ask the kernel one thing'),
         ("  - name: x\n    ping: {from: a, to: b}\n  - name: x\n    ping: {from: b, to: a}\n",
          'lab.yaml:11:5: error: check 2 has the name "x" of check 1'),
@@ -177,21 +177,21 @@ def test_exec_verdicts() -> None:
 
 
 def test_kernel_verdicts() -> None:
-    probe = KernelProbe(on="a", interface="eth0", oper="up")
+    probe = KernelProbe(node="a", interface="eth0", oper="up")
     assert oper_verdict(probe, {"eth0": "UP"}, None).passed
     assert not oper_verdict(probe, {"eth0": "DOWN"}, None).passed
     assert oper_verdict(probe, {"eth0": "DOWN"}, "absent").passed
     gone = oper_verdict(probe, {"lo": "UNKNOWN"}, None)
     assert not gone.passed and gone.evidence == "no interface eth0 (there: lo)"
     held = {"eth0": ["10.0.0.1/24"], "br0": []}
-    assert address_verdict(KernelProbe(on="a", address="10.0.0.1"), held, None).passed
-    assert not address_verdict(KernelProbe(on="a", address="10.0.0.1/16"), held, None).passed
-    on_br0 = KernelProbe(on="a", address="10.0.0.1/24", interface="br0")
+    assert address_verdict(KernelProbe(node="a", address="10.0.0.1"), held, None).passed
+    assert not address_verdict(KernelProbe(node="a", address="10.0.0.1/16"), held, None).passed
+    on_br0 = KernelProbe(node="a", address="10.0.0.1/24", interface="br0")
     assert address_verdict(on_br0, held, "absent").passed
     routes = [{"to": "default", "via": "10.0.0.1"}, {"to": "10.9.0.0/16", "dev": "eth0"}]
-    assert route_verdict(KernelProbe(on="a", route="default", via="10.0.0.1"), routes, None).passed
-    assert not route_verdict(KernelProbe(on="a", route="default", via="10.0.0.9"), routes, 0).passed
-    assert route_verdict(KernelProbe(on="a", route="10.9.0.1/16"), routes, None).passed
+    assert route_verdict(KernelProbe(node="a", route="default", via="10.0.0.1"), routes, None).passed
+    assert not route_verdict(KernelProbe(node="a", route="default", via="10.0.0.9"), routes, 0).passed
+    assert route_verdict(KernelProbe(node="a", route="10.9.0.1/16"), routes, None).passed
 
 
 def test_the_junit_xml_validates_and_escapes(tmp_path: Path) -> None:
