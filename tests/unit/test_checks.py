@@ -189,8 +189,10 @@ def test_kernel_verdicts() -> None:
     on_br0 = KernelProbe(node="a", address="10.0.0.1/24", interface="br0")
     assert address_verdict(on_br0, held, "absent").passed
     routes = [{"to": "default", "via": "10.0.0.1"}, {"to": "10.9.0.0/16", "dev": "eth0"}]
-    assert route_verdict(KernelProbe(node="a", route="default", via="10.0.0.1"), routes, None).passed
-    assert not route_verdict(KernelProbe(node="a", route="default", via="10.0.0.9"), routes, 0).passed
+    via = KernelProbe(node="a", route="default", via="10.0.0.1")
+    assert route_verdict(via, routes, None).passed
+    other = KernelProbe(node="a", route="default", via="10.0.0.9")
+    assert not route_verdict(other, routes, None).passed
     assert route_verdict(KernelProbe(node="a", route="10.9.0.1/16"), routes, None).passed
 
 
