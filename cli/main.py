@@ -136,6 +136,13 @@ def _export(p: argparse.ArgumentParser) -> None:
     out.add_argument("--script", metavar="OUT")
 
 
+def _test(p: argparse.ArgumentParser) -> None:
+    _file(p)
+    p.add_argument("--keep", action="store_true", help="leave the lab running afterwards")
+    p.add_argument("--junit", metavar="OUT", help="also write the results as JUnit XML")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
 COMMANDS = [
     Command("gui", "open the editor (the default)", "offline:cmd_gui", _gui),
     Command(
@@ -173,6 +180,7 @@ COMMANDS = [
     Command("exec", "run a command in nodes, as you", "exec_cmd:cmd_exec", _exec),
     Command("shell", "an interactive shell in a node", "exec_cmd:cmd_shell", _shell),
     Command("logs", "the output of a node's services", "exec_cmd:cmd_logs", _logs),
+    Command("test", "build the lab, run its checks and scenarios", "test_cmd:cmd_test", _test),
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
+from .checks import Check, Scenario, allowed_keys, owner_of
 from .names import LAB_NAME_RE
 from .netem import Netem
 from .problems import Path, Problem, TopologyFileError, error
@@ -47,6 +48,8 @@ class LabFile:
     subnet: str | None = None
     nodes: dict[str, NodeField] = field(default_factory=dict)
     links: tuple[Link, ...] = ()
+    checks: tuple[Check, ...] = ()  # what `nstopo test` runs (model/checks.py)
+    scenarios: tuple[Scenario, ...] = ()
 
 
 _ADAPTER = TypeAdapter(LabFile)
@@ -74,7 +77,10 @@ def json_schema_text() -> str:
 def to_document(topology: Topology) -> dict[str, Any]:
     """The topology as plain JSON-able data, in the file's structure (no comments, no
     positions): what clients send the helper and what its registry stores."""
-    return _ADAPTER.dump_python(lab_from_topology(topology), mode="json")
+    document = _ADAPTER.dump_python(lab_from_topology(topology), mode="json")
+    for key in ("checks", "scenarios"):  # the helper builds labs; tests stay in the file
+        document.pop(key, None)
+    return document
 
 
 def topology_from_document(data: Any) -> Topology:
@@ -164,11 +170,13 @@ def _file_path(loc: Path) -> Path:
     """Drop pydantic's discriminator tags so the path follows the file's keys."""
     if len(loc) >= 3 and loc[0] == "nodes" and loc[2] in NODE_KINDS:
         return (*loc[:2], *loc[3:])
-    return loc
+    return tuple(i for i in loc if not (isinstance(i, str) and i.startswith("~")))  # checks
 
 
 def _allowed_keys(loc: Path) -> list[str]:
     owner: type = LabFile
+    if loc[:1] in (("checks",), ("scenarios",)) and len(loc) >= 3:
+        return allowed_keys(owner_of(_file_path(loc)) or LabFile)
     if loc[:1] == ("nodes",) and len(loc) >= 3 and loc[2] in NODE_KINDS:
         owner = NODE_TYPES[str(loc[2])]
         if len(loc) >= 6 and loc[3] == "routes":

@@ -12,6 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from .checks import suite_problems
 from .names import LAB_NAME_RE, interface_name_problem, namespace_name_problem
 from .netem import link_problems as netem_problems
 from .placement import NamespaceKey, names_host, namespace_label, namespace_of_node
@@ -34,7 +35,7 @@ def validate(topology: Topology) -> list[Problem]:
 
 
 def validate_lab(lab: LabFile) -> list[Problem]:
-    return _Checker(lab).run()
+    return _Checker(lab).run() + suite_problems(lab)
 
 
 def has_errors(problems: list[Problem]) -> bool:

@@ -23,6 +23,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import inputbudget
+from .checks import Check, Scenario
 from .netem import Netem
 from .problems import Path, Problem, TopologyFileError, error
 from .schema import FORMAT_VERSION, parse_lab, topology_from_lab
@@ -119,6 +120,8 @@ class LoadedFile:
     original: Topology | None = None  # the topology as the tree says it
     link_order: list[str] = field(default_factory=list)  # link ids by tree index
     problems: list[Problem] = field(default_factory=list)  # found at load, placed
+    checks: tuple[Check, ...] = ()  # top-level checks: and scenarios: (model/checks.py)
+    scenarios: tuple[Scenario, ...] = ()
     _tree: CommentedMap | None = None
     _merged: bool = False  # `_tree` was merged, not parsed: its line numbers are stale
 
@@ -184,6 +187,7 @@ def parse_text(text: str, file: str | None = None) -> LoadedFile:
     # graph, so the order names every item of the file's list).
     order = [f"link-{index}" for index in range(len(parsed.links))]
     loaded = LoadedFile(topology, text, file, topology.copy(), order, _tree=tree)
+    loaded.checks, loaded.scenarios = parsed.checks, parsed.scenarios  # for `nstopo test`
     # Validate the file as written: links to missing nodes never enter the graph.
     found = validate_lab(parsed)
     loaded.problems = [loaded.source.place(p, file) for p in found] if found else []
