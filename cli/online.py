@@ -111,7 +111,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(step["command"])
     from .exec_cmd import print_node_commands
 
-    print_node_commands(params["topology"], result["running"])
+    # An uploaded file is read again (rare: over 128 Ki characters).
+    source = params.get("topology")
+    if source is None:
+        with open(args.file, encoding="utf-8") as f:
+            source = f.read()
+    print_node_commands(source, result["running"])
     return 0
 
 

@@ -4,15 +4,18 @@ runs; the command line reports a bad file through the helper exactly as `validat
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections import Counter
 from typing import Any
 
 from helper_process import NSTOPO, Listener, RunningHelper
+from nstopo.backend.ptyclient import open_pty
 from nstopo.protocol import messages as m
 from nstopo.protocol.check import conforms
 from nstopo.protocol.methods import Method, Notification
+from nstopo.protocol.upload import upload_parts
 from nstopo.resources import EXAMPLES
 from sandbox import needs_root
 
@@ -72,6 +75,19 @@ def test_every_result_and_notification_fits_its_type(helper: RunningHelper) -> N
         stopped = client.call(Method.CAPTURE_START, {"lab": LAB, "node": "br0"}, checked.note)
         call(Method.CAPTURE_STOP, {"capture": stopped["capture"]})
         call(Method.BRIDGE_FDB, {"lab": LAB, "node": "br0"})
+        call(Method.EXEC_RUN, {"lab": LAB, "node": "a", "argv": ["ip", "route"]})
+        call(Method.EXEC_LOGS, {"lab": LAB, "node": "a"})
+        fd, opened = open_pty(client, {"lab": LAB, "node": "a", "argv": ["true"]})
+        checked.result(Method.EXEC_PTY, opened)
+        with contextlib.suppress(OSError):  # EIO once `true` has gone
+            while os.read(fd, 4096):
+                pass
+        os.close(fd)
+        call(Method.EXEC_WAIT, {"pid": opened["pid"]})
+        name, parts = upload_parts(text)
+        for part in parts:
+            call(Method.UPLOAD_PART, part)
+        call(Method.LAB_PLAN, {"upload": name})
         call(Method.LAB_STATUS, {"lab": None})
         call(Method.LAB_TOPOLOGY, {"lab": LAB})
         call(Method.HOST_DISCOVER)
