@@ -28,7 +28,7 @@ from nstopo.protocol.methods import Method, Notification
 from nstopo.protocol.wire import error_response
 from pydantic import Field
 
-from . import flow, probes
+from . import flow, nodeshow, probes
 from . import jsonrpc as rpc
 from .discover import discover
 from .labs import LabService
@@ -304,6 +304,11 @@ class Helper:
         add(Method.EVENTS_UNSUBSCRIBE, self._unsubscribe)
         add(Method.COUNTERS_SUBSCRIBE, self._counters, CountersParams)
         add(Method.COUNTERS_UNSUBSCRIBE, self._counters_stop)
+        add(
+            Method.NODE_SHOW,
+            lambda p, sess: nodeshow.node_show(self._service(), p, sess),
+            nodeshow.NodeShowParams,
+        )
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         """Blocking lab work in a worker thread; its LabError is the protocol's error."""

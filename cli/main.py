@@ -112,6 +112,14 @@ def _export(p: argparse.ArgumentParser) -> None:
     out.add_argument("--script", metavar="OUT")
 
 
+def _show(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", metavar="LAB")
+    p.add_argument("node", metavar="NODE")
+    parts = ["routes", "rules", "neigh", "firewall"]
+    p.add_argument("section", nargs="?", choices=parts, help="one part only (default: all)")
+    p.add_argument("--json", action="store_true", help="iproute2's JSON and the texts")
+
+
 COMMANDS = [
     Command("gui", "open the editor (the default)", "offline:cmd_gui", _gui),
     Command(
@@ -145,6 +153,12 @@ COMMANDS = [
         "write a picture, a containerlab file or a shell script",
         "offline:cmd_export",
         _export,
+    ),
+    Command(
+        "show",
+        "what the kernel has in a node: routes, rules, neighbours, firewall",
+        "show_cmd:cmd_show",
+        _show,
     ),
 ]
 

@@ -24,6 +24,7 @@ class Method(StrEnum):
     CAPTURE_STOP = "capture.stop"
     BRIDGE_FDB = "bridge.fdb"
     HELPER_INFO = "helper.info"
+    NODE_SHOW = "node.show"
 
 
 class Notification(StrEnum):
