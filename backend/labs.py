@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nstopo.model import nftables
 from nstopo.model import steps as s
 from nstopo.model.plan import Plan, diff_states
 from nstopo.model.problems import TopologyFileError
@@ -32,6 +33,7 @@ from nstopo.model.yamlfile import parse_text
 from nstopo.protocol.errors import ErrorCode, RpcError
 
 from . import hostpolicy, qdiscsync, repair
+from .forwarding import HostForwarding
 from .hostpolicy import HostView
 from .realizer import Realizer, tag_for
 from .registry import LabRecord, Registry
@@ -75,6 +77,7 @@ class LabService:
         self._running: dict[str, KernelState] = {}  # what each lab's kernel state is
         # Run first by every destroy (procs.py: the commands nstopo started end first).
         self.before_destroy: list[Callable[[LabRecord], object]] = []
+        self.forwarding = HostForwarding(registry)
 
     def _lock_for(self, lab: str) -> threading.Lock:
         with self._registry_lock:
@@ -182,6 +185,10 @@ class LabService:
                         f"{failed}; nothing of this apply was kept",
                         {"step": failed.step.to_dict(), "index": failed.index},
                     )
+                if None in reached.rulesets:
+                    self.forwarding.need(lab)
+                else:
+                    self.forwarding.release(lab)
                 self._record_applied(record, topology, reached)
             except BaseException as exc:
                 # Whatever failed (a step, EMFILE, ENOSPC writing the registry, a bug):
@@ -303,6 +310,8 @@ class LabService:
         """Write down what this apply may create before creating it (for a crash)."""
         new = record.name not in self.registry.labs
         for step in plan:
+            if isinstance(step, s.LoadRuleset) and step.ns is None and not record.host_nat:
+                record.host_nat = new = True
             if isinstance(step, s.AddNetns) and step.name not in record.pending_namespaces:
                 record.pending_namespaces.append(step.name)
                 new = True
@@ -320,7 +329,8 @@ class LabService:
         record.namespaces = list(state.namespaces)
         record.host_devices = [name for ns, name in state.devices if ns is None]
         record.pending_namespaces, record.pending_host_devices = [], []
-        if not record.namespaces and not record.host_devices:
+        record.host_nat = None in state.rulesets
+        if not record.namespaces and not record.host_devices and not record.host_nat:
             self.registry.labs.pop(record.name, None)
             self._running.pop(record.name, None)
         self._save()
@@ -416,6 +426,8 @@ class LabService:
                 report["skipped"].append(f"interface {name} (not tagged as this lab's)")
                 continue
             steps.append(s.DelLink(None, name, "veth"))
+        if record.host_nat:  # the lab's own table; the idiom removes it even if absent
+            steps.append(s.FlushRuleset(None, nftables.host_table_removal(lab)))
         failures = self.realizer.realize(
             steps,
             lab,
@@ -425,6 +437,7 @@ class LabService:
         for failure in failures:
             report["skipped"].append(f"{failure.step.command()} failed: {failure.reason}")
         self._running.pop(lab, None)
+        self.forwarding.release(lab)
         if unreadable:  # kept: a later destroy finishes the job
             record.namespaces, record.pending_namespaces = unreadable, []
             record.host_devices, record.pending_host_devices = [], []
@@ -496,7 +509,7 @@ class LabService:
             record.pending_namespaces, record.pending_host_devices = [], []
             if interrupted:
                 record.topology = None  # unknown how far it got: the next apply starts over
-            if not record.namespaces and not record.host_devices:
+            if not record.namespaces and not record.host_devices and not record.host_nat:
                 del self.registry.labs[record.name]
         self._save()
 

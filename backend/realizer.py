@@ -20,12 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from nstopo.model import nftables
 from nstopo.model import steps as s
 from nstopo.model.netem import values
 from nstopo.model.steps import Step
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from . import qdisc, rtnl
+from . import nft, qdisc, rtnl
 from .hostpolicy import HostEntry, HostView
 from .netns import NETNS_RUN_DIR, NamespaceWorker
 from .rtnl import AddrInfo, FdbEntry, LinkInfo, Request, Rtnl
@@ -45,7 +46,8 @@ def tag_for(lab: str) -> str:
 
 class StepFailed(Exception):
     def __init__(self, index: int, step: Step, reason: str) -> None:
-        super().__init__(f"{step.command()}: {reason}")
+        # The first line: an nft step's command goes on with its rules.
+        super().__init__(f"{step.command().splitlines()[0]}: {reason}")
         self.index, self.step, self.reason = index, step, reason
 
 
@@ -134,7 +136,8 @@ class Realizer:
         for index, step in enumerate(steps):
             if failures and not keep_going:
                 break
-            if isinstance(step, s.AddNetns | s.DelNetns | s.SetSysctl | s.AddTuntap):
+            direct = s.AddNetns | s.DelNetns | s.SetSysctl | s.AddTuntap
+            if isinstance(step, direct | s.LoadRuleset | s.FlushRuleset):
                 flush()
                 if failures and not keep_going:
                     break
@@ -183,6 +186,8 @@ class Realizer:
             self.worker.delete(step.name)
         elif isinstance(step, s.SetSysctl):
             self.worker.inside_here(step.ns, lambda: _write_sysctl(step.key, step.value))
+        elif isinstance(step, s.LoadRuleset | s.FlushRuleset):
+            self._nft(step, lab)
         elif isinstance(step, s.AddTuntap):
             make = lambda: _make_tuntap(step.name, step.mode)  # noqa: E731
             make() if step.ns is None else self.worker.inside_here(step.ns, make)
@@ -190,6 +195,23 @@ class Realizer:
             if code[0]:
                 raise OSError(code[0], "tagging the tun/tap device")
             self._indexes.pop(step.ns, None)
+
+    def _nft(self, step: s.LoadRuleset | s.FlushRuleset, lab: str) -> None:
+        where = None if step.ns is None else self.run_dir / step.ns
+        if isinstance(step, s.FlushRuleset):
+            if step.ns is None:
+                nft.load(None, nftables.host_table_removal(lab))
+            else:
+                nft.run(where, ["flush", "ruleset"])
+            return
+        try:
+            nft.load(where, step.text)
+        except nft.NftFailed as exc:
+            if step.ns is None or not exc.errors:
+                raise
+            first = exc.errors[0].in_firewall()
+            raise OSError(errno.EINVAL, f"the firewall's line {first.line}:{first.col}: "
+                          f"{first.message}") from None  # fmt: skip
 
     def _requests(self, step: Step, lab: str, flush: Callable[[], None]) -> list[Request]:
         gone = GONE if step.removes else frozenset()

@@ -38,6 +38,7 @@ class LabRecord:
     host_devices: list[str] = field(default_factory=list)  # devices in the host namespace
     pending_namespaces: list[str] = field(default_factory=list)
     pending_host_devices: list[str] = field(default_factory=list)
+    host_nat: bool = False  # it has (or may have) its nstopo-<lab> nft table in the host
 
     def owns_namespace(self, name: str) -> bool:
         return name in self.namespaces or name in self.pending_namespaces
@@ -50,6 +51,8 @@ class LabRecord:
 class Registry:
     path: Path
     labs: dict[str, LabRecord] = field(default_factory=dict)
+    # ip_forward as found before the first lab with host NAT, and those labs
+    forwarding: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, state_dir: Path) -> Registry:
@@ -86,6 +89,7 @@ class Registry:
                 registry.labs[name] = _record(name, record)
             except ValueError as exc:
                 raise RegistryError(_corrupt(path, f'lab "{name!s:.40}": {exc}')) from None
+        registry.forwarding = _forwarding(data.get("forwarding"), path)
         return registry
 
     def save(self) -> None:
@@ -97,6 +101,8 @@ class Registry:
             "version": REGISTRY_VERSION,
             "labs": {name: vars(record) for name, record in sorted(self.labs.items())},
         }
+        if self.forwarding is not None:
+            data["forwarding"] = self.forwarding
         text = json.dumps(data, separators=(",", ":")).encode()
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         with contextlib.suppress(FileNotFoundError):
@@ -159,7 +165,23 @@ def _record(name: str, raw: object) -> LabRecord:
         if not all(valid_kernel_name(v) for v in values):
             bad = next(v for v in values if not valid_kernel_name(v))
             raise ValueError(f"{key} holds {str(bad)[:40]!r}, which is not a kernel name")
+    if not isinstance(raw.get("host_nat", False), bool):
+        raise ValueError("host_nat is not true or false")
     return LabRecord(**raw)
+
+
+def _forwarding(raw: object, path: Path) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    labs = raw.get("labs") if isinstance(raw, dict) else None
+    if (
+        not isinstance(raw, dict)
+        or raw.get("found") not in ("0", "1")
+        or not isinstance(labs, list)
+        or not all(isinstance(n, str) and LAB_NAME.fullmatch(n) for n in labs)
+    ):
+        raise RegistryError(_corrupt(path, '"forwarding" is not what this helper writes'))
+    return {"found": raw["found"], "labs": list(labs)}
 
 
 def _corrupt(path: Path, why: str) -> str:

@@ -41,4 +41,5 @@ def without(state: KernelState, namespaces: set[str], host_devices: set[str]) ->
     left.addresses = {a: None for a in state.addresses if (a[0], a[1]) not in gone}
     left.routes = {r: None for r in state.routes if not route_gone(*r)}
     left.sysctls = {k: v for k, v in state.sysctls.items() if k[0] not in namespaces}
+    left.rulesets = {k: v for k, v in state.rulesets.items() if k not in namespaces}
     return left

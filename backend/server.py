@@ -30,7 +30,7 @@ from nstopo.protocol.methods import Method, Notification
 from nstopo.protocol.wire import error_response
 from pydantic import Field
 
-from . import flow, probes
+from . import flow, nodeshow, probes
 from . import jsonrpc as rpc
 from .discover import discover
 from .identity import identity_of
@@ -335,6 +335,11 @@ class Helper:
         add(Method.EXEC_PTY, lambda p, sess: self._commands().pty(p, sess), PtyParams)
         add(Method.EXEC_WAIT, lambda p, sess: self._commands().wait(p, sess), WaitParams)
         add(Method.EXEC_LOGS, self._logs, LogsParams)
+        add(
+            Method.NODE_SHOW,
+            lambda p, sess: nodeshow.node_show(self._service(), p, sess),
+            nodeshow.NodeShowParams,
+        )
 
     async def _upload_part(
         self, params: UploadPartParams, session: rpc.Session

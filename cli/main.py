@@ -143,6 +143,14 @@ def _test(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
+def _show(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", metavar="LAB")
+    p.add_argument("node", metavar="NODE")
+    parts = ["routes", "rules", "neigh", "firewall"]
+    p.add_argument("section", nargs="?", choices=parts, help="one part only (default: all)")
+    p.add_argument("--json", action="store_true", help="iproute2's JSON and the texts")
+
+
 COMMANDS = [
     Command("gui", "open the editor (the default)", "offline:cmd_gui", _gui),
     Command(
@@ -181,6 +189,12 @@ COMMANDS = [
     Command("shell", "an interactive shell in a node", "exec_cmd:cmd_shell", _shell),
     Command("logs", "the output of a node's services", "exec_cmd:cmd_logs", _logs),
     Command("test", "build the lab, run its checks and scenarios", "test_cmd:cmd_test", _test),
+    Command(
+        "show",
+        "what the kernel has in a node: routes, rules, neighbours, firewall",
+        "show_cmd:cmd_show",
+        _show,
+    ),
 ]
 
 

@@ -52,8 +52,11 @@ def name_of(path: str) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .firewallcheck import firewall_problems
+
     loaded = _load(args.file)
-    lines = [p.format() for p in errors_first(loaded.problems)]
+    found = loaded.problems + firewall_problems(loaded)
+    lines = [p.format() for p in errors_first(found)]
     if print_problems(args.file, lines):
         return 1
     topo = loaded.topology

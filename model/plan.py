@@ -27,6 +27,8 @@ from .steps import (
     DelNetem,
     DelNetns,
     DelRoute,
+    FlushRuleset,
+    LoadRuleset,
     SetMac,
     SetMaster,
     SetMtu,
@@ -137,6 +139,9 @@ class _Differ:
                     continue  # the pair dies with the peer's namespace
                 done.add(old.peer)
             steps.append(DelLink(old.ns, old.name, old.kind))
+        for ns in b.rulesets:
+            if ns not in a.rulesets and ns not in self.gone_ns:
+                steps.append(FlushRuleset(ns, b.rulesets[ns]))
         steps.extend(DelNetns(ns) for ns in b.namespaces if ns in self.gone_ns)
         return steps
 
@@ -188,6 +193,9 @@ class _Differ:
         for ns, route in a.routes:
             if (ns, route) not in b.routes or not self.route_survives(ns, route):
                 steps.append(AddRoute(ns, route))
+        for ns, text in a.rulesets.items():  # last: `out:` and rules may name any device
+            if ns in self.new_ns or b.rulesets.get(ns) != text:
+                steps.append(LoadRuleset(ns, text))
         return steps
 
 

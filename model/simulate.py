@@ -21,6 +21,7 @@ def copy_state(state: KernelState) -> KernelState:
         dict(state.addresses),
         dict(state.routes),
         dict(state.sysctls),
+        dict(state.rulesets),
     )
 
 
@@ -35,6 +36,7 @@ def advance(state: KernelState, step: s.Step) -> None:
             state.namespaces.pop(name, None)
             state.routes = {r: None for r in state.routes if r[0] != name}
             state.sysctls = {k: v for k, v in state.sysctls.items() if k[0] != name}
+            state.rulesets.pop(name, None)
         case s.AddVeth(ns, name, peer_ns, peer, mtu, mac, peer_mac):
             state.devices[(ns, name)] = Device(
                 ns, name, "veth", False, mtu, mac, None, (peer_ns, peer), True
@@ -72,6 +74,10 @@ def advance(state: KernelState, step: s.Step) -> None:
             _update(state, ns, name, netem=netem)
         case s.DelNetem(ns, name):
             _update(state, ns, name, netem=None)
+        case s.LoadRuleset(ns, text):
+            state.rulesets[ns] = text
+        case s.FlushRuleset(ns):
+            state.rulesets.pop(ns, None)
 
 
 def _update(state: KernelState, ns: str | None, name: str, **changes: object) -> None:

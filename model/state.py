@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import nftables
 from .netem import Netem, effective
 from .placement import NamespaceKey, namespace_of_node
 from .steps import DeviceKind
@@ -42,6 +43,8 @@ class KernelState:
     addresses: dict[tuple[NamespaceKey, str, str], None] = field(default_factory=dict)
     routes: dict[tuple[NamespaceKey, Route], None] = field(default_factory=dict)
     sysctls: dict[tuple[str, str], str] = field(default_factory=dict)
+    # nftables text loaded per namespace (None: the lab's own table in the host)
+    rulesets: dict[NamespaceKey, str] = field(default_factory=dict)
 
 
 def kernel_state(topology: Topology) -> KernelState:
@@ -89,7 +92,16 @@ def kernel_state(topology: Topology) -> KernelState:
             ns = namespace_of_node(lookup, name)
             for route in node.routes:
                 state.routes[(ns, route)] = None
+    _add_rulesets(state, topology)
     return state
+
+
+def _add_rulesets(state: KernelState, topology: Topology) -> None:
+    for name, node in topology.nodes():
+        if isinstance(node, NetnsNode) and (node.firewall or node.nat):
+            state.rulesets[name] = nftables.netns_ruleset(node.firewall, node.nat)
+        elif isinstance(node, HostNode) and node.nat:
+            state.rulesets[None] = nftables.host_ruleset(topology.name, node.nat)
 
 
 def _first_end(namespaces: list[NamespaceKey], nodes: list[object]) -> int:

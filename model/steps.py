@@ -291,3 +291,37 @@ class DelNetem(Step):
 
     def command(self) -> str:
         return tc(self.ns, "qdisc", "del", "dev", self.name, "root")
+
+
+def _nft(ns: str | None, *args: str) -> list[str]:
+    return [*(["ip", "netns", "exec", ns] if ns is not None else []), "nft", *args]
+
+
+@dataclass(frozen=True)
+class LoadRuleset(Step):
+    """Load nftables text in one transaction (model/nftables.py frames it so that it
+    replaces the node's rules, or on the host only the lab's own table)."""
+
+    op: ClassVar[str] = "nft.load"
+    ns: str | None
+    text: str
+
+    def command(self) -> str:
+        # A here-document: the command a person pastes into a shell, rules included.
+        return shlex.join(_nft(self.ns, "-f", "-")) + " <<'NFT'\n" + self.text + "NFT"
+
+
+@dataclass(frozen=True)
+class FlushRuleset(Step):
+    """Take away what LoadRuleset loaded: a netns's ruleset, or the lab's host table."""
+
+    op: ClassVar[str] = "nft.flush"
+    removes: ClassVar[bool] = True
+    ns: str | None
+    loaded: str  # the text that was loaded (on the host it names the lab's table)
+
+    def command(self) -> str:
+        if self.ns is not None:
+            return shlex.join(_nft(self.ns, "flush", "ruleset"))
+        table = self.loaded.split("\n", 1)[0].removeprefix("table ")
+        return shlex.join(_nft(None, "delete", "table", *table.split()))

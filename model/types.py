@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -103,6 +103,31 @@ class Link:
     netem: Netem | None = None  # what each end sends, unless the endpoint says its own
 
 
+def _parse_short_nat(value: Any) -> Any:
+    if isinstance(value, str):  # `nat: [10.50.0.0/24]`: sources only, any way out
+        return {"from": value}
+    return value
+
+
+@dataclass(frozen=True)
+class NatRule:
+    """Masquerade packets from `from` (a CIDR) when they leave the node, through `out`
+    only when given. Written `from` in files; `source` here (a Python keyword)."""
+
+    __pydantic_config__ = ConfigDict(
+        extra="forbid", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+    yaml_keys: ClassVar[dict[str, str]] = {"source": "from"}
+    source: Annotated[str, Field(alias="from")]
+    out: str | None = None
+
+
+NatShort = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F.:]+/[0-9]+$")]
+NatField = Annotated[
+    NatRule, BeforeValidator(_parse_short_nat, json_schema_input_type=NatShort | NatRule)
+]
+
+
 @dataclass(frozen=True)
 class NetnsNode:
     """A named network namespace."""
@@ -115,6 +140,8 @@ class NetnsNode:
     position: Position | None = None
     exec: tuple[ShellCommand, ...] = ()  # run once, in order, after apply (nodecommands.py)
     services: tuple[ShellCommand, ...] = ()  # kept running while the lab runs
+    nat: tuple[NatField, ...] = ()
+    firewall: str | None = None  # an nftables ruleset, as `nft -f` reads it
 
 
 @dataclass(frozen=True)
@@ -125,6 +152,7 @@ class HostNode:
     kind: Literal["host"] = "host"
     routes: tuple[Route, ...] = ()
     position: Position | None = None
+    nat: tuple[NatField, ...] = ()  # in a table of the lab's own, nstopo-<lab>
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .checks import suite_problems
 from .names import LAB_NAME_RE, interface_name_problem, namespace_name_problem
+from .natcheck import nat_problems
 from .netem import link_problems as netem_problems
 from .placement import NamespaceKey, names_host, namespace_label, namespace_of_node
 from .problems import Path, Problem, error, warning
@@ -150,6 +151,7 @@ class _Checker:
                     )
         if isinstance(node, HostNode):
             self.interface("lo", None, path)
+        self.problems.extend(nat_problems(name, node))
 
     def check_device(self, name: str, node: BridgeNode | TapNode | TunNode, path: Path) -> None:
         if node.namespace is not None:

@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from . import inputbudget
 from .checks import Check, Scenario
@@ -28,7 +28,7 @@ from .netem import Netem
 from .problems import Path, Problem, TopologyFileError, error
 from .schema import FORMAT_VERSION, parse_lab, topology_from_lab
 from .topology import Topology
-from .types import Endpoint, Route
+from .types import Endpoint, NatRule, Route
 from .validate import validate_lab
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -417,7 +417,9 @@ def _merge_entity(target: Any, old: Any, new: Any) -> None:
         before, after = getattr(old, f.name), getattr(new, f.name)
         if before == after:
             continue  # untouched: keep its text, comments and form as written
-        if _default(f) == after:
+        if f.name in getattr(new, "yaml_keys", {}):
+            _set(target, _yaml_key(new, f.name), to_yaml(after))
+        elif _default(f) == after:
             target.pop(f.name, None)
         elif (
             isinstance(after, tuple)
@@ -473,13 +475,17 @@ def to_yaml(value: Any) -> Any:
     ):
         # Quoted: YAML 1.1 readers (libyaml, PyYAML, yq) reject `[a:eth0]` in flow style.
         return DoubleQuotedScalarString(value.short)
+    if isinstance(value, NatRule) and value.out is None:
+        return value.source  # the short form, `nat: [10.50.0.0/24]`
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)  # a firewall ruleset reads best as a block
     if dataclasses.is_dataclass(value):
         out = CommentedMap()
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
             if f.name == "kind" or (item is not None and item != _default(f)):
-                out[f.name] = to_yaml(item)
-        if isinstance(value, Endpoint | Route | Netem):  # small records read best on one line
+                out[_yaml_key(value, f.name)] = to_yaml(item)
+        if isinstance(value, Endpoint | Route | Netem | NatRule):  # small records: one line
             out.fa.set_flow_style()
         return out
     if isinstance(value, tuple | list):
@@ -494,6 +500,11 @@ def to_yaml(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _yaml_key(value: Any, name: str) -> str:
+    """The key a field has in files (NatRule's `source` is written `from`)."""
+    return getattr(value, "yaml_keys", {}).get(name, name)
 
 
 def _all_scalar(values: Any) -> bool:

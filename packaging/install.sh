@@ -26,6 +26,13 @@ if [ -z "$root" ] && [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# Runtime tools the helper runs (Debian packages): ip (iproute2), nsenter (util-linux),
+# nft (nftables: the nat: and firewall: keys).
+for tool in ip:iproute2 nsenter:util-linux nft:nftables; do
+  command -v "${tool%%:*}" >/dev/null ||
+    echo "$0: note: ${tool%%:*} is missing; install the ${tool#*:} package" >&2
+done
+
 bindir="$prefix/venv/bin"
 docdir="$prefix/doc"
 manifest="$root$prefix/installed-files"

@@ -123,6 +123,12 @@ class FdbParams(TypedDict):
     node: str
 
 
+class NodeShowParams(TypedDict):
+    lab: str
+    node: str
+    sections: NotRequired[list[str]]  # of routes, rules, neigh, firewall; default all
+
+
 # -- results -----------------------------------------------------------------------------
 
 
@@ -319,6 +325,19 @@ class FdbResult(TypedDict):
     entries: list[FdbEntry]
 
 
+class KernelSection(TypedDict):
+    commands: list[str]  # what was run in the namespace (iproute2, nft)
+    text: str  # their output, as a person typing them there reads it
+    entries: list[Any]  # iproute2's JSON (`ip -j`); empty for the firewall
+
+
+class NodeShowResult(TypedDict):
+    lab: str
+    node: str
+    namespace: str | None
+    sections: dict[str, KernelSection]
+
+
 class InfoResult(TypedDict):
     server: str
     pid: int
@@ -457,6 +476,7 @@ METHODS: dict[Method, tuple[type | None, Any]] = {
     Method.EXEC_PTY: (PtyParams, PtyResult),
     Method.EXEC_WAIT: (WaitParams, WaitResult),
     Method.EXEC_LOGS: (LogsParams, LogsResult),
+    Method.NODE_SHOW: (NodeShowParams, NodeShowResult),
 }
 
 NOTIFICATIONS: dict[Notification, type] = {

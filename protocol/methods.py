@@ -29,6 +29,7 @@ class Method(StrEnum):
     EXEC_PTY = "exec.pty"
     EXEC_WAIT = "exec.wait"
     EXEC_LOGS = "exec.logs"
+    NODE_SHOW = "node.show"
 
 
 class Notification(StrEnum):
