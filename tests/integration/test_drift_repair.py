@@ -63,7 +63,8 @@ def test_a_veth_deleted_by_hand_is_made_again_and_joins_its_bridge(
         client.call("lab.apply", {"topology": LAB})
         ip(helper, "-n", "router", "link", "del", "veth-c1")  # takes c1's eth0 along
         planned = commands(client, "lab.apply")
-        assert planned[0] == ("ip -n router link add name veth-c1 type veth peer name eth0 netns c1")
+        made = "ip -n router link add name veth-c1 type veth peer name eth0 netns c1"
+        assert planned[0] == made
         assert "ip -n router link set dev veth-c1 master cbr0" in planned
         assert "master cbr0" in ip(helper, "-n", "router", "link", "show", "veth-c1")
         assert "10.80.1.2/24" in ip(helper, "-n", "c1", "addr", "show", "eth0")
@@ -72,7 +73,7 @@ def test_a_veth_deleted_by_hand_is_made_again_and_joins_its_bridge(
         client.call("lab.destroy", {"lab": "container-bridge"})
 
 
-def test_the_cli_apply_repairs_too_and_a_sound_lab_stays_up_to_date(
+def test_a_bridge_and_lo_set_down_by_hand_are_set_up_again(
     helper: RunningHelper,
 ) -> None:
     with helper.client() as client:
@@ -80,6 +81,9 @@ def test_the_cli_apply_repairs_too_and_a_sound_lab_stays_up_to_date(
         ip(helper, "-n", "router", "link", "set", "lo", "down")
         ip(helper, "-n", "router", "link", "set", "cbr0", "down")
         planned = commands(client, "lab.apply")
-        assert sorted(planned) == ["ip -n router link set dev cbr0 up", "ip -n router link set dev lo up"]
+        assert sorted(planned) == [
+            "ip -n router link set dev cbr0 up",
+            "ip -n router link set dev lo up",
+        ]
         assert commands(client) == []
         client.call("lab.destroy", {"lab": "container-bridge"})
