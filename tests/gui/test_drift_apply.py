@@ -56,3 +56,47 @@ def test_a_link_set_down_by_hand_is_put_back_by_apply(qtbot, helper: RunningHelp
     window.live.destroy()
     qtbot.waitUntil(lambda: not window.live.running, timeout=20000)
     window.close()
+
+
+LONE_BRIDGE = """nstopo: 1
+name: lone-bridge
+nodes:
+  hub: {kind: netns, position: [0, 0]}
+  br0: {kind: bridge, namespace: hub, position: [0, 160]}
+"""
+
+
+def test_a_bridge_changed_by_hand_shows_one_state_in_its_box_and_on_its_node(
+    qtbot, helper: RunningHelper, tmp_path
+) -> None:
+    path = tmp_path / "lone-bridge.yaml"
+    path.write_text(LONE_BRIDGE)  # no ports: the change is the bridge's event alone
+    window = MainWindow(Document.open(path), str(helper.socket))
+    window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.connection.is_ready, timeout=10000)
+    panel = window.live_panel
+    qtbot.waitUntil(panel.deploy_button.isEnabled, timeout=5000)
+    qtbot.mouseClick(panel.deploy_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.live.running and not window.live.busy, timeout=30000)
+    scene = window.view.scene()
+    line = scene.line_keys("hub").index(("hub", "br0"))
+    box, node = scene.nodes["hub"], scene.nodes["br0"]
+
+    def shown() -> tuple[object, object]:
+        mark = box.marks[line] if line < len(box.marks) else None
+        return (
+            mark.name() if mark else None,
+            node.device_mark.name() if node.device_mark else None,
+        )
+
+    qtbot.waitUntil(lambda: shown()[1] is not None and shown()[0] == shown()[1], timeout=10000)
+    before = shown()
+    helper.sandbox.run("ip", "-n", "hub", "link", "set", "br0", "down")
+    qtbot.waitUntil(lambda: shown()[1] != before[1], timeout=10000)
+    qtbot.wait(300)  # every event of the change has arrived and been drawn
+    assert shown()[0] == shown()[1], "br0's box line and its node disagree"
+    window.live.destroy()
+    qtbot.waitUntil(lambda: not window.live.running, timeout=20000)
+    window.close()
