@@ -32,7 +32,7 @@ from nstopo.model.validate import validate
 from nstopo.model.yamlfile import parse_text
 from nstopo.protocol.errors import ErrorCode, RpcError
 
-from . import hostpolicy, qdiscsync, repair
+from . import hostpolicy, kernelnow, qdiscsync, repair
 from .forwarding import HostForwarding
 from .hostpolicy import HostView
 from .realizer import Realizer, tag_for
@@ -127,7 +127,12 @@ class LabService:
         missing_host = {name for ns, name in state.devices if ns is None and name not in host}
         if missing_ns or missing_host:
             state = self._running[lab] = repair.without(state, missing_ns, missing_host)
-        return state
+        # What was changed by hand inside what is left (a link set down, an address
+        # or a veth removed): read the kernel now, so the diff puts it back.
+        spaces: list[str | None] = list(state.namespaces)
+        if any(ns is None for ns, _ in state.devices) or any(ns is None for ns, _ in state.routes):
+            spaces.append(None)
+        return kernelnow.as_observed(state, self.realizer.observe(spaces))
 
     def _settle_interrupted(self, lab: str, uid: int) -> None:
         """An apply the helper did not finish (it died): how far it got is unknown, so

@@ -28,6 +28,7 @@ from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from . import nft, qdisc, rtnl
 from .hostpolicy import HostEntry, HostView
+from .kernelnow import Observed
 from .netns import NETNS_RUN_DIR, NamespaceWorker
 from .rtnl import AddrInfo, FdbEntry, LinkInfo, Request, Rtnl
 
@@ -357,6 +358,22 @@ class Realizer:
 
     def addresses_in(self, ns: Namespace) -> list[AddrInfo]:
         return self._run(lambda: self._socket(ns).addresses())
+
+    def observe(self, namespaces: list[Namespace]) -> dict[Namespace, Observed]:
+        """Links, addresses and routes of each namespace, in one pass on the worker; a
+        namespace that cannot be read (gone, EMFILE) is left out: not read, not "empty"."""
+
+        def read() -> dict[Namespace, Observed]:
+            found: dict[Namespace, Observed] = {}
+            for ns in namespaces:
+                try:
+                    sock = self._socket(ns)
+                    found[ns] = Observed(sock.links(), sock.addresses(), sock.routes())
+                except OSError:
+                    continue
+            return found
+
+        return self._run(read)
 
     def fdb_of(self, ns: Namespace, bridge: str, tag: str | None = None) -> list[dict[str, Any]]:
         """The forwarding database of one bridge, ports by name, as `bridge fdb` shows it;

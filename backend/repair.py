@@ -14,10 +14,17 @@ import ipaddress
 from nstopo.model.state import DeviceKey, KernelState
 
 
-def without(state: KernelState, namespaces: set[str], host_devices: set[str]) -> KernelState:
-    """`state` minus the namespaces and host devices that are gone, and what they took."""
+def without(
+    state: KernelState,
+    namespaces: set[str],
+    host_devices: set[str],
+    devices: set[DeviceKey] | None = None,
+) -> KernelState:
+    """`state` minus the namespaces and host devices (or any `devices`) that are gone,
+    and what they took."""
     gone: set[DeviceKey] = {key for key in state.devices if key[0] in namespaces}
     gone |= {(None, name) for name in host_devices if (None, name) in state.devices}
+    gone |= {key for key in devices or () if key in state.devices}
     gone |= {device.peer for key, device in state.devices.items() if key in gone and device.peer}
     networks = {
         (ns, ipaddress.ip_interface(address).network)

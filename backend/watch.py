@@ -201,6 +201,8 @@ class EventHub:
     listeners: dict[int, tuple[Callable[[str, Any], bool], str | None]] = field(
         default_factory=dict
     )
+    # A listener's never-dropped notifier, for whole states (a new watcher's first dump).
+    wholes: dict[int, Callable[[str, Any], bool]] = field(default_factory=dict)
     _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def emit(self, lab: str, method: str, params: dict[str, Any]) -> None:
@@ -219,6 +221,7 @@ class EventHub:
         never dropped, so it arrives complete), then every change."""
         first = whole or notify
         self.listeners[key] = (notify, lab)
+        self.wholes[key] = first
         started = await self.refresh(to=(key, first))
         for watcher_key, watcher in list(self.watchers.items()):
             if watcher_key in started or (lab is not None and watcher_key[0] != lab):
@@ -229,11 +232,13 @@ class EventHub:
 
     async def unsubscribe(self, key: int) -> None:
         self.listeners.pop(key, None)
+        self.wholes.pop(key, None)
         await self.refresh()
 
     def drop(self, key: int) -> None:
         """A listener whose connection ended: forget it now, close idle watchers."""
         self.listeners.pop(key, None)
+        self.wholes.pop(key, None)
         self.close_unwanted()
 
     def _wanted(self) -> dict[tuple[str, str | None], Callable[[], set[str]] | None]:
@@ -281,9 +286,12 @@ class EventHub:
                 watcher.start(self.loop)
                 self.watchers[key] = watcher
                 started.add(key)
-                for listener, (notify, lab) in list(self.listeners.items()):
+                for listener, (_, lab) in list(self.listeners.items()):
                     if lab is None or lab == key[0]:
-                        send = to[1] if to is not None and to[0] == listener else notify
+                        # Whole or not at all: after a big apply the progress events
+                        # fill the outbox, and a dropped first state stayed "missing".
+                        send = to[1] if to is not None and to[0] == listener else None
+                        send = send or self.wholes[listener]
                         watcher.publish(snapshot, to=lambda _l, m, p, send=send: send(m, p))
             return started
 

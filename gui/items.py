@@ -67,11 +67,15 @@ class NodeItem(QGraphicsObject):
     def show_state(self, lines: list[str], subtitle: str, problem: tuple[str, bool] | None) -> None:
         """`problem`: (message, is_error) shown as a red (error) or amber (warning) mark."""
         self.prepareGeometryChange()
+        size = self.size()
         self.lines, self.subtitle, self.problem = lines, subtitle, problem
         self.setToolTip(problem[0] if problem else "")
         self.update()
         if self.line_dots or self.device_dot:
             self._place_dots()
+        if self.size() != size:  # taller or shorter: the links meet its edge elsewhere
+            for link in self.links:
+                link.follow()
 
     def show_live(
         self, marks: list[QColor | None], device_mark: QColor | None, pending: bool

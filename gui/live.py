@@ -302,6 +302,13 @@ class LiveSession(QObject):
         self.changed.emit()
 
     # -- the helper's streams ------------------------------------------------------------------
+    def _kernel_changed(self) -> None:
+        """Changed outside nstopo (or by our own apply, which re-plans when it ends):
+        the helper plans against the kernel as it is now, so ask again once events
+        pause; Apply then offers to put the kernel back."""
+        if self.running and not self.busy:
+            self._plan_timer.start()
+
     def _notified(self, method: str, params: Any) -> None:
         if not isinstance(params, dict) or params.get("lab", self.lab) != self.lab:
             return
@@ -313,6 +320,7 @@ class LiveSession(QObject):
             else:
                 self.links[key] = params
             self.interface_changed.emit(*key)
+            self._kernel_changed()
         elif method == "addr.changed":
             key = (params["namespace"], params["interface"])
             found = self.addresses.setdefault(key, set())
@@ -321,6 +329,7 @@ class LiveSession(QObject):
             else:
                 found.add(params["address"])
             self.interface_changed.emit(*key)
+            self._kernel_changed()
         elif method == "lab.changed" and not self.busy:
             self.resync()  # applied or destroyed by another client (the CLI, another editor)
         elif method == "apply.progress":

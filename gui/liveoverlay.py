@@ -170,6 +170,9 @@ class LiveOverlay(QObject):
             elif isinstance(owner, NodeDevice):
                 node_names.add(owner.node)
         boxes: set[str] = set()  # namespace boxes whose lines show these interfaces
+        # A bridge (tap, tun) is a line of its namespace's box too: redraw both, or
+        # br0 stays amber in the hub box while the br0 node turned green.
+        boxes.update(ns for ns, _ in dirty if ns is not None and ns in self.scene.nodes)
         for lid in link_ids:
             item = self.scene.links.get(lid)
             if item is not None:

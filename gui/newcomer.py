@@ -16,6 +16,7 @@ from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMenu
 
+from .aboutlab import AboutLabPanel
 from .document import Document
 from .help import build_help_menu
 from .labsdock import LabsPanel
@@ -54,6 +55,11 @@ class Newcomer(QObject):
         if "Live" in docks:
             window.tabifyDockWidget(docks["Live"], docks["Labs"])
             docks["Live"].raise_()
+        self.about = AboutLabPanel()  # the open file's own explanation (item 8)
+        window._dock("About this lab", self.about, Qt.DockWidgetArea.BottomDockWidgetArea)
+        if "Problems" in docks:
+            window.tabifyDockWidget(docks["Problems"], docks["About this lab"])
+            docks["Problems"].raise_()
         self.panels_menu = self._panels_menu()
         self.help_menu = build_help_menu(window, self.show_welcome)
         self.welcome: WelcomeView | None = None
@@ -112,12 +118,20 @@ class Newcomer(QObject):
             )
         )
         doc.changed.connect(self._document_changed)
+        doc.pathChanged.connect(self._explain)
+        self._explain()
         if self.welcome is not None and self.welcome.isVisible():
             if doc.path is not None or len(doc.topology):
                 self.hide_welcome()
             else:
                 self.welcome.cover(self.window.view)  # the new canvas
         self._avoid_running_names()
+
+    def _explain(self) -> None:
+        """A file that explains itself (the examples do) opens with its explanation in
+        front; the Problems tab is one click away."""
+        if self.about.show_document(self.window.doc):
+            self.window._docks["About this lab"].raise_()
 
     def _document_changed(self) -> None:
         doc = self.window.doc

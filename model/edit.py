@@ -131,8 +131,8 @@ def new_link(topology: Topology, a: str, b: str) -> Link:
 
 
 def _addressed(topology: Topology, a: Endpoint, b: Endpoint) -> list[Endpoint]:
-    """Addresses for the two ends: a namespace end facing a bridge with an address gets
-    the next free one in that subnet; two namespace ends get a fresh /24 from the lab's
+    """Addresses for the two ends: a namespace end facing a bridge gets the next free
+    one in the bridge's segment (see _segment); two namespace ends get a fresh /24 from the lab's
     pool (its `subnet`). Bridge ports get none (the seed's pitfall)."""
     nodes = [topology.node(a.node), topology.node(b.node)]
     bridged = [isinstance(n, BridgeNode) for n in nodes]
@@ -142,9 +142,9 @@ def _addressed(topology: Topology, a: Endpoint, b: Endpoint) -> list[Endpoint]:
         bridge_end, far = (a, b) if bridged[0] else (b, a)
         bridge = topology.node(bridge_end.node)
         assert isinstance(bridge, BridgeNode)
-        if not bridge.addresses:
+        net = _segment(topology, bridge_end.node, bridge)
+        if net is None:
             return [a, b]
-        net = ipaddress.ip_interface(bridge.addresses[0]).network
         free = _free_hosts(topology, net, 1)
         if not free:
             return [a, b]
@@ -160,6 +160,21 @@ def _addressed(topology: Topology, a: Endpoint, b: Endpoint) -> list[Endpoint]:
         Endpoint(a.node, a.interface, (f"{hosts[0]}/{net.prefixlen}",)),
         Endpoint(b.node, b.interface, (f"{hosts[1]}/{net.prefixlen}",)),
     ]
+
+
+def _segment(topology: Topology, name: str, bridge: BridgeNode):
+    """The subnet of a bridge's segment: its own address's, else that of a namespace
+    already on it, else a fresh one from the lab's pool (None: no pool)."""
+    if bridge.addresses:
+        return ipaddress.ip_interface(bridge.addresses[0]).network
+    for _, link in topology.links():
+        ends = link.endpoints
+        for here, there in ((ends[0], ends[1]), (ends[1], ends[0])):
+            if here.node == name and there.addresses:
+                return ipaddress.ip_interface(there.addresses[0]).network
+    if topology.subnet is None:
+        return None
+    return _free_subnet(topology, ipaddress.ip_network(topology.subnet))
 
 
 def _used_ips(topology: Topology) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:

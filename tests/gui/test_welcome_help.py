@@ -186,3 +186,31 @@ def test_a_tools_hint_leaves_the_status_bar_with_the_tool(qtbot) -> None:
     trigger(window, "Live", "Ping tool")
     trigger(window, "Live", "Ping tool")  # off again from the menu
     assert window.statusBar().currentMessage() == ""
+
+
+def test_an_opened_example_keeps_its_explanation_in_the_app(qtbot, tmp_path: Path) -> None:
+    window = new_window(qtbot)
+    about = window._docks["About this lab"]
+    trigger(window, "Help", "Welcome and examples")
+    page = window.newcomer.welcome
+    assert page is not None
+    names = [page.example_list.item(r).text() for r in range(page.example_list.count())]
+    row = next(i for i, n in enumerate(names) if n.startswith("bridge-pitfall"))
+    rect = page.example_list.visualItemRect(page.example_list.item(row))
+    qtbot.mouseClick(page.example_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseClick(page.open_example_button, Qt.MouseButton.LeftButton)
+    assert window.doc.path == EXAMPLES / "bridge-pitfall.yaml"
+    qtbot.waitUntil(lambda: about.isVisible() and not about.visibleRegion().isEmpty())
+    shown = window.newcomer.about.toPlainText()
+    assert "enslaved to a bridge" in shown and "#" not in shown
+    # Any file with a leading comment explains itself; one without says how to.
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("# My lab: two namespaces to try ping on.\nnstopo: 1\nname: mine\n")
+    assert window.open_path(mine)
+    assert "two namespaces to try ping on" in window.newcomer.about.toPlainText()
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("nstopo: 1\nname: bare\n")
+    assert window.open_path(bare)
+    assert "has no explanation" in window.newcomer.about.toPlainText()
+    toggle = menu_action(window, "View", "Panels")  # listed with the other docks
+    assert "About this lab" in [plain(a.text()) for a in toggle.menu().actions()]

@@ -39,6 +39,24 @@ def test_a_namespace_joining_an_addressed_bridge_gets_a_free_address() -> None:
     assert [p for p in validate(topo) if p.is_error] == []
 
 
+def test_namespaces_joining_a_bridge_without_an_address_share_one_subnet() -> None:
+    topo = Topology("t", subnet="10.77.0.0/16")
+    topo.add_node("br0", BridgeNode())
+    for name in ("a", "b"):
+        topo.add_node(name, NetnsNode())
+    first = new_link(topo, "a", "br0")
+    assert first.endpoints[0].addresses == ("10.77.0.1/24",)  # a fresh /24 of the pool
+    assert first.endpoints[1].addresses == ()  # the port stays without (the pitfall)
+    topo.add_link(first)
+    second = new_link(topo, "br0", "b")  # drawn from the bridge: the same rule
+    assert (second.endpoints[0].addresses, second.endpoints[1].addresses) == (
+        (),
+        ("10.77.0.2/24",),
+    )
+    topo.add_link(second)
+    assert [p for p in validate(topo) if p.is_error] == []
+
+
 def test_names_without_a_pool_or_address_and_host_veths() -> None:
     topo = Topology("t")
     topo.add_node("host", HostNode())
