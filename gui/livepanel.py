@@ -149,6 +149,11 @@ class LivePanel(QWidget):
             text = f"Lab “{lab}” is not deployed."
         elif s.pending_problem:
             text = f"Lab “{lab}” is running. The document cannot be applied: {s.pending_problem}"
+        elif steps and s.drifts():
+            text = (
+                f"Lab “{lab}” is running, but the kernel differs from it (below): "
+                f"Apply puts it back ({len(steps)} change(s))."
+            )
         elif steps:
             text = f"Lab “{lab}” is running; {len(steps)} change(s) pending."
         elif s.drifts():
