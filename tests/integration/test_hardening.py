@@ -284,7 +284,7 @@ def test_a_session_whose_writer_is_stuck_ends_with_its_connection(helper: Runnin
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and fds(helper) > baseline_fds:
         time.sleep(0.2)
-    assert fds(helper) == baseline_fds, "watchers or counters outlived their connection"
+    assert fds(helper) <= baseline_fds, "watchers or counters outlived their connection"
     time.sleep(1)  # cancelled requests finish their current step
     assert idle_cpu(helper) < 0.05
     assert "Traceback" not in helper.log.read_text()
@@ -385,7 +385,7 @@ def test_fds_stay_bounded_so_a_big_lab_fits_the_default_fd_limit(helper: Running
     deadline = time.monotonic() + 5  # the helper's end of the client's connection closes
     while fds(helper) > baseline and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert fds(helper) == baseline, "per-namespace fds kept while idle"
+    assert fds(helper) <= baseline, "per-namespace fds kept while idle"
     with helper.client() as client:
         assert len(client.call("lab.status", {"lab": "star"})[0]["namespaces"]) == 401
         report = client.call("lab.destroy", {"lab": "star"})

@@ -76,6 +76,7 @@ def test_every_result_and_notification_fits_its_type(helper: RunningHelper) -> N
         call(Method.CAPTURE_STOP, {"capture": stopped["capture"]})
         call(Method.BRIDGE_FDB, {"lab": LAB, "node": "br0"})
         call(Method.EXEC_RUN, {"lab": LAB, "node": "a", "argv": ["ip", "route"]})
+        call(Method.NODE_SHOW, {"lab": LAB, "node": "a", "sections": ["routes", "neigh"]})
         call(Method.EXEC_LOGS, {"lab": LAB, "node": "a"})
         fd, opened = open_pty(client, {"lab": LAB, "node": "a", "argv": ["true"]})
         checked.result(Method.EXEC_PTY, opened)
