@@ -18,6 +18,10 @@ def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    # Qt picks its settings file once a process: start every test with none stored.
+    from PySide6.QtCore import QSettings
+
+    QSettings("nstopo", "nstopo").clear()
 
 
 @pytest.fixture(autouse=True)
