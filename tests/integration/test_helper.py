@@ -357,7 +357,10 @@ def test_a_client_that_stops_reading_does_not_grow_the_helpers_memory(
         with helper.client() as other:  # still serving everyone else
             assert other.call("helper.info")["pid"] == helper.pid
     assert sent > 1000
-    assert grown < 20_000, f"helper grew by {grown} KiB for a client that does not read"
+    # The budgets hold 4 MiB of answers and at most 1,024 requests in flight; as Python
+    # objects (and the allocator's arenas) that is a few times the payload. Without
+    # backpressure the 200,000 requests sent would cost hundreds of MB.
+    assert grown < 48_000, f"helper grew by {grown} KiB for a client that does not read"
 
 
 def test_namespace_with_a_process_inside_is_reported_and_force_ends_it(
