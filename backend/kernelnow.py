@@ -18,6 +18,7 @@ import dataclasses
 import ipaddress
 from dataclasses import dataclass
 
+from nstopo.model.simulate import copy_state
 from nstopo.model.state import DeviceKey, KernelState
 from nstopo.model.steps import route_family
 from nstopo.model.types import Route
@@ -43,7 +44,7 @@ def as_observed(state: KernelState, seen: dict[NamespaceKey, Observed]) -> Kerne
     are taken as remembered)."""
     names = {ns: {link.name: link for link in found.links} for ns, found in seen.items()}
     missing = {key for key in state.devices if key[0] in seen and key[1] not in names[key[0]]}
-    now = repair.without(state, set(), set(), missing) if missing else _copy(state)
+    now = repair.without(state, set(), set(), missing) if missing else copy_state(state)
     for key, device in list(now.devices.items()):
         if key[0] not in seen:
             continue
@@ -68,16 +69,6 @@ def as_observed(state: KernelState, seen: dict[NamespaceKey, Observed]) -> Kerne
         if lo is not None:
             now.namespaces[ns] = lo.up
     return now
-
-
-def _copy(state: KernelState) -> KernelState:
-    return KernelState(
-        dict(state.namespaces),
-        dict(state.devices),
-        dict(state.addresses),
-        dict(state.routes),
-        dict(state.sysctls),
-    )
 
 
 def _correct_addresses(state: KernelState, seen: dict[NamespaceKey, Observed]) -> None:
