@@ -233,6 +233,15 @@ def fds(helper: RunningHelper) -> int:
     return len(os.listdir(f"/proc/{helper.pid}/fd"))
 
 
+def fd_targets(helper: RunningHelper) -> list[str]:
+    """What the helper's fds point at, for a failure message that names the leak."""
+    targets = []
+    for fd in os.listdir(f"/proc/{helper.pid}/fd"):
+        with contextlib.suppress(OSError):
+            targets.append(os.readlink(f"/proc/{helper.pid}/fd/{fd}"))
+    return sorted(targets)
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -265,6 +274,7 @@ def test_a_session_whose_writer_is_stuck_ends_with_its_connection(helper: Runnin
     until the helper stops reading them, and hang up: nothing of theirs runs on."""
     apply_star(helper, 20)
     baseline_fds = fds(helper)
+    baseline_targets = fd_targets(helper)
     streams = request(1, "events.subscribe", {"lab": "star"}) + request(
         2, "counters.subscribe", {"lab": "star", "interval": 0.05}
     )
@@ -284,7 +294,9 @@ def test_a_session_whose_writer_is_stuck_ends_with_its_connection(helper: Runnin
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and fds(helper) > baseline_fds:
         time.sleep(0.2)
-    assert fds(helper) <= baseline_fds, "watchers or counters outlived their connection"
+    assert fds(helper) <= baseline_fds, (
+        f"watchers or counters outlived their connection: {baseline_targets} -> {fd_targets(helper)}"
+    )
     time.sleep(1)  # cancelled requests finish their current step
     assert idle_cpu(helper) < 0.05
     assert "Traceback" not in helper.log.read_text()
