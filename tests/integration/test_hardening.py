@@ -294,9 +294,8 @@ def test_a_session_whose_writer_is_stuck_ends_with_its_connection(helper: Runnin
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and fds(helper) > baseline_fds:
         time.sleep(0.2)
-    assert fds(helper) <= baseline_fds, (
-        f"watchers or counters outlived their connection: {baseline_targets} -> {fd_targets(helper)}"
-    )
+    leaked = f"{baseline_targets} -> {fd_targets(helper)}"
+    assert fds(helper) <= baseline_fds, f"watchers or counters outlived their connection: {leaked}"
     time.sleep(1)  # cancelled requests finish their current step
     assert idle_cpu(helper) < 0.05
     assert "Traceback" not in helper.log.read_text()
