@@ -4,6 +4,7 @@ undo is one batch: observers hear of it once, however many objects it touched.""
 
 from __future__ import annotations
 
+from nstopo.model.edit import ports_after_rename
 from nstopo.model.topology import Topology
 from nstopo.model.types import Link, Node, replace
 from PySide6.QtGui import QUndoCommand
@@ -110,15 +111,29 @@ class SetLink(Command):
 
 
 class RenameNode(Command):
+    """A rename; the bridge ports named after the node (`p-<name>`) follow it."""
+
     def __init__(self, doc: Document, old: str, new: str) -> None:
         super().__init__(f"Rename {old} to {new}")
         self.doc, self.old, self.new = doc, old, new
+        self._ports: dict[str, Link] = {}  # link id -> the link before the rename
 
+    # The rename comes first both ways: the scene follows a change set in its order and
+    # reads the links as they end, so a link must not name a node it has not renamed yet.
     def forward(self) -> None:
-        self.doc.topology.rename_node(self.old, self.new)
+        topo = self.doc.topology
+        before = {lid: topo.link(lid) for lid in topo.link_ids_of(self.old)}
+        topo.rename_node(self.old, self.new)
+        following = ports_after_rename(topo, self.old, self.new)
+        self._ports = {lid: before[lid] for lid in following}
+        for lid, link in following.items():
+            topo.set_link(lid, link)
 
     def backward(self) -> None:
-        self.doc.topology.rename_node(self.new, self.old)
+        topo = self.doc.topology
+        topo.rename_node(self.new, self.old)
+        for lid, link in self._ports.items():
+            topo.set_link(lid, link)
 
 
 class SetLab(Command):

@@ -1,5 +1,6 @@
 """The Live dock: deploy, apply the pending changes, destroy; progress per step; the
-pending changes as the exact `ip` commands Apply will run; the helper's last error
+pending changes as the exact `ip` commands Apply will run, after a comment naming what
+was deleted from the drawing (no longer on the canvas to show it); the helper's last error
 (until the document changes: then it is about a drawing that is no longer there).
 Destroy asks first."""
 
@@ -125,6 +126,13 @@ class LivePanel(QWidget):
         self.drift.setText("Drift from the lab (changed outside nstopo):\n" + "\n".join(shown))
         self.drift.setVisible(bool(lines))
 
+    def _removed(self) -> list[str]:
+        """What was deleted from the drawing and still runs: Apply removes it."""
+        changes = self.session.changes() if self.session.running else None
+        if changes is None or not changes.removed:
+            return []
+        return ["# deleted, Apply removes:"] + [f"#   {what}" for what in changes.removed]
+
     def _progress(self, index: int, total: int, command: str) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(index + 1)
@@ -168,7 +176,7 @@ class LivePanel(QWidget):
             s.connected and not s.busy and buildable and (not s.running or bool(steps))
         )
         self.destroy_button.setEnabled(s.connected and not s.busy and s.running)
-        self.pending.setPlainText("\n".join(step["command"] for step in steps))
+        self.pending.setPlainText("\n".join(self._removed() + [st["command"] for st in steps]))
         error = self._current_error()
         self.error.setText(error or "")
         self.error.setVisible(error is not None)

@@ -1,6 +1,7 @@
 """Editing policy the editor calls: the name of a new node, whether it may be added
-(one host), names and addresses for a new link and whether it may be drawn at all, and
-the names pasted nodes get. Pure: the GUI only shows what these decide."""
+(one host), names and addresses for a new link and whether it may be drawn at all, the
+names pasted nodes get, and the bridge ports that follow a rename. Pure: the GUI only
+shows what these decide."""
 
 from __future__ import annotations
 
@@ -105,6 +106,34 @@ def port_name(topology: Topology, bridge: str, other: str, taken: set[str]) -> s
     if interface_name_problem(readable) is None and readable not in used:
         return readable
     return next_interface(topology, ns, f"{bridge[:10]}p", taken)
+
+
+def ports_after_rename(topology: Topology, old: str, new: str) -> dict[str, Link]:
+    """After node `old` was renamed `new`: the bridge ports of its links still named for
+    it (`p-<old>`, as port_name named them) take the new name, where that fits and is
+    free in the bridge's namespace. The links to set, by id (empty: nothing follows)."""
+    wanted = f"p-{new}"
+    if interface_name_problem(wanted) is not None:
+        return {}
+    changed: dict[str, Link] = {}
+    taken: dict[str | None, set[str]] = {}
+    for lid in topology.link_ids_of(new):
+        link = topology.link(lid)
+        ends = list(link.endpoints)
+        for i, (end, other) in enumerate(zip(ends, reversed(ends), strict=True)):
+            if end.interface != f"p-{old}" or other.node != new or end.node == new:
+                continue
+            if not isinstance(topology.node(end.node), BridgeNode):
+                continue
+            ns = namespace_of_node(topology.get_node, end.node)
+            used = taken.setdefault(ns, interface_names(topology, ns))
+            if wanted in used:
+                continue
+            used.add(wanted)
+            ends[i] = replace(end, interface=wanted)
+        if ends != list(link.endpoints):
+            changed[lid] = replace(link, endpoints=tuple(ends))
+    return changed
 
 
 def new_link(topology: Topology, a: str, b: str) -> Link:

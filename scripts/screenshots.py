@@ -48,6 +48,7 @@ def dark_palette() -> QPalette:
         (QPalette.ColorRole.ButtonText, "#e8eaed"),
         (QPalette.ColorRole.Highlight, "#4fa3ff"),
         (QPalette.ColorRole.HighlightedText, "#000000"),
+        (QPalette.ColorRole.PlaceholderText, "#8a8f98"),  # field hints, as dark themes set
     ):
         palette.setColor(role, QColor(color))
     for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
@@ -74,6 +75,9 @@ def main(out: Path) -> None:
     bridge = MainWindow(Document.open(EXAMPLES / "bridge-pitfall.yaml"))
     bridge.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
     bridge.scene.select(["br0"])
+    # The Problems tab in front (opening raises About this lab): the README points at
+    # the enslaved port's warning in this picture.
+    bridge._docks["Problems"].raise_()
     shoot(bridge, out / "editor-bridge-lab.png")
     # The same lab with the desktop in dark mode.
     app = QApplication.instance()

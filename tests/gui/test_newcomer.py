@@ -7,6 +7,9 @@ from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.gui.panels import KINDS
 from nstopo.gui.view import KIND_MIME
+from nstopo.model.edit import new_link
+from nstopo.model.topology import Topology
+from nstopo.model.types import BridgeNode, NetnsNode
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QDropEvent, QPalette
@@ -134,3 +137,34 @@ def test_f2_and_a_double_click_rename_a_node_in_place(qtbot) -> None:
     qtbot.keyClicks(editor, "elsewhere")
     qtbot.keyClick(editor, Qt.Key.Key_Escape)
     assert "hub" in window.doc.topology and view.renaming is None
+
+
+def test_a_bridge_port_named_after_a_node_follows_its_rename(qtbot) -> None:
+    """Issue 12: after renaming ns1 to a, its bridge port was still called p-ns1."""
+    topo = Topology("lab", "10.77.0.0/16")
+    topo.add_node("hub", NetnsNode(position=(0.0, 0.0)))
+    topo.add_node("br0", BridgeNode(namespace="hub", position=(0.0, 160.0)))
+    topo.add_node("ns1", NetnsNode(position=(360.0, 160.0)))
+    topo.add_link(new_link(topo, "ns1", "br0"))
+    window = MainWindow(Document(topo), "/nonexistent")
+    window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    (lid,) = window.doc.topology.link_ids()
+    assert [ep.short for ep in window.doc.topology.link(lid).endpoints] == ["ns1:eth0", "br0:p-ns1"]
+    window.scene.select(["ns1"])
+    window.view.setFocus()
+    qtbot.keyClick(window.view.viewport(), Qt.Key.Key_F2)
+    editor = window.view.renaming
+    assert editor is not None
+    qtbot.keyClicks(editor, "a")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert [ep.short for ep in window.doc.topology.link(lid).endpoints] == ["a:eth0", "br0:p-a"]
+    assert window.scene.links[lid].labels[1].startswith("p-a")  # what the canvas writes
+    assert window.doc.undo.count() == 1  # the rename and its port: one step
+    undo = next(a for a in window.menuBar().actions() if a.text().replace("&", "") == "Edit")
+    (action,) = [a for a in undo.menu().actions() if a.text().replace("&", "").startswith("Undo")]
+    action.trigger()
+    assert [ep.short for ep in window.doc.topology.link(lid).endpoints] == ["ns1:eth0", "br0:p-ns1"]
+    assert window.scene.links[lid].labels[1].startswith("p-ns1")

@@ -97,3 +97,32 @@ def test_the_forwarding_database_shows_whole_macs(qtbot, helper) -> None:
     window.live.destroy()
     qtbot.waitUntil(lambda: not window.live.running, timeout=20000)
     window.close()
+
+
+def test_a_deleted_deployed_node_is_listed_as_to_be_removed_until_applied(
+    qtbot, helper: RunningHelper
+) -> None:
+    """Issue 12: a deleted deployed node vanished from the canvas and said nothing."""
+    window = live_window(qtbot, helper, "veth-namespaces")
+    deploy(qtbot, window)
+    panel = window.live_panel
+    assert window.live.running and panel.pending.toPlainText() == ""
+    window.scene.select(["right"])
+    edit = next(a for a in window.menuBar().actions() if a.text().replace("&", "") == "Edit")
+    (delete,) = [a for a in edit.menu().actions() if a.text().replace("&", "") == "Delete"]
+    delete.trigger()
+    assert "right" not in window.doc.topology
+    qtbot.waitUntil(lambda: "ip netns del right" in panel.pending.toPlainText(), timeout=5000)
+    lines = panel.pending.toPlainText().splitlines()
+    assert lines[:3] == [
+        "# deleted, Apply removes:",
+        "#   node right",
+        "#   link left:eth0 ↔ right:eth0",
+    ], lines
+    assert "ip netns del right" in lines[3:]
+    deploy(qtbot, window)  # Apply
+    qtbot.waitUntil(lambda: panel.pending.toPlainText() == "", timeout=10000)
+    assert helper.facts()["namespaces"] == ["left"]
+    window.live.destroy()
+    qtbot.waitUntil(lambda: not window.live.running, timeout=20000)
+    window.close()

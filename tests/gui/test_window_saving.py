@@ -1,6 +1,7 @@
 """Saving from the real window never fails or loses an edit: the issue's sequence,
 refusals of the system (a file size limit, as a full disk refuses), a clean quit and a
-crash, and the edits of a big lab reaching the canvas once per command."""
+crash, the edits of a big lab reaching the canvas once per command, a file without
+positions opening laid out, and the live overlay idle while no lab runs (issue 11)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from pathlib import Path
 
 from nstopo.gui.autosave import autosave_dir, recoverable
 from nstopo.gui.document import Document
+from nstopo.gui.items import LinkItem, NodeItem
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QAction, QMouseEvent
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox
+from sandbox import needs_root
 
 
 def menu_action(window: MainWindow, menu: str, text: str) -> QAction:
@@ -42,6 +45,14 @@ def open_copy(qtbot, tmp_path: Path, example: str, answer=QMessageBox.StandardBu
     window.show()
     qtbot.waitExposed(window)
     return window, path
+
+
+def type_into(qtbot, field: QLineEdit, text: str) -> None:
+    """Replace the field's text by typing, and confirm with Return."""
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, text)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
 
 
 def messages(window: MainWindow, title: str) -> list[str]:
@@ -146,9 +157,7 @@ def test_a_clean_quit_leaves_no_autosave_and_a_crash_leaves_one(qtbot, tmp_path)
     window.write_autosave()
     # The lab renamed after the autosave was written (its file name holds the lab's).
     window.scene.clearSelection()
-    name = window.inspector.findChild(QLineEdit, "name")
-    name.setText("renamed-lab")
-    name.editingFinished.emit()
+    type_into(qtbot, window.inspector.findChild(QLineEdit, "name"), "renamed-lab")
     assert window.doc.topology.name == "renamed-lab"
     window.write_autosave()
     assert len(list(autosave_dir().glob("*.yaml"))) == 1
@@ -204,9 +213,7 @@ def test_one_command_is_one_change_set_and_a_move_does_not_revalidate(qtbot, tmp
     assert validated == []  # moving changes nothing validation reads
     # A rename reaches the canvas as one change: the items stay, one is renamed.
     window.scene.select(["cbr0"])
-    name = window.inspector.findChild(QLineEdit, "name")
-    name.setText("docker0")
-    name.editingFinished.emit()
+    type_into(qtbot, window.inspector.findChild(QLineEdit, "name"), "docker0")
     qtbot.wait(20)
     assert len(edited) == 2 and len(validated) == 1
     assert window.scene.nodes["docker0"] is items["cbr0"] and items["cbr0"].name == "docker0"
@@ -221,3 +228,63 @@ def test_one_command_is_one_change_set_and_a_move_does_not_revalidate(qtbot, tmp
     qtbot.wait(20)
     assert len(edited) == 4 and window.doc.topology.node_names()[3] == "c2"
     assert window.scene.nodes["c2"].links  # its link came back onto the canvas too
+
+
+def test_a_file_without_positions_opens_laid_out_as_it_was_saved(
+    qtbot, tmp_path, monkeypatch
+) -> None:
+    """File → Open of a file without positions places its nodes before showing them
+    (no grid of overlapping boxes), with no undo step and nothing unsaved."""
+    window, _ = open_copy(qtbot, tmp_path, "veth-namespaces")
+    bare = tmp_path / "bare.yaml"
+    text = (EXAMPLES / "container-bridge.yaml").read_text()
+    bare.write_text(re.sub(r"(?m)^\s*position: .*\n", "", text))
+    assert "position" not in bare.read_text()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bare), ""))
+    menu_action(window, "File", "Open…").trigger()
+    assert window.doc.path == bare
+    placed = {n: v.position for n, v in window.doc.topology.nodes()}
+    assert None not in placed.values() and len(set(placed.values())) == len(placed)
+    boxes = [item.sceneBoundingRect() for item in window.scene.nodes.values()]
+    assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert window.doc.undo.count() == 0 and not window.doc.dirty
+
+
+@needs_root
+def test_the_live_overlay_stays_idle_while_no_lab_runs(qtbot, helper, monkeypatch) -> None:
+    """Edits redraw no live state when the document's lab is not running; once it runs,
+    the same kind of edit does (pending highlights), so the count can be seen."""
+    touched: list[str] = []
+    for cls in (NodeItem, LinkItem):
+        real = cls.show_live
+
+        def counted(self, *args, real=real, **kwargs):  # a spy: the real method still runs
+            touched.append(type(self).__name__)
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "show_live", counted)
+    window = MainWindow(Document.open(EXAMPLES / "container-bridge.yaml"), str(helper.socket))
+    window.ask_unsaved = lambda name: QMessageBox.StandardButton.Discard  # type: ignore[method-assign]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.connection.is_ready, timeout=10000)
+    qtbot.waitUntil(lambda: not window.live.busy, timeout=10000)
+    assert not window.live.running
+    touched.clear()
+    window.scene.select(["far"])
+    menu_action(window, "Edit", "Delete").trigger()
+    window.scene.select(["cbr0"])
+    type_into(
+        qtbot, window.inspector.findChild(QLineEdit, "addresses"), "10.80.1.1/24, fd00:80::1/64"
+    )
+    assert window.doc.topology.node("cbr0").addresses[1] == "fd00:80::1/64"  # edited
+    qtbot.wait(100)
+    assert touched == []
+    window.live.deploy()
+    qtbot.waitUntil(lambda: window.live.running and not window.live.busy, timeout=30000)
+    touched.clear()
+    window.scene.select(["c2"])
+    menu_action(window, "Edit", "Delete").trigger()
+    qtbot.waitUntil(lambda: bool(touched), timeout=5000)
+    window.live.destroy()
+    qtbot.waitUntil(lambda: not window.live.running, timeout=20000)

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 import pytest
-from nstopo.model.edit import IllegalLink, new_link, new_node_name, node_problem, pasted
+from nstopo.model.edit import (
+    IllegalLink,
+    new_link,
+    new_node_name,
+    node_problem,
+    pasted,
+    ports_after_rename,
+)
 from nstopo.model.topology import Topology
 from nstopo.model.types import BridgeNode, Endpoint, HostNode, Link, NetnsNode, TapNode
 from nstopo.model.validate import validate
@@ -125,3 +132,29 @@ def test_pasted_nodes_get_free_names_and_their_references_follow() -> None:
     again, _ = pasted(topo, part)
     assert [n for n, _ in again] == ["hub-4", "br0-2", "tap0-2", "a-2"]
     assert dict(again)["tap0-2"].bridge == "br0-2"
+
+
+def test_bridge_ports_named_after_a_node_follow_its_rename() -> None:
+    topo = Topology("t", "10.77.0.0/16")
+    topo.add_node("hub", NetnsNode())
+    topo.add_node("br0", BridgeNode(namespace="hub"))
+    topo.add_node("br1", BridgeNode())  # in the host namespace
+    topo.add_node("ns1", NetnsNode())
+    topo.add_node("b", NetnsNode())
+    for a, z in (("ns1", "br0"), ("ns1", "br1"), ("b", "br0"), ("ns1", "b")):
+        topo.add_link(new_link(topo, a, z))
+    assert [ep.interface for _, link in topo.links() for ep in link.endpoints] == [
+        "eth0", "p-ns1", "eth1", "p-ns1", "eth0", "p-b", "eth2", "eth1",
+    ]  # fmt: skip
+    topo.rename_node("ns1", "a")
+    following = ports_after_rename(topo, "ns1", "a")
+    ids = topo.link_ids()
+    assert sorted(following) == [ids[0], ids[1]]  # b's port and the plain veth stay
+    assert [ep.interface for ep in following[ids[0]].endpoints] == ["eth0", "p-a"]
+    assert following[ids[0]].endpoints[0] == topo.link(ids[0]).endpoints[0]  # addresses kept
+    # A new name that is taken in the bridge's namespace, or too long for one, stays put.
+    topo.rename_node("a", "b-2")
+    topo.add_link(Link((Endpoint("hub", "p-b-2"), Endpoint("br1", "p-hub"))))
+    assert list(ports_after_rename(topo, "ns1", "b-2")) == [ids[1]]  # hub has a p-b-2
+    topo.rename_node("b-2", "a-very-long-nm")
+    assert ports_after_rename(topo, "ns1", "a-very-long-nm") == {}  # p-a-very-long-nm: 16 bytes
