@@ -38,6 +38,8 @@ def state_color(live: dict[str, Any] | None) -> QColor:
     if not live.get("up"):
         return QColor(OPER_COLORS["DOWN"])
     oper = str(live.get("oper"))
+    if live.get("name") == "lo":
+        oper = "UP"  # a loopback has no carrier to report: UNKNOWN is its normal up
     return QColor(
         OPER_COLORS["NO-CARRIER"] if oper == "DOWN" else OPER_COLORS.get(oper, MISSING_COLOR)
     )

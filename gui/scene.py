@@ -343,7 +343,10 @@ class EditorScene(QGraphicsScene):
         topo = self.doc.topology
         ns = namespace_of_node(topo.get_node, name)
         keys = [interface_key(topo, name, ep.interface) for ep in self._ends.get(name, [])]
-        return keys + [interface_key(topo, other) for other, _ in self._residents.get(ns, [])]
+        keys += [interface_key(topo, other) for other, _ in self._residents.get(ns, [])]
+        if isinstance(topo.node(name), NetnsNode):
+            keys.append((ns, "lo"))  # the "lo" line: its dot shows the kernel's state
+        return keys
 
     def _addresses(self, ns: str | None, ep) -> tuple[str, ...]:
         """The document's addresses, or the kernel's while a running lab is shown."""
@@ -363,8 +366,7 @@ class EditorScene(QGraphicsScene):
             # Bridges and taps living here.
             lines += [f"{other:<7} {kind}" for other, kind in self._residents.get(ns, [])]
             if isinstance(value, NetnsNode):
-                if value.loopback == "down":
-                    lines.append("lo      down")
+                lines.append(f"{'lo':<7} {value.loopback}")
                 if str(value.sysctls.get("net.ipv4.ip_forward", "0")) == "1":
                     lines.append("forwarding on")
             return lines, ""

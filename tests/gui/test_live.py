@@ -484,3 +484,15 @@ def test_a_lab_applied_or_destroyed_by_another_client_is_followed(qtbot, helper)
         "ip -n right link set dev eth0 mtu 1500",
     ], commands
     window.close()
+
+
+def test_lo_is_a_line_of_its_namespace_box_with_the_kernels_state(qtbot, helper) -> None:
+    """lo is listed up or down like any interface, and its dot follows the kernel."""
+    window, _ = deployed_pair(qtbot, helper)
+    left = window.scene.nodes["left"]
+    row = next(i for i, line in enumerate(left.lines) if line.split()[0] == "lo")
+    assert left.lines[row].split()[1] == "up"
+    qtbot.waitUntil(lambda: len(left.marks) > row and left.marks[row] == UP, timeout=3000)
+    helper.sandbox.run("ip", "-n", "left", "link", "set", "lo", "down")
+    qtbot.waitUntil(lambda: left.marks[row] == DOWN, timeout=3000)
+    window.close()
