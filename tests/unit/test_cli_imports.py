@@ -62,6 +62,7 @@ def modules_of(tmp_path: Path, *argv: str) -> tuple[int, set[str]]:
         ["capture", "lab", "a:eth0", "-c", "1", "icmp"],
         ["apply", str(EXAMPLES / "bridge-fixed.yaml")],
         ["destroy", str(EXAMPLES / "bridge-fixed.yaml")],
+        ["doctor"],
     ],
 )
 def test_fast_commands_import_only_the_protocol_and_the_client(
@@ -73,6 +74,7 @@ def test_fast_commands_import_only_the_protocol_and_the_client(
     extra = {
         "ping": {"nstopo.model", "nstopo.model.probetext"},
         "capture": {"nstopo.backend.pcapfile"},  # 40 lines of struct: pcap record times
+        "doctor": {"nstopo.cli.doctor_cmd", "nstopo.model", "nstopo.model.doctor"},
     }.get(argv[0], set())
     assert ours <= ALLOWED | extra, sorted(ours - ALLOWED - extra)
     assert not [name for name in modules if name.split(".")[0] in HEAVY]
