@@ -16,7 +16,8 @@ from typing import Any
 
 from nstopo import __version__
 from nstopo.backend.client import HelperClient, HelperUnavailable
-from nstopo.backend.paths import same_directory, socket_path
+from nstopo.backend.doctorclient import all_findings
+from nstopo.backend.paths import socket_path
 from nstopo.model import doctor
 from nstopo.protocol.errors import ErrorCode, RpcError
 from nstopo.protocol.methods import Method
@@ -34,18 +35,6 @@ def _group_finding(path: str) -> doctor.Finding | None:
         return None
     listed = user.pw_name in group.gr_mem or user.pw_gid == gid
     return doctor.not_in_group(group.gr_name, user.pw_name, listed)
-
-
-def client_findings(server: str, netns_dir: dict[str, Any] | None) -> list[doctor.Finding]:
-    """What only this side sees, given hello's `server` and host.doctor's netns_dir."""
-    found = []
-    if (version := doctor.helper_version(__version__, server)) is not None:
-        found.append(version)
-    if netns_dir is not None:
-        same = same_directory(netns_dir["path"], netns_dir["device"], netns_dir["inode"])
-        if (shared := doctor.netns_not_shared(netns_dir["path"], same)) is not None:
-            found.append(shared)
-    return found
 
 
 def diagnose() -> list[dict[str, Any]]:
@@ -66,8 +55,7 @@ def diagnose() -> list[dict[str, Any]]:
             old = doctor.helper_version(__version__, server)
             return [old.to_json()] if old else []
         answer = client.call(Method.HOST_DOCTOR)
-    extra = client_findings(server, answer.get("netns_dir"))
-    return [*(f.to_json() for f in extra), *answer["findings"]]
+    return all_findings(server, answer)
 
 
 def render(findings: list[dict[str, Any]]) -> str:

@@ -237,10 +237,18 @@ def forward_drop(facts: HostFacts, labs: list[LabFacts]) -> list[Finding]:
             title += ": Docker's"
         found.append(
             Finding(
-                "forward-drop", title, "; ".join(breaks) + ".", "\n".join(fixes), tuple(affects)
+                "forward-drop",
+                title,
+                _sentence("; ".join(breaks)),
+                "\n".join(fixes),
+                tuple(affects),
             )
         )
     return found
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
 
 def _sysctl_fix(ns: str | None, assignments: list[str]) -> str:
@@ -358,10 +366,10 @@ def missing_modules(modules: Mapping[str, ModuleFacts]) -> list[Finding]:
                 f"the kernel has no {name} ({symbol})",
                 f"It is neither built in nor installed as a module, so {needed_by} cannot "
                 "be made: an apply that needs it fails at that step.",
-                "apt install linux-image-$(dpkg --print-architecture)  # a kernel built "
+                "apt install linux-image-$(dpkg --print-architecture)\n# a kernel built "
                 f"with {symbol}, then reboot into it"
                 if facts.config == "n" or not facts.modules_dir
-                else f"apt install linux-modules-extra-$(uname -r)  # installs {name}.ko",
+                else f"apt install linux-modules-extra-$(uname -r)\n# installs {name}.ko (Ubuntu)",
             )
         )
     return found
@@ -398,7 +406,7 @@ def helper_version(client: str, server: str) -> Finding | None:
         f"the helper runs nstopo {version}, this client is {client}",
         "Methods and keys the two versions do not share fail or are ignored (an older "
         "helper knows no newer key).",
-        "systemctl restart nstopo-helper.service  # or stop the running `nstopo helper` "
+        "systemctl restart nstopo-helper.service\n# or stop the running `nstopo helper` "
         "and start this version's",
     )
 
@@ -412,8 +420,8 @@ def netns_not_shared(helper_dir: str, same: bool) -> Finding | None:
         "The helper runs in a private mount namespace: the namespaces it makes are "
         "invisible to `ip netns`, `ip netns exec` and other tools here.",
         "systemctl revert nstopo-helper.service && systemctl restart nstopo-helper.service"
-        "  # drops a drop-in with PrivateMounts=/PrivateTmp=; or run `nstopo helper` "
-        "from this shell",
+        "\n# drops a drop-in that gave it PrivateMounts= or PrivateTmp=; or run "
+        "`nstopo helper` from this shell",
     )
 
 
@@ -424,13 +432,13 @@ def not_in_group(group: str, user: str, listed: bool) -> Finding:
             "group",
             f'"{user}" is in group "{group}", but not in this login',
             "Group membership is read at login: this session cannot use the helper.",
-            f"newgrp {group}  # or log out and in again",
+            f"newgrp {group}\n# or log out and in again",
         )
     return Finding(
         "group",
         f'"{user}" is not in the helper\'s group "{group}"',
         "The helper refuses everyone else: no apply, status, ping or capture.",
-        f"usermod -aG {group} {user}  # then log out and in again",
+        f"usermod -aG {group} {user}\n# then log out and in again",
     )
 
 
@@ -440,5 +448,5 @@ def no_helper(socket: str) -> Finding:
         f"no helper answers at {socket}",
         "Nothing can be deployed, and the doctor cannot read the machine's firewall, "
         "sysctls and modules or the labs.",
-        "systemctl start nstopo-helper.socket  # or: nstopo helper",
+        "systemctl start nstopo-helper.socket\n# or: nstopo helper",
     )
