@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from typing import Any
 
 from nstopo import __version__
@@ -63,7 +64,9 @@ def render(findings: list[dict[str, Any]]) -> str:
         return "nstopo doctor: nothing found that breaks labs on this machine\n"
     lines = [f"nstopo doctor: {len(findings)} finding{'s' if len(findings) != 1 else ''}"]
     for finding in findings:
-        lines += ["", f"* {finding['title']}", f"  breaks: {finding['breaks']}"]
+        lines += ["", f"* {finding['title']}"]
+        lines += textwrap.wrap(finding["breaks"], 88, initial_indent="  breaks: ",
+                               subsequent_indent=" " * 10)  # fmt: skip
         fix = finding["fix"].splitlines()
         lines.append(f"  fix:    {fix[0]}")
         lines += [f"          {line}" for line in fix[1:]]
