@@ -76,12 +76,9 @@ def _run(argv: list[str]) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def nft_facts(ours: set[str]) -> tuple[list[ForwardDrop], int]:
-    """Forward-hook chains that drop, and the rules in tables not in `ours`, from
+def parse_nft(text: str, ours: set[str]) -> tuple[list[ForwardDrop], int]:
+    """Forward-hook chains that drop, and the rules in tables not in `ours`, in
     `nft -j list ruleset` (iptables-nft's tables are nftables tables too)."""
-    text = _run(["nft", "-j", "list", "ruleset"])
-    if not text:
-        return [], 0
     items = [next(iter(item.items())) for item in json.loads(text).get("nftables", [])]
     chains_of: dict[tuple[str, str], set[str]] = {}
     for kind, item in items:
@@ -103,6 +100,23 @@ def nft_facts(ours: set[str]) -> tuple[list[ForwardDrop], int]:
     return drops, rules
 
 
+def nft_facts(ours: set[str]) -> tuple[list[ForwardDrop], int]:
+    text = _run(["nft", "-j", "list", "ruleset"])
+    return parse_nft(text, ours) if text else ([], 0)
+
+
+def parse_legacy(text: str, tool: str, family: str) -> tuple[list[ForwardDrop], int]:
+    """A FORWARD policy DROP in the filter table, and the rules, of `TOOL-save` output."""
+    drops, table = [], ""
+    docker = ":DOCKER-USER " in text
+    for line in text.splitlines():
+        if line.startswith("*"):
+            table = line[1:].strip()
+        elif table == "filter" and line.startswith(":FORWARD DROP"):
+            drops.append(ForwardDrop(tool, family, "filter", "FORWARD", docker))
+    return drops, sum(line.startswith("-A ") for line in text.splitlines())
+
+
 def legacy_facts() -> tuple[list[ForwardDrop], int | None]:
     drops: list[ForwardDrop] = []
     rules: int | None = None
@@ -114,19 +128,14 @@ def legacy_facts() -> tuple[list[ForwardDrop], int | None]:
             tables = Path(names).read_text().split()
         except OSError:
             continue
-        if not tables:
+        if not tables:  # no legacy table exists: asking for one would load its module
             continue
         text = _run([f"{tool}-save"])
         if text is None:
             continue
-        rules = (rules or 0) + sum(line.startswith("-A ") for line in text.splitlines())
-        table = ""
-        for line in text.splitlines():
-            if line.startswith("*"):
-                table = line[1:].strip()
-            elif table == "filter" and line.startswith(":FORWARD DROP"):
-                docker = ":DOCKER-USER " in text
-                drops.append(ForwardDrop(tool, family, "filter", "FORWARD", docker))
+        found, count = parse_legacy(text, tool, family)
+        drops += found
+        rules = (rules or 0) + count
     return drops, rules
 
 
