@@ -16,6 +16,7 @@ from nstopo.model.doctor import explains
 from nstopo.model.live import interface_owners
 from nstopo.model.placement import namespace_of_node
 from nstopo.model.probetext import ping_line, ping_summary
+from nstopo.model.reach import addresses_of
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
@@ -260,7 +261,8 @@ class PingPanel(QWidget):
     def _diagnosed(self, run: PingRun, answer: dict[str, Any]) -> None:
         """The doctor's findings about this ping's nodes, beside it."""
         lab = self.session.lab
-        found = [f for f in answer["findings"] if explains(f, lab, run.source, run.target)]
+        target = self._node_of(run.target)
+        found = [f for f in answer["findings"] if explains(f, lab, run.source, target)]
         if not found:
             return
         run.diagnosis = found[0]["title"]
@@ -275,6 +277,20 @@ class PingPanel(QWidget):
         run.failure = error.message
         run.lines.append(f"ping: {error.message}")
         self._changed(run)
+
+    def _node_of(self, target: str) -> str:
+        """The node that holds an address typed as the target (or the target itself)."""
+        topo = self.session.doc.topology
+        if target in topo:
+            return target
+        address = target.split("%")[0]
+        for name in topo.node_names():
+            try:
+                if any(str(a.ip) == address for _, a in addresses_of(topo, name)):
+                    return name
+            except ValueError:  # an address the editor still shows as invalid
+                continue
+        return target
 
     def _changed(self, run: PingRun) -> None:
         if run.item is not None:

@@ -76,6 +76,9 @@ def test_a_forward_drop_shows_in_the_helper_bar_and_beside_the_failed_ping(
     assert 'nft insert rule ip filter FORWARD iifname "br0" oifname "br0" accept' in (
         window.ping_panel.text.toPlainText()
     )
+    # A target typed as an address counts as the node that holds it.
+    assert window.ping_panel._node_of("10.66.0.3") == "b"
+    assert window.ping_panel._node_of("10.99.0.9") == "10.99.0.9"
     # The fix, as shown, makes the next ping answer and the finding go away.
     helper.sandbox.run("bash", "-c", 'nft insert rule ip filter FORWARD iifname "br0" '
                        'oifname "br0" accept')  # fmt: skip
