@@ -53,6 +53,7 @@ class NodeShowDialog(QDialog):
             text = QPlainTextEdit()
             text.setReadOnly(True)
             text.setFont(mono)
+            text.setTabStopDistance(text.fontMetrics().horizontalAdvance(" ") * 4)  # nft's tabs
             text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
             self.texts[key] = text
             self.tabs.addTab(text, title)
