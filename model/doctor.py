@@ -178,14 +178,20 @@ def _accept(drop: ForwardDrop, match: str, legacy: str) -> str:
 
 def forward_drop(facts: HostFacts, labs: list[LabFacts]) -> list[Finding]:
     found = []
-    bridged = facts.bridge_nf_call_iptables == 1 or facts.bridge_nf_call_ip6tables == 1
+    v4 = facts.bridge_nf_call_iptables == 1  # br_netfilter hands bridged IPv4 to iptables
+    v6 = facts.bridge_nf_call_ip6tables == 1
     for drop in facts.forward_drops:
-        sees_bridged = bridged or drop.family == "bridge"
+        sees_bridged = (
+            drop.family == "bridge"
+            or (drop.family in ("ip", "inet") and v4)
+            or (drop.family in ("ip6", "inet") and v6)
+        )
+        routed = drop.family != "bridge"  # the bridge family sees frames, not routing
         affects, fixes = [], []
         bridges = sorted({b for lab in labs for b in lab.host_bridges})
         for lab in labs:
             nodes: set[str] = set()
-            for nodes_of in lab.host_routed.values():
+            for nodes_of in lab.host_routed.values() if routed else ():
                 nodes.update(nodes_of)
             if sees_bridged:
                 for bridge, on in lab.host_bridges.items():
@@ -194,14 +200,11 @@ def forward_drop(facts: HostFacts, labs: list[LabFacts]) -> list[Finding]:
                 affects.append(Affected(lab.lab, tuple(sorted(nodes))))
         if sees_bridged:
             for bridge in bridges:
-                fixes.append(
-                    _accept(
-                        drop,
-                        f"iifname {_q(bridge)} oifname {_q(bridge)}",
-                        f"-i {bridge} -o {bridge}",
-                    )
-                )
-        for iface in sorted({i for lab in labs for i in lab.host_routed}):
+                match = f"iifname {_q(bridge)} oifname {_q(bridge)}"
+                if not routed:  # in the bridge family the in/out names are the ports
+                    match = f"meta ibrname {_q(bridge)} meta obrname {_q(bridge)}"
+                fixes.append(_accept(drop, match, f"-i {bridge} -o {bridge}"))
+        for iface in sorted({i for lab in labs for i in lab.host_routed} if routed else ()):
             fixes.append(_accept(drop, f"iifname {_q(iface)}", f"-i {iface}"))
             fixes.append(
                 _accept(
@@ -229,9 +232,10 @@ def forward_drop(facts: HostFacts, labs: list[LabFacts]) -> list[Finding]:
                 if drop.family != "bridge"
                 else "frames between the ports of a bridge in the host namespace are dropped"
             )
-        breaks.append(
-            "packets the host routes for a lab (host nat:, routes via the host) are dropped"
-        )
+        if routed:
+            breaks.append(
+                "packets the host routes for a lab (host nat:, routes via the host) are dropped"
+            )
         title = f"the host's forward chain drops ({where}, policy drop)"
         if drop.docker:
             title += ": Docker's"

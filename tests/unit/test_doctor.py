@@ -197,3 +197,24 @@ def test_legacy_save_gives_a_forward_drop_and_the_rule_count() -> None:
                                           forward_drops=tuple(drops)), [facts()])  # fmt: skip
     assert found.fix.splitlines()[0] == "iptables -I DOCKER-USER -i br0 -o br0 -j ACCEPT"
     assert parse_legacy(LEGACY_SAVE.replace("FORWARD DROP", "FORWARD ACCEPT"), "x", "ip")[0] == []
+
+
+def test_a_bridge_family_drop_matches_the_bridge_and_ignores_routing() -> None:
+    drop = d.ForwardDrop("nft", "bridge", "filter", "forward")
+    (found,) = d.forward_drop(d.HostFacts(host=CLEAN_HOST.host, forward_drops=(drop,)), [facts()])
+    assert (
+        found.fix
+        == 'nft insert rule bridge filter forward meta ibrname "br0" meta obrname "br0" accept'
+    )
+    assert "routes" not in found.breaks
+    assert found.affects == (d.Affected("lab", ("a", "br0")),)
+
+
+def test_br_netfilter_for_ipv6_only_does_not_make_an_ipv4_chain_see_bridges() -> None:
+    host = d.HostFacts(host=CLEAN_HOST.host, bridge_nf_call_ip6tables=1, forward_drops=(PLAIN,))
+    assert [f.fix.splitlines()[0] for f in d.forward_drop(host, [])] == [
+        "sysctl -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0"
+    ]  # inet sees IPv6 bridged frames
+    v4_only = d.ForwardDrop("nft", "ip", "filter", "FORWARD")
+    host = d.HostFacts(host=CLEAN_HOST.host, bridge_nf_call_ip6tables=1, forward_drops=(v4_only,))
+    assert d.forward_drop(host, []) == []
