@@ -218,3 +218,29 @@ def test_br_netfilter_for_ipv6_only_does_not_make_an_ipv4_chain_see_bridges() ->
     v4_only = d.ForwardDrop("nft", "ip", "filter", "FORWARD")
     host = d.HostFacts(host=CLEAN_HOST.host, bridge_nf_call_ip6tables=1, forward_drops=(v4_only,))
     assert d.forward_drop(host, []) == []
+
+
+def test_the_socket_group_names_the_group_and_whether_only_the_login_lacks_it(
+    tmp_path,
+) -> None:
+    import grp
+    import os
+    import pwd
+
+    import pytest
+    from nstopo.cli.doctor_cmd import _group_finding
+
+    me = pwd.getpwuid(os.getuid())
+    socket = tmp_path / "helper.sock"
+    socket.write_text("")
+    own = _group_finding(str(socket))  # the user's own primary group: listed
+    assert own is not None and own.fix.startswith(f"newgrp {grp.getgrgid(me.pw_gid).gr_name}")
+    assert _group_finding(str(tmp_path / "missing.sock")) is None
+    if os.geteuid() != 0:
+        pytest.skip("giving the file another group needs root")
+    other = next(g for g in grp.getgrall() if me.pw_name not in g.gr_mem and g.gr_gid != me.pw_gid)
+    os.chown(socket, -1, other.gr_gid)
+    found = _group_finding(str(socket))
+    assert found is not None
+    assert found.title == f'"{me.pw_name}" is not in the helper\'s group "{other.gr_name}"'
+    assert found.fix.startswith(f"usermod -aG {other.gr_name} {me.pw_name}")
