@@ -18,7 +18,7 @@ SECTIONS = ("routes", "rules", "neigh", "firewall")
 # The commands behind each section, as a person would type them in the namespace.
 COMMANDS: dict[str, list[list[str]]] = {
     "routes": [
-        ["ip", "route", "show", "table", "all"],
+        ["ip", "-4", "route", "show", "table", "all"],
         ["ip", "-6", "route", "show", "table", "all"],
     ],
     "rules": [["ip", "rule", "show"], ["ip", "-6", "rule", "show"]],

@@ -30,7 +30,7 @@ from nstopo.protocol.methods import Method, Notification
 from nstopo.protocol.wire import error_response
 from pydantic import Field
 
-from . import flow, nodeshow, probes
+from . import doctor, flow, nodeshow, probes
 from . import jsonrpc as rpc
 from .discover import discover
 from .identity import identity_of
@@ -340,6 +340,7 @@ class Helper:
             lambda p, sess: nodeshow.node_show(self._service(), p, sess),
             nodeshow.NodeShowParams,
         )
+        add(Method.HOST_DOCTOR, lambda p, sess: doctor.host_doctor(self._service(), p, sess))
 
     async def _upload_part(
         self, params: UploadPartParams, session: rpc.Session

@@ -151,6 +151,10 @@ def _show(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="iproute2's JSON and the texts")
 
 
+def _doctor(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="the findings as JSON")
+
+
 COMMANDS = [
     Command("gui", "open the editor (the default)", "offline:cmd_gui", _gui),
     Command(
@@ -194,6 +198,12 @@ COMMANDS = [
         "what the kernel has in a node: routes, rules, neighbours, firewall",
         "show_cmd:cmd_show",
         _show,
+    ),
+    Command(
+        "doctor",
+        "what on this machine silently breaks labs, and the fix (exit 1: found some)",
+        "doctor_cmd:cmd_doctor",
+        _doctor,
     ),
 ]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from nstopo.model.placement import namespace_of_node
 from nstopo.model.schema import topology_from_document
 from nstopo.model.topology import Topology
 from PySide6.QtCore import QObject, QPoint, QPointF
@@ -20,6 +21,7 @@ from .document import Document
 from .docview import DocumentView
 from .fdbdialog import FdbDialog
 from .livemenu import live_menu
+from .nodeshowdialog import NodeShowDialog
 from .pingpanel import PingPanel
 from .ratespanel import RatesPanel
 from .terminaldock import Terminals, in_namespace
@@ -132,6 +134,23 @@ class LiveController(QObject):
 
     def show_fdb(self, bridge: str) -> FdbDialog:
         dialog = FdbDialog(self.connection, self.topology.name, bridge, self.window)
+        dialog.show()
+        return dialog
+
+    def show_kernel(self, node: str) -> NodeShowDialog:
+        """The node's routes, rules, neighbours and firewall, kept current (one window
+        per node: asking again raises it)."""
+        assert self.view is not None
+        lab = self.topology.name
+        for dialog in self.window.findChildren(NodeShowDialog):
+            if (dialog.lab, dialog.node) == (lab, node):
+                dialog.show()
+                dialog.raise_()
+                dialog.refresh()
+                return dialog
+        ns = namespace_of_node(self.topology.get_node, node)
+        dialog = NodeShowDialog(self.connection, lab, node, ns, self.window)
+        self.view.live.interface_changed.connect(dialog.kernel_changed)
         dialog.show()
         return dialog
 

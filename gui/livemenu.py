@@ -1,5 +1,6 @@
 """The canvas's context menu: ping from a node, capture on an interface or link end,
-rates of an interface, a bridge's forwarding database (live actions need a running
+rates of an interface, a bridge's forwarding database, what the kernel holds in a
+namespace (routes, rules, neighbours, firewall) (live actions need a running
 lab; they are listed but disabled before a deploy, saying why)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Protocol
 
 from nstopo.model.live import InterfaceKey, interface_key
 from nstopo.model.topology import Topology
-from nstopo.model.types import BridgeNode, TapNode, TunNode
+from nstopo.model.types import BridgeNode, HostNode, NetnsNode, TapNode, TunNode
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -29,6 +30,7 @@ class LiveCommands(Protocol):
     def capture(self, node: str, interface: str | None) -> None: ...
     def show_rates(self, key: InterfaceKey) -> None: ...
     def show_fdb(self, bridge: str) -> object: ...
+    def show_kernel(self, node: str) -> object: ...
 
 
 def on_trigger(action: QAction, slot: Callable[[], object]) -> None:
@@ -81,6 +83,10 @@ def live_menu(live: LiveCommands, parent: QWidget, kind: str, key: str) -> QMenu
     if kind == "node" and isinstance(topo.node(key), BridgeNode):
         menu.addSeparator()
         add(f"Forwarding database of {key}…", lambda: live.show_fdb(key), running)
+    if kind == "node" and isinstance(topo.node(key), NetnsNode | HostNode):
+        menu.addSeparator()
+        add(f"Routes, rules, neighbours, firewall of {key}…",
+            lambda: live.show_kernel(key), running)  # fmt: skip
     if kind == "node":
         menu.addSeparator()
         add_terminal_items(add, getattr(live, "terminals", None), topo, key, running)

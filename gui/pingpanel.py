@@ -1,7 +1,9 @@
 """The Ping dock: pings started from the canvas (several at once), each with ping's own
 lines, its loss (or, when nothing came back, what went wrong), and its round-trip
 times in milliseconds on one shared plot. A run can be repeated from another source
-interface (ping -I), as the bridge experiment needs."""
+interface (ping -I), as the bridge experiment needs. A ping that got no answer asks the
+doctor (`host.doctor`) and shows beside it a finding about a node on its path (a
+forward chain that drops on the host, forwarding off on a router, strict rp_filter)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyqtgraph as pg
+from nstopo.model.doctor import explains
 from nstopo.model.live import interface_owners
 from nstopo.model.placement import namespace_of_node
 from nstopo.model.probetext import ping_line, ping_summary
+from nstopo.model.reach import addresses_of
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
@@ -50,6 +54,7 @@ class PingRun:
     errors: int = 0
     last_error: str | None = None  # the kernel's word for the latest failed echo
     failure: str | None = None  # why the ping could not run at all
+    diagnosis: str | None = None  # the doctor's finding that may explain no answer
     sent: int = 0
     running: bool = True
     curve: Any = None
@@ -66,9 +71,10 @@ class PingRun:
         loss = 100.0 * (1 - received / self.sent) if self.sent else 0.0
         state = "running" if self.running else "done"
         replies = f"{received}/{self.sent} replies, {loss:.0f}% loss"
+        doctor = f" · doctor: {self.diagnosis}" if self.diagnosis else ""
         if not received and self.last_error:  # say what happened, not only "0 replies"
-            return f"{head}: {self.last_error} ({replies}, {state})"
-        return f"{head}: {replies} ({state})"
+            return f"{head}: {self.last_error} ({replies}, {state}){doctor}"
+        return f"{head}: {replies} ({state}){doctor}"
 
 
 class PingPanel(QWidget):
@@ -248,12 +254,43 @@ class PingPanel(QWidget):
         run.sent = done["transmitted"]
         run.lines += ["", *ping_summary(done)]
         self._changed(run)
+        if run.sent and not run.rtts:
+            self.connection.call("host.doctor", None, lambda found: self._diagnosed(run, found),
+                                 owner=self)  # fmt: skip
+
+    def _diagnosed(self, run: PingRun, answer: dict[str, Any]) -> None:
+        """The doctor's findings about this ping's nodes, beside it."""
+        lab = self.session.lab
+        target = self._node_of(run.target)
+        found = [f for f in answer["findings"] if explains(f, lab, run.source, target)]
+        if not found:
+            return
+        run.diagnosis = found[0]["title"]
+        run.lines.append("")
+        for finding in found:
+            run.lines += [f"doctor: {finding['title']}", f"  {finding['breaks']}", "  fix:"]
+            run.lines += [f"    {line}" for line in finding["fix"].splitlines()]
+        self._changed(run)
 
     def _failed(self, run: PingRun, error: CallError) -> None:
         run.running = False
         run.failure = error.message
         run.lines.append(f"ping: {error.message}")
         self._changed(run)
+
+    def _node_of(self, target: str) -> str:
+        """The node that holds an address typed as the target (or the target itself)."""
+        topo = self.session.doc.topology
+        if target in topo:
+            return target
+        address = target.split("%")[0]
+        for name in topo.node_names():
+            try:
+                if any(str(a.ip) == address for _, a in addresses_of(topo, name)):
+                    return name
+            except ValueError:  # an address the editor still shows as invalid
+                continue
+        return target
 
     def _changed(self, run: PingRun) -> None:
         if run.item is not None:

@@ -338,6 +338,30 @@ class NodeShowResult(TypedDict):
     sections: dict[str, KernelSection]
 
 
+class Affected(TypedDict):
+    lab: str
+    nodes: list[str]  # the nodes whose traffic the finding can stop
+
+
+class Finding(TypedDict):
+    check: str  # forward-drop, rp-filter, forwarding-off, module, iptables-both, ...
+    title: str  # one line
+    breaks: str  # what it breaks
+    fix: str  # the exact command(s) that fix it, one a line (`# ...`: a remark)
+    affects: list[Affected]  # labs and nodes it concerns; empty: the machine
+
+
+class NetnsDir(TypedDict):
+    path: str  # where the helper keeps named namespaces (/run/netns)
+    device: int  # its st_dev and st_ino, as the helper sees it
+    inode: int
+
+
+class DoctorResult(TypedDict):
+    findings: list[Finding]
+    netns_dir: NetnsDir | None
+
+
 class InfoResult(TypedDict):
     server: str
     pid: int
@@ -477,6 +501,7 @@ METHODS: dict[Method, tuple[type | None, Any]] = {
     Method.EXEC_WAIT: (WaitParams, WaitResult),
     Method.EXEC_LOGS: (LogsParams, LogsResult),
     Method.NODE_SHOW: (NodeShowParams, NodeShowResult),
+    Method.HOST_DOCTOR: (None, DoctorResult),
 }
 
 NOTIFICATIONS: dict[Notification, type] = {

@@ -30,6 +30,7 @@ class Method(StrEnum):
     EXEC_WAIT = "exec.wait"
     EXEC_LOGS = "exec.logs"
     NODE_SHOW = "node.show"
+    HOST_DOCTOR = "host.doctor"
 
 
 class Notification(StrEnum):

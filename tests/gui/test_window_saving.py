@@ -83,7 +83,7 @@ def test_saving_after_the_autosave_took_the_text_of_a_removed_link(qtbot, tmp_pa
     window.commands.catch_up()  # the commands panel read the document too
     menu_action(window, "File", "Save").trigger()
     assert not window.doc.dirty and messages(window, "Cannot save") == []
-    assert len(load(path).topology.link_ids()) == 2
+    assert len(load(path).topology.link_ids()) == 3
     assert "# the containers' gateway" in path.read_text()
     assert not window.autosave_path().exists()  # saved: nothing left to recover
     # Again: another edit, autosave, save.
@@ -91,7 +91,7 @@ def test_saving_after_the_autosave_took_the_text_of_a_removed_link(qtbot, tmp_pa
     menu_action(window, "Edit", "Delete").trigger()
     window.write_autosave()
     menu_action(window, "File", "Save").trigger()
-    assert load(path).topology.node_names() == ["router", "cbr0", "c1", "far"]
+    assert load(path).topology.node_names() == ["router", "cbr0", "c1", "far", "internet"]
 
 
 def test_a_save_the_system_refuses_is_told_and_keeps_the_work(qtbot, tmp_path) -> None:
@@ -122,7 +122,7 @@ def test_a_save_the_system_refuses_is_told_and_keeps_the_work(qtbot, tmp_path) -
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temporary left
     menu_action(window, "File", "Save").trigger()  # room again
     assert not window.doc.dirty
-    assert load(path).topology.node_names() == ["router", "cbr0", "far"]
+    assert load(path).topology.node_names() == ["router", "cbr0", "far", "internet"]
 
 
 def test_the_timers_autosave_is_written_off_the_ui_thread_and_told_when_refused(
@@ -136,7 +136,13 @@ def test_the_timers_autosave_is_written_off_the_ui_thread_and_told_when_refused(
     window._autosave_file().wait()
     written = window.autosave_path().read_text()
     assert "c1:" not in written and "# the containers' gateway" in written
-    assert load(window.autosave_path()).topology.node_names() == ["router", "cbr0", "c2", "far"]
+    assert load(window.autosave_path()).topology.node_names() == [
+        "router",
+        "cbr0",
+        "c2",
+        "far",
+        "internet",
+    ]
     window.scene.select(["c2"])
     menu_action(window, "Edit", "Delete").trigger()
     with files_limited_to(200):

@@ -204,7 +204,15 @@ def test_two_clients_apply_different_labs_at_once(helper: RunningHelper) -> None
     for t in threads:
         t.join(60)
     assert errors == []
-    assert helper.facts()["namespaces"] == ["c1", "c2", "far", "left", "right", "router"]
+    assert helper.facts()["namespaces"] == [
+        "c1",
+        "c2",
+        "far",
+        "internet",
+        "left",
+        "right",
+        "router",
+    ]
     with helper.client() as client:
         assert sorted(lab["lab"] for lab in client.call("lab.status", {})) == [
             "container-bridge",

@@ -37,9 +37,9 @@ def test_show_prints_what_iproute2_and_nft_print_there(helper: RunningHelper) ->
         # moment is when a read by hand before and after nstopo's agree.
         deadline = time.monotonic() + 10
         while True:
-            before = by_hand(helper, "gw", "ip", "route", "show", "table", "all")
+            before = by_hand(helper, "gw", "ip", "-4", "route", "show", "table", "all")
             routes = show(helper, "gw", "routes")
-            v4 = by_hand(helper, "gw", "ip", "route", "show", "table", "all")
+            v4 = by_hand(helper, "gw", "ip", "-4", "route", "show", "table", "all")
             if before == v4 or time.monotonic() > deadline:
                 break
         assert routes.returncode == 0, routes.stderr
@@ -49,6 +49,7 @@ def test_show_prints_what_iproute2_and_nft_print_there(helper: RunningHelper) ->
         v6 = by_hand(helper, "gw", "ip", "-6", "route", "show", "table", "all")
         assert set(routes.stdout[len(v4) :].splitlines()) <= set(v6.splitlines())
         assert "local ::1 dev lo table local" in routes.stdout[len(v4) :]
+        assert "::1" not in v4  # each route once: the IPv4 part holds no IPv6 routes
         assert "10.52.0.0/24 via 10.51.1.2 dev out0 table 7" in routes.stdout  # all tables
         rules = show(helper, "gw", "rules").stdout
         assert "from 10.51.0.9 lookup 7" in rules
@@ -60,7 +61,7 @@ def test_show_prints_what_iproute2_and_nft_print_there(helper: RunningHelper) ->
         assert firewall == by_hand(helper, "gw", "nft", "list", "ruleset")
         assert "ct state established,related accept" in firewall
         everything = show(helper, "gw").stdout
-        assert "# routes (ip route show table all; ip -6 route show table all)" in everything
+        assert "# routes (ip -4 route show table all; ip -6 route show table all)" in everything
         assert "# firewall (nft list ruleset)" in everything
         answer = client.call("node.show", {"lab": "fwlab", "node": "gw", "sections": ["routes"]})
         entries = answer["sections"]["routes"]["entries"]

@@ -93,6 +93,7 @@ def test_every_result_and_notification_fits_its_type(helper: RunningHelper) -> N
         call(Method.LAB_TOPOLOGY, {"lab": LAB})
         call(Method.HOST_DISCOVER)
         call(Method.HELPER_INFO)
+        call(Method.HOST_DOCTOR)
         counters.wait_for(lambda m, p: m == "counters")
         call(Method.LAB_DESTROY, {"lab": LAB})
         events.wait_for(lambda m, p: m == "lab.changed" and p["change"] == "destroyed")

@@ -19,8 +19,23 @@ FACTS = str(Path(__file__).parent.parent / "kernel_facts.py")
 
 
 def script_commands(script: str, function: str) -> list[str]:
-    body = script.split(f"\n{function}() {{\n", 1)[1].split("\n}\n", 1)[0]
-    return [line.strip() for line in body.splitlines() if line.strip().startswith("ip ")]
+    """The `ip` commands of the script's function; a here-document (`nft -f - <<'NFT'`)
+    stays one command with its text, as the plan writes it (its `}` lines are nft's)."""
+    lines = script.split(f"\n{function}() {{\n", 1)[1].splitlines()
+    commands: list[str] = []
+    heredoc: list[str] | None = None
+    for line in lines:
+        if heredoc is not None:
+            heredoc.append(line)
+            if line == "NFT":
+                commands[-1] += "\n" + "\n".join(heredoc)
+                heredoc = None
+        elif line == "}":
+            break
+        elif line.strip().startswith("ip "):
+            commands.append(line.strip())
+            heredoc = [] if line.endswith("<<'NFT'") else None
+    return commands
 
 
 @needs_root

@@ -66,6 +66,7 @@ def modules_of(tmp_path: Path, *argv: str) -> tuple[int, set[str]]:
         ["shell", "lab", "a"],
         ["logs", "lab", "a"],
         ["show", "lab", "a", "routes"],
+        ["doctor"],
     ],
 )
 def test_fast_commands_import_only_the_protocol_and_the_client(
@@ -81,6 +82,12 @@ def test_fast_commands_import_only_the_protocol_and_the_client(
         "shell": {"nstopo.cli.exec_cmd"},
         "logs": {"nstopo.cli.exec_cmd"},
         "show": {"nstopo.cli.show_cmd"},
+        "doctor": {
+            "nstopo.backend.doctorclient",
+            "nstopo.cli.doctor_cmd",
+            "nstopo.model",
+            "nstopo.model.doctor",
+        },
     }.get(argv[0], set())
     assert ours <= ALLOWED | extra, sorted(ours - ALLOWED - extra)
     assert not [name for name in modules if name.split(".")[0] in HEAVY]

@@ -66,7 +66,7 @@ def test_a_renamed_node_keeps_its_place_and_its_comments() -> None:
     topo.rename_node("cbr0", "docker0")
     text = dumps(topo, loaded)
     nodes = list(parse_text(text).topology.node_names())
-    assert nodes == ["router", "docker0", "c1", "c2", "far"]
+    assert nodes == ["router", "docker0", "c1", "c2", "far", "internet"]
     assert "addresses: [10.80.1.1/24]             # the containers' gateway" in text
     assert "- docker0:veth-c1" in text or '"docker0:veth-c1"' in text
     # Rename it back: the file is the original again, byte for byte.
@@ -81,7 +81,7 @@ def test_a_rename_into_a_removed_nodes_name_keeps_the_renamed_ones_entry() -> No
     topo.rename_node("c2", "c1")  # c2's entry, under c1's old name
     text = dumps(topo, loaded)
     again = parse_text(text).topology
-    assert again.node_names() == ["router", "cbr0", "c1", "far"]
+    assert again.node_names() == ["router", "cbr0", "c1", "far", "internet"]
     assert again == renumbered(topo)
 
 
