@@ -4,6 +4,7 @@ undo is one batch: observers hear of it once, however many objects it touched.""
 
 from __future__ import annotations
 
+from nstopo.model.checks import Check
 from nstopo.model.topology import Topology
 from nstopo.model.types import Link, Node, replace
 from PySide6.QtGui import QUndoCommand
@@ -181,3 +182,17 @@ class Paste(Command):
             topo.remove_link(lid)
         for name, _ in self.nodes:
             topo.remove_node(name)
+
+
+class SetChecks(QUndoCommand):
+    """Add, edit or remove checks: the document's checks: before and after."""
+
+    def __init__(self, doc: Document, checks: tuple[Check, ...], text: str) -> None:
+        super().__init__(text)
+        self.doc, self.old, self.new = doc, doc.checks, checks
+
+    def redo(self) -> None:
+        self.doc.set_checks(self.new)
+
+    def undo(self) -> None:
+        self.doc.set_checks(self.old)

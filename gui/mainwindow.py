@@ -622,7 +622,9 @@ class MainWindow(QMainWindow):
         """The timer's autosave: the unsaved text, made and written off the UI thread."""
         if not self.doc.dirty:
             return True
-        return self._autosave_file().write_in_background(self.doc.topology, self.doc.loaded)
+        return self._autosave_file().write_in_background(
+            self.doc.topology, self.doc.loaded, self.doc.checks
+        )
 
     def write_autosave(self) -> bool:
         """The unsaved text, now; a failure (disk full) is told once per spell and keeps

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
@@ -49,6 +49,7 @@ class PingProbe:
     """A ping from a node to an address or a node name, optionally out of `interface`."""
 
     __pydantic_config__ = STRICT
+    yaml_keys: ClassVar[dict[str, str]] = {"source": "from"}  # how model/yamlfile writes it
     source: Annotated[str, Field(alias="from")]
     to: str
     interface: str | None = None
@@ -69,6 +70,7 @@ class CaptureProbe:
     `while` action runs; `filter` is a pcap filter expression."""
 
     __pydantic_config__ = STRICT
+    yaml_keys: ClassVar[dict[str, str]] = {"during": "while"}
     node: str  # not `on`: YAML 1.1 readers (PyYAML, yq) take the key `on` for true
     during: Annotated[WhileAction, Field(alias="while")]
     filter: str = ""
