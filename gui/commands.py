@@ -196,3 +196,42 @@ class SetChecks(QUndoCommand):
 
     def undo(self) -> None:
         self.doc.set_checks(self.old)
+
+
+class ReplaceTopology(Command):
+    """Make the drawing `target` (a lesson's "Show me"), as one undo step. Nodes in both
+    keep their place on the canvas; the lab keeps its name (the lab that runs)."""
+
+    def __init__(self, doc: Document, target: Topology, text: str) -> None:
+        super().__init__(text)
+        self.doc, self.old = doc, doc.topology.copy()
+        self.new = target.copy()
+        self.new.set_lab(name=doc.topology.name, subnet=target.subnet or doc.topology.subnet)
+        with self.new.batch():
+            for name, value in target.nodes():
+                if name in doc.topology and doc.topology.node(name).position is not None:
+                    self.new.set_node(
+                        name, replace(value, position=doc.topology.node(name).position)
+                    )
+
+    def _become(self, target: Topology) -> None:
+        topo = self.doc.topology
+        for lid in topo.link_ids():
+            topo.remove_link(lid)
+        for name in topo.node_names():
+            if name not in target:
+                topo.remove_node(name)
+        for name, value in target.nodes():
+            if name in topo:
+                topo.set_node(name, value)
+            else:
+                topo.add_node(name, value)
+        for lid, link in target.links():
+            topo.add_link(link, lid)
+        topo.set_lab(name=target.name, subnet=target.subnet)
+
+    def forward(self) -> None:
+        self._become(self.new)
+
+    def backward(self) -> None:
+        self._become(self.old)

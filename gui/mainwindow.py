@@ -684,6 +684,7 @@ class MainWindow(QMainWindow):
         if self.confirm_discard():
             self.drop_autosave()
             self.checks_panel.close_run()
+            self.newcomer.lessons.end()
             self.helper_bar.stop_session_helper()
             self.connection.close()
             event.accept()

@@ -1,6 +1,7 @@
 """What the main window offers a newcomer, kept out of mainwindow.py: the welcome page
-over the empty canvas, the Help menu, the Labs dock, a new document's lab name that no
-running lab has, and file dialogs that open where the user's files are.
+over the empty canvas, the Help menu, the Labs dock, the guided lessons, a new
+document's lab name that no running lab has, and file dialogs that open where the
+user's files are.
 
 MainWindow calls `Newcomer(window)` once its menus and first document exist, and
 `document_shown()` whenever it shows another document."""
@@ -20,6 +21,7 @@ from .aboutlab import AboutLabPanel
 from .document import Document
 from .help import build_help_menu
 from .labsdock import LabsPanel
+from .lessons import LessonGuide, progress_text
 from .welcome import WelcomeView
 
 if TYPE_CHECKING:
@@ -61,7 +63,15 @@ class Newcomer(QObject):
             window.tabifyDockWidget(docks["Problems"], docks["About this lab"])
             docks["Problems"].raise_()
         self.panels_menu = self._panels_menu()
-        self.help_menu = build_help_menu(window, self.show_welcome)
+        self.lessons = LessonGuide(window, self.hide_welcome)
+        self.help_menu = build_help_menu(
+            window,
+            self.show_welcome,
+            [
+                (f"{i + 1}. {lesson.title}", lambda n=lesson.name: self.lessons.start(n))
+                for i, lesson in enumerate(self.lessons.lessons())
+            ],
+        )
         self.welcome: WelcomeView | None = None
         self.document_shown()
 
@@ -86,9 +96,13 @@ class Newcomer(QObject):
         if self.welcome is None:
             recent = w.settings.value("recent", [], list)
             self.welcome = WelcomeView(recent)
+            self.welcome.lesson_chosen.connect(self.lessons.start)
             self.welcome.new_requested.connect(self._new)
             self.welcome.open_requested.connect(w.open_dialog)
             self.welcome.path_chosen.connect(self._open)
+        self.welcome.set_lessons(
+            [(x, progress_text(w.settings, x)) for x in self.lessons.lessons()]
+        )
         self.welcome.cover(w.view)
         return self.welcome
 
@@ -108,6 +122,8 @@ class Newcomer(QObject):
     def document_shown(self) -> None:
         w = self.window
         doc = w.doc
+        if hasattr(self, "lessons"):
+            self.lessons.document_shown()
         self.labs.set_current(doc.topology.name)
         # Esc leaves a tool: its hint in the status bar goes with it.
         w.scene.tool_cancelled.connect(w.statusBar().clearMessage)
