@@ -348,8 +348,10 @@ class LessonGuide(QObject):
         palette = w._docks.get("Palette")
         if palette is None or w.dockWidgetArea(palette) != w.dockWidgetArea(dock):
             return
+        # The left column runs the window's full height while a lesson is on: room to read.
+        w.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         w.splitDockWidget(palette, dock, Qt.Orientation.Vertical)
-        w.resizeDocks([palette, dock], [190, max(300, w.height() - 300)], Qt.Orientation.Vertical)
+        w.resizeDocks([palette, dock], [170, max(300, w.height() - 250)], Qt.Orientation.Vertical)
         w.resizeDocks([dock], [380], Qt.Orientation.Horizontal)
 
     def document_shown(self) -> None:
@@ -364,4 +366,6 @@ class LessonGuide(QObject):
             dock = self.window._docks.get(DOCK)
             if dock is not None:
                 dock.hide()
+            bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+            self.window.setCorner(Qt.Corner.BottomLeftCorner, bottom)
         self.panel, self.doc = None, None
