@@ -58,7 +58,7 @@ without checks needs no helper.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
@@ -333,7 +333,9 @@ def _prefixed(problem: Problem, where: Path) -> Problem:
 def _stage_path(problem: Problem, where: Path) -> Problem:
     """A problem of the solution-with-checks document, at its place in the stage."""
     if problem.path[:1] == ("checks",):
-        return _prefixed(problem, where)
+        solution = f"stage {int(where[1]) + 1}'s solution"
+        said = problem.message.replace("which the file does not have", f"which {solution} lacks")
+        return _prefixed(replace(problem, message=said), where)
     return _prefixed(problem, (*where, "solution"))
 
 

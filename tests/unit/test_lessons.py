@@ -99,7 +99,12 @@ def parse_text_checks(document: dict) -> tuple[str, ...]:
         ("      - {link: [a, br0]}", "      - {link: [a, br0], on: a}", ":11:26", '"on" does'),
         ("      - {link: [a, br0]}", "      - {}", ":11:9", "drawing condition 2 says nothing"),
         ("      - {link: [a, br0]}", "      - {link: a}", ":11:10", "drawing condition 2"),
-        ("        ping: {from: a,", "        ping: {from: x,", ":16:16", 'names node "x"'),
+        (
+            "        ping: {from: a,",
+            "        ping: {from: x,",
+            ":16:16",
+            'names node "x", which stage 1\'s solution lacks',
+        ),
         ("        ping: {from", "        pong: {from", ":16:9", '"pong" is not a known key'),
         ("        hub: {kind: netns}", "        hub: {kind: netnz}", ":21:15", 'kind "netnz"'),
         ("      name: demo\n      nodes", "      name: other\n      nodes", ":19:7", "keep the"),
