@@ -21,6 +21,7 @@ from nstopo.backend.checkrunner import Outcome
 from nstopo.model.lessons import Lesson, Stage, bundled_lessons, drawing_unmet
 from nstopo.model.problems import TopologyFileError
 from nstopo.model.schema import to_document
+from nstopo.model.topology import Topology
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -73,6 +74,14 @@ def progress_text(settings: QSettings, lesson: Lesson) -> str:
     if done == len(lesson.stages):
         return "done"
     return f"{done}/{len(lesson.stages)} stages" if done else "not started"
+
+
+def _kernel_side(topology: Topology) -> dict:
+    """What of a topology the kernel has (not where its nodes are drawn)."""
+    document = to_document(topology)
+    for node in document["nodes"].values():
+        node.pop("position", None)
+    return document
 
 
 # -- the dock ---------------------------------------------------------------------------------
@@ -190,7 +199,7 @@ class LessonPanel(QWidget):
         live = self.live
         if not (live.running and live.connected) or live.busy or live.deployed is None:
             return False
-        return to_document(live.deployed) == to_document(self.doc.topology)
+        return _kernel_side(live.deployed) == _kernel_side(self.doc.topology)
 
     def evaluate(self) -> None:
         """What is missing now; runs the checks when the lab runs as drawn."""
@@ -204,7 +213,7 @@ class LessonPanel(QWidget):
         hint = ""
         if stage.checks and not unmet:
             as_drawn = self._lab_as_drawn()
-            state = to_document(self.live.deployed) if as_drawn and self.live.deployed else None
+            state = _kernel_side(self.live.deployed) if as_drawn and self.live.deployed else None
             if as_drawn and state != self._checked_for and not self.runner.busy:
                 self._run(state)
             elif not self.live.connected:
@@ -261,7 +270,7 @@ class LessonPanel(QWidget):
             self._checked_for = None
             self.evaluate()  # says what to do first
             return
-        self._run(to_document(self.live.deployed) if self.live.deployed else None)
+        self._run(_kernel_side(self.live.deployed) if self.live.deployed else None)
 
     def _run(self, state: object) -> None:
         self._checked_for = state

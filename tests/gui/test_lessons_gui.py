@@ -153,3 +153,23 @@ def test_show_me_is_one_undoable_edit_and_progress_is_kept(qtbot, tmp_path) -> N
     trigger(again, "File", "New")
     assert not again._docks["Lesson"].isVisible()
     assert stages_done(settings, "01-loopback") == 1
+
+
+def test_show_me_draws_every_stage_of_every_lesson(qtbot, tmp_path) -> None:
+    """Show me, from where each stage starts, satisfies the stage's drawing; undo puts the
+    drawing back exactly (bridges, veths, addresses, NAT: every lesson's kinds)."""
+    window = new_window(qtbot, str(tmp_path / "none.sock"))
+    guide = window.newcomer.lessons
+    lessons = bundled_lessons()
+    assert len(lessons) >= 1
+    for lesson in lessons:
+        for index, stage in enumerate(lesson.stages):
+            panel = guide.start(lesson.name, index)
+            assert panel is not None and panel.index == index
+            before = window.doc.topology.copy()
+            click(qtbot, panel.show_button)
+            assert drawing_unmet(stage, window.doc.topology) == [], (lesson.name, index)
+            assert window.doc.topology.name == before.name  # the lab that runs stays
+            trigger(window, "Edit", "Undo")
+            assert window.doc.topology == before, (lesson.name, index)
+            window.doc.undo.setClean()
