@@ -97,6 +97,7 @@ class LessonPanel(QWidget):
         self.index = stage
         self.results: dict[str, Outcome | None] = {}  # check name -> outcome (None: running)
         self._checked_for: object = None  # the lab state the last run was for
+        self._index_run = -1  # the stage the checks under way belong to
         self.runner = CheckRun(socket, self)
         self.runner.finished.connect(self._check_finished)
         self.runner.ended.connect(self._run_ended)
@@ -175,19 +176,23 @@ class LessonPanel(QWidget):
         self.evaluate()
 
     def _fill_stages(self) -> None:
-        self.stage_list.clear()
+        """Done stages green, the current one blue, the locked ones greyed (the items are
+        updated in place: this runs inside the list's own click signal too)."""
+        done = self.done
         for i, stage in enumerate(self.lesson.stages):
-            item = QListWidgetItem(f"{i + 1}. {stage.title}")
-            open_ = i <= self.done
-            state = "passed" if self.stage_done(i) else "running" if i == self.index else "idle"
+            if self.stage_list.count() <= i:
+                item = QListWidgetItem()
+                item.setData(Qt.ItemDataRole.UserRole, i)
+                self.stage_list.addItem(item)
+            item = self.stage_list.item(i)
+            state = "passed" if i < done else "running" if i == self.index else "idle"
             item.setIcon(dot_icon(state))
-            if not open_:
-                item.setText(f"{i + 1}. {stage.title} (locked)")
-                item.setFlags(Qt.ItemFlag.NoItemFlags)
-            item.setData(Qt.ItemDataRole.UserRole, i)
-            self.stage_list.addItem(item)
-            if i == self.index:
-                self.stage_list.setCurrentItem(item)
+            locked = i > done
+            item.setText(f"{i + 1}. {stage.title}" + (" (locked)" if locked else ""))
+            enabled = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            item.setFlags(Qt.ItemFlag.NoItemFlags if locked else enabled)
+            if i == self.index and self.stage_list.currentRow() != i:
+                self.stage_list.setCurrentRow(i)
 
     def _stage_clicked(self, item: QListWidgetItem) -> None:
         index = int(item.data(Qt.ItemDataRole.UserRole))
@@ -282,7 +287,7 @@ class LessonPanel(QWidget):
         self.evaluate()
 
     def _check_finished(self, name: str, outcome: Outcome) -> None:
-        if self.index == getattr(self, "_index_run", -1) and name in self.results:
+        if self.index == self._index_run and name in self.results:
             self.results[name] = outcome
             self._soon.start()
 

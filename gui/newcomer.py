@@ -16,6 +16,7 @@ from nstopo.model.schema import topology_from_document
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMenu
+from shiboken6 import isValid
 
 from .aboutlab import AboutLabPanel
 from .document import Document
@@ -93,7 +94,7 @@ class Newcomer(QObject):
     # -- the welcome page -------------------------------------------------------------------
     def show_welcome(self) -> WelcomeView:
         w = self.window
-        if self.welcome is None:
+        if self._page() is None:
             recent = w.settings.value("recent", [], list)
             self.welcome = WelcomeView(recent)
             self.welcome.lesson_chosen.connect(self.lessons.start)
@@ -106,8 +107,15 @@ class Newcomer(QObject):
         self.welcome.cover(w.view)
         return self.welcome
 
+    def _page(self) -> WelcomeView | None:
+        """The welcome page, while it exists: it lies on a canvas, and a canvas goes with
+        its document (a page hidden there goes with it)."""
+        if self.welcome is not None and not isValid(self.welcome):
+            self.welcome = None
+        return self.welcome
+
     def hide_welcome(self) -> None:
-        if self.welcome is not None:
+        if self._page() is not None:
             self.welcome.hide()
 
     def _new(self) -> None:
@@ -136,7 +144,7 @@ class Newcomer(QObject):
         doc.changed.connect(self._document_changed)
         doc.pathChanged.connect(self._explain)
         self._explain()
-        if self.welcome is not None and self.welcome.isVisible():
+        if self._page() is not None and self.welcome.isVisible():
             if doc.path is not None or len(doc.topology):
                 self.hide_welcome()
             else:
@@ -152,7 +160,7 @@ class Newcomer(QObject):
     def _document_changed(self) -> None:
         doc = self.window.doc
         self.labs.set_current(doc.topology.name)
-        if len(doc.topology) and self.welcome is not None:
+        if len(doc.topology) and self._page() is not None:
             self.hide_welcome()  # something is drawn: the canvas is the thing now
 
     def _avoid_running_names(self) -> None:
