@@ -168,3 +168,48 @@ def test_a_second_click_on_the_canvas_asks_the_address(qtbot, tmp_path: Path) ->
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(250, 600))
     (check,) = window.doc.checks
     assert (check.ping.source, check.ping.to) == ("a", "10.61.0.2")
+
+
+SCENARIO = """\
+checks:
+  - name: a reaches b
+    ping: {from: a, to: b}
+scenarios:
+  - name: the veth flaps
+    steps:
+      - {link: "a:eth0", state: down}
+      - check: {name: a cannot reach b, ping: {from: a, to: b}, expect: fail, timeout: 3}
+      - {link: "a:eth0", state: up}
+      - check: a reaches b
+"""
+
+
+@needs_root
+def test_a_scenario_runs_step_by_step(qtbot, helper: RunningHelper, tmp_path: Path) -> None:
+    path = tmp_path / "lab.yaml"
+    path.write_text(LAB.format(name="checks-flap") + SCENARIO)
+    window = window_on(qtbot, path, str(helper.socket))
+    qtbot.waitUntil(lambda: window.connection.is_ready, timeout=10000)
+    panel = window.checks_panel
+    trigger(window, "Live", "Deploy / Apply changes")
+    qtbot.waitUntil(lambda: window.live.running and not window.live.busy, timeout=30000)
+    try:
+        scenario = panel.item_of("scenario:the veth flaps")
+        assert scenario is not None and scenario.text(0) == "scenario: the veth flaps"
+        click_row(qtbot, panel.tree, scenario)
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not panel.runner.busy, timeout=60000)
+        qtbot.waitUntil(lambda: panel.state_of("scenario:the veth flaps") == "passed", timeout=5000)
+        steps = [scenario.child(i).text(0) for i in range(scenario.childCount())]
+        assert steps == [
+            "  -- link a:eth0 set down",
+            "PASS  a cannot reach b",
+            "  -- link a:eth0 set up",
+            "PASS  a reaches b",
+        ]
+        assert "link a:eth0 set down" in panel.evidence.toPlainText()
+        assert sorted(panel.ringed()) == ["a", "b"]
+        assert panel.state_of("a reaches b") == "idle"  # only the scenario ran
+    finally:
+        window.live.destroy()
+        qtbot.waitUntil(lambda: not window.live.running, timeout=20000)

@@ -13,7 +13,7 @@ from nstopo.gui.view import KIND_MIME
 from nstopo.model.lessons import bundled_lessons, drawing_unmet
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QComboBox, QPushButton
+from PySide6.QtWidgets import QComboBox, QMessageBox, QPushButton
 from sandbox import needs_root
 
 LOOPBACK = "1. The loopback interface"
@@ -173,3 +173,40 @@ def test_show_me_draws_every_stage_of_every_lesson(qtbot, tmp_path) -> None:
             trigger(window, "Edit", "Undo")
             assert window.doc.topology == before, (lesson.name, index)
             window.doc.undo.setClean()
+
+
+@needs_root
+def test_every_lesson_completes_with_show_me_and_apply(qtbot, helper: RunningHelper) -> None:
+    """Each stage of each bundled lesson: Show me, Live → Deploy / Apply, the stage's
+    kernel checks pass in the dock, Next stage; the lab destroyed between lessons."""
+    window = new_window(qtbot, str(helper.socket))
+    window.ask_unsaved = lambda name: QMessageBox.StandardButton.Discard  # type: ignore[method-assign]
+    qtbot.waitUntil(lambda: window.connection.is_ready, timeout=10000)
+    settings = QSettings("nstopo", "nstopo")
+    for number, lesson in enumerate(bundled_lessons(), 1):
+        trigger(window, "Help", f"{number}. {lesson.title}")
+        panel = lesson_panel(window)
+        try:
+            for index in range(len(lesson.stages)):
+                assert panel.index == index
+                click(qtbot, panel.show_button)
+                trigger(window, "Live", "Deploy / Apply changes")
+                qtbot.waitUntil(
+                    lambda p=panel, i=index: (
+                        p.stage_done(i) or "failed:" in p.todo.text() or bool(p.live.last_error)
+                    ),
+                    timeout=90000,
+                )
+                said = (
+                    f"{lesson.name} stage {index + 1}: {panel.todo.text()} {panel.live.last_error}"
+                )
+                assert panel.stage_done(index), said
+                if index < len(lesson.stages) - 1:
+                    click(qtbot, panel.next_button)
+            assert "Lesson complete" in panel.todo.text()
+            assert stages_done(settings, lesson.name) == len(lesson.stages)
+        finally:
+            panel.close_run()
+            panel.runner.wait()
+            window.live.destroy()
+            qtbot.waitUntil(lambda: not window.live.running and not window.live.busy, timeout=30000)
