@@ -155,6 +155,12 @@ def test_a_ping_check_from_the_ping_tools_two_clicks_is_saved(qtbot, tmp_path: P
     assert window.doc.checks == ()
     trigger(window, "File", "Save")
     assert "\nchecks:" not in path.read_text()
+    # A check whose node is deleted says why it cannot run.
+    trigger(window, "Edit", "Undo")
+    window.scene.select(["a"])
+    trigger(window, "Edit", "Delete")
+    qtbot.waitUntil(lambda: "cannot run" in row(window, "a reaches b").text(1), timeout=3000)
+    assert 'names node "a"' in row(window, "a reaches b").text(1)
 
 
 def test_a_second_click_on_the_canvas_asks_the_address(qtbot, tmp_path: Path) -> None:
@@ -174,6 +180,9 @@ SCENARIO = """\
 checks:
   - name: a reaches b
     ping: {from: a, to: b}
+  - name: nobody answers at .99
+    ping: {from: a, to: 10.61.0.99}
+    timeout: 60
 scenarios:
   - name: the veth flaps
     steps:
@@ -210,6 +219,15 @@ def test_a_scenario_runs_step_by_step(qtbot, helper: RunningHelper, tmp_path: Pa
         assert "link a:eth0 set down" in panel.evidence.toPlainText()
         assert sorted(panel.ringed()) == ["a", "b"]
         assert panel.state_of("a reaches b") == "idle"  # only the scenario ran
+        # Stop ends a check that would retry for a minute, at once.
+        click_row(qtbot, panel.tree, row(window, "nobody answers at .99"))
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.stop_button.isEnabled(), timeout=5000)
+        qtbot.wait(500)
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not panel.runner.busy, timeout=5000)
+        qtbot.waitUntil(lambda: "stopped" in panel.status.text(), timeout=5000)
+        assert panel.state_of("nobody answers at .99") == "idle"
     finally:
         window.live.destroy()
         qtbot.waitUntil(lambda: not window.live.running, timeout=20000)
