@@ -4,7 +4,7 @@ undo is one batch: observers hear of it once, however many objects it touched.""
 
 from __future__ import annotations
 
-from nstopo.model.checks import Check
+from nstopo.model.checks import Check, renamed
 from nstopo.model.topology import Topology
 from nstopo.model.types import Link, Node, replace
 from PySide6.QtGui import QUndoCommand
@@ -111,15 +111,22 @@ class SetLink(Command):
 
 
 class RenameNode(Command):
+    """Rename a node, and the node in the document's checks."""
+
     def __init__(self, doc: Document, old: str, new: str) -> None:
         super().__init__(f"Rename {old} to {new}")
         self.doc, self.old, self.new = doc, old, new
+        self.checks = (doc.checks, renamed(doc.checks, old, new))
 
     def forward(self) -> None:
         self.doc.topology.rename_node(self.old, self.new)
+        if self.checks[1] != self.checks[0]:
+            self.doc.set_checks(self.checks[1])
 
     def backward(self) -> None:
         self.doc.topology.rename_node(self.new, self.old)
+        if self.checks[1] != self.checks[0]:
+            self.doc.set_checks(self.checks[0])
 
 
 class SetLab(Command):

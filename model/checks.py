@@ -428,3 +428,31 @@ def _step_problems(
     if isinstance(step.check, Check):
         return _check_problems(step.check, (*path, "check"), nodes)
     return []
+
+
+def renamed(checks: tuple[Check, ...], old: str, new: str) -> tuple[Check, ...]:
+    """The checks with node `old` called `new` wherever they name it (a node renamed in
+    the editor keeps its checks)."""
+    from dataclasses import replace
+
+    def node(name: str) -> str:
+        head, sep, tail = name.partition(":")
+        return f"{new}{sep}{tail}" if head == old else name
+
+    def ping(probe: PingProbe) -> PingProbe:
+        return replace(probe, source=node(probe.source), to=node(probe.to))
+
+    out = []
+    for check in checks:
+        if check.ping is not None:
+            check = replace(check, ping=ping(check.ping))
+        elif check.capture is not None:
+            during = WhileAction(ping(check.capture.during.ping))
+            check = replace(check, capture=replace(check.capture, node=node(check.capture.node),
+                                                   during=during))  # fmt: skip
+        elif check.exec is not None:
+            check = replace(check, exec=replace(check.exec, node=node(check.exec.node)))
+        elif check.kernel is not None:
+            check = replace(check, kernel=replace(check.kernel, node=node(check.kernel.node)))
+        out.append(check)
+    return tuple(out)

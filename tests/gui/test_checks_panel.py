@@ -231,3 +231,21 @@ def test_a_scenario_runs_step_by_step(qtbot, helper: RunningHelper, tmp_path: Pa
     finally:
         window.live.destroy()
         qtbot.waitUntil(lambda: not window.live.running, timeout=20000)
+
+
+def test_a_node_renamed_in_the_inspector_keeps_its_checks(qtbot, tmp_path: Path) -> None:
+    path = tmp_path / "lab.yaml"
+    path.write_text(LAB.format(name="checks-rename") + CHECKS)
+    window = window_on(qtbot, path, str(tmp_path / "none.sock"))
+    click_node(qtbot, window, "a")
+    field = window.inspector.fields["name"]
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, "alpha")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert "alpha" in window.doc.topology
+    first, second = window.doc.checks
+    assert first.ping.source == "alpha" and second.ping.to == "alpha"
+    assert "cannot run" not in row(window, "a reaches b").text(1)
+    trigger(window, "Edit", "Undo")
+    assert window.doc.checks[0].ping.source == "a"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nstopo.model.checks import Check, ExecProbe, Expectation, PingProbe
+from nstopo.model.checks import Check, ExecProbe, Expectation, PingProbe, renamed
 from nstopo.model.yamlfile import dumps, parse_text, save
 
 TEXT = """\
@@ -62,3 +62,20 @@ def test_checks_not_given_stay_as_the_file_has_them() -> None:
     loaded = parse_text(TEXT)
     assert dumps(loaded.topology, loaded) == TEXT
     assert dumps(loaded.topology, loaded, loaded.checks) == TEXT
+
+
+def test_a_renamed_node_is_renamed_in_every_kind_of_check() -> None:
+    text = TEXT.split("checks:")[0] + (
+        "checks:\n"
+        "  - name: p\n    ping: {from: a, to: b}\n"
+        "  - name: c\n    capture: {node: 'a:eth0', while: {ping: {from: b, to: a}}}\n"
+        "    expect: {contains: ICMP}\n"
+        "  - name: e\n    exec: {node: a, command: ip route}\n    expect: {status: 0}\n"
+        "  - name: k\n    kernel: {node: a, route: default}\n"
+    )
+    loaded = parse_text(text)
+    ping, capture, run, kernel = renamed(loaded.checks, "a", "z")
+    assert (ping.ping.source, ping.ping.to) == ("z", "b")
+    assert capture.capture.node == "z:eth0" and capture.capture.during.ping.to == "z"
+    assert run.exec.node == "z" and kernel.kernel.node == "z"
+    assert renamed(loaded.checks, "q", "z") == loaded.checks
