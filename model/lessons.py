@@ -71,7 +71,7 @@ from .schema import parse_lab, topology_from_lab
 from .topology import Topology, namespace_of
 from .types import STRICT, AdminState, BridgeNode, TapNode, TunNode
 from .validate import validate_lab
-from .yamlfile import MAX_FILE_BYTES, SourceMap, _parse_yaml, _plain_data
+from .yamlfile import MAX_FILE_BYTES, SourceMap, _fast_data, _parse_yaml, _plain_data
 
 LESSON_FORMAT = 1
 Text = Annotated[str, Field(min_length=1)]
@@ -237,14 +237,18 @@ def parse_lesson(text: str, file: str | None = None, path: FsPath | None = None)
         raise TopologyFileError(
             [error("budget", too_deep.message).at(file, *too_deep.line_col(text))]
         )
-    tree = _parse_yaml(text, file)  # positions of every key; the file's own YAML errors
-    source = SourceMap(tree)
+    # libyaml reads a good file several times faster; the round-trip tree, which knows
+    # every key's line and column (and words YAML errors), is built only when needed.
+    data = _fast_data(text)
+    if data is None:
+        data = _plain_data(_tree(text, file))
 
     def fail(problems: list[Problem]) -> TopologyFileError:
+        source = SourceMap(_tree(text, file))
         return TopologyFileError([source.place(p, file) for p in problems])
 
     try:
-        parsed = _ADAPTER.validate_python(_plain_data(tree))
+        parsed = _ADAPTER.validate_python(data)
     except ValidationError as exc:
         found = [_lesson_problem(e) for e in exc.errors(include_url=False)]
         # A misspelt key also leaves the right one missing: name the misspelling first.
@@ -301,6 +305,25 @@ def parse_lesson(text: str, file: str | None = None, path: FsPath | None = None)
         raise fail(problems)
     stem = path.stem if path is not None else FsPath(file or "lesson").stem
     return Lesson(stem, path, parsed.title, parsed.summary, start, tuple(stages), tuple(documents))
+
+
+def _tree(text: str, file: str | None) -> Any:
+    """The round-trip tree (model/yamlfile.py), its complaints said of a lesson."""
+    try:
+        return _parse_yaml(text, file)
+    except TopologyFileError as exc:
+        raise TopologyFileError(
+            [
+                replace(
+                    p,
+                    message=f'a lesson file is a mapping that starts with "lesson: '
+                    f'{LESSON_FORMAT}"; this file is not',
+                )
+                if p.message.startswith("a topology file is a mapping")
+                else p
+                for p in exc.problems
+            ]
+        ) from None
 
 
 def bundled_lessons() -> list[Lesson]:

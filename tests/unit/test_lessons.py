@@ -127,6 +127,10 @@ def test_a_missing_key_and_bad_yaml_and_a_missing_file(tmp_path: Path) -> None:
     assert (location, message) == (":1:1", 'key "summary" is required; add it')
     location, message = _error(tmp_path, GOOD.replace("stages:", "stages: [", 1))
     assert location.startswith(":") and "not valid YAML" in message
+    assert _error(tmp_path, "- lesson: 1\n") == (
+        ":1:1",
+        'a lesson file is a mapping that starts with "lesson: 1"; this file is not',
+    )
     with pytest.raises(TopologyFileError, match="cannot read the lesson"):
         load_lesson(tmp_path / "none.yaml")
 
