@@ -190,6 +190,8 @@ class ChecksPanel(QWidget):
             item.setToolTip(0, tip)
             self.tree.addTopLevelItem(item)
             self._show(item, result, problems.get(key))
+            for line in result.steps or ():
+                _step_row(item, line)
             if key == current:
                 self.tree.setCurrentItem(item)
         self.results = keep
@@ -270,11 +272,15 @@ class ChecksPanel(QWidget):
             else:
                 jobs.append(Job(key, scenario=subject, named=named))  # type: ignore[arg-type]
             self.results[key] = Result("running", subject, steps=[])
+            item = self.item_of(key)
+            if item is not None:
+                item.takeChildren()  # the last run's steps
             self._update(key)
         running = self.live.deployed or self.doc.topology
         base = self.doc.path.parent if self.doc.path is not None else Path.cwd()
         self.runner.start(jobs, running, base)
-        self.status.setText(f"Running {len(jobs)}…")
+        stale = " (the lab runs an older drawing: Apply to check this one)"
+        self.status.setText(f"Running {len(jobs)}…" + (stale if self.live.pending_steps else ""))
         self._refresh_buttons()
         return True
 
@@ -303,12 +309,7 @@ class ChecksPanel(QWidget):
         result.steps.append(line)
         item = self.item_of(key)
         if item is not None:
-            child = QTreeWidgetItem([line.splitlines()[0], ""])
-            if isinstance(step, Outcome):
-                child.setIcon(0, dot_icon("passed" if step.passed else "failed"))
-                child.setToolTip(0, step.evidence)
-            item.addChild(child)
-            item.setExpanded(True)
+            _step_row(item, line)
         self._update(key)
 
     def _finished(self, key: str, outcome: Outcome) -> None:
@@ -517,3 +518,14 @@ class ChecksPanel(QWidget):
             if isValid(halo) and halo.scene() is not None:
                 halo.scene().removeItem(halo)
         self._halos = []
+
+
+def _step_row(scenario: QTreeWidgetItem, line: str) -> None:
+    """A scenario's step under its row: an action done, or a check's PASS/FAIL."""
+    first, _, rest = line.partition("\n")
+    child = QTreeWidgetItem([first, ""])
+    if first.startswith(("PASS", "FAIL")):
+        child.setIcon(0, dot_icon("passed" if first.startswith("PASS") else "failed"))
+        child.setToolTip(0, rest.strip())
+    scenario.addChild(child)
+    scenario.setExpanded(True)
