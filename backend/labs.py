@@ -227,6 +227,15 @@ class LabService:
         """Refuse, before any change, a plan that would touch what is not ours."""
         created_ns = {step.name for step in plan if isinstance(step, s.AddNetns)}
         created_host = {name for step in plan for ns, name in _created_devices(step) if ns is None}
+        # A host device of this lab that the plan deletes before making one of that name
+        # again (a veth whose far end moved back to the host) is ours to replace.
+        replaced_host = {
+            step.name
+            for step in plan
+            if isinstance(step, s.DelLink)
+            and step.ns is None
+            and self.registry.owner_of_host_device(step.name) == record.name
+        }
         tag = tag_for(record.name)
         for name in sorted(created_ns):
             owner = self.registry.owner_of_namespace(name)
@@ -244,7 +253,7 @@ class LabService:
                     "by this lab; rename the node or remove that namespace",
                     {"object": {"op": "netns.add", "ns": None, "name": name}},
                 )
-        for name in sorted(created_host):
+        for name in sorted(created_host - replaced_host):
             owner = self.registry.owner_of_host_device(name)
             if (owner is not None and owner != record.name) or self.realizer.device_exists(
                 None, name

@@ -13,6 +13,7 @@ import re
 import threading
 from pathlib import Path
 
+from nstopo.model.checks import Check
 from nstopo.model.topology import Topology
 from nstopo.model.yamlfile import LoadedFile, dumps
 from PySide6.QtCore import QObject, Signal
@@ -60,21 +61,26 @@ class Autosave(QObject):
                 tmp.unlink(missing_ok=True)
                 raise
 
-    def write_in_background(self, topology: Topology, base: LoadedFile | None) -> bool:
-        """Make the text of (a copy of) `topology` and write it in a worker thread; the
-        outcome arrives as `written` or `failed`. False: the last one is still busy."""
+    def write_in_background(
+        self, topology: Topology, base: LoadedFile | None, checks: tuple[Check, ...] | None = None
+    ) -> bool:
+        """Make the text of (a copy of) `topology` (and `checks`, immutable) and write it
+        in a worker thread; the outcome arrives as `written` or `failed`. False: the
+        last one is still busy."""
         if self._worker is not None and self._worker.is_alive():
             return False
         snapshot = topology.copy()
         self._worker = threading.Thread(
-            target=self._work, args=(snapshot, base), name="nstopo-autosave", daemon=True
+            target=self._work, args=(snapshot, base, checks), name="nstopo-autosave", daemon=True
         )
         self._worker.start()
         return True
 
-    def _work(self, snapshot: Topology, base: LoadedFile | None) -> None:
+    def _work(
+        self, snapshot: Topology, base: LoadedFile | None, checks: tuple[Check, ...] | None
+    ) -> None:
         try:
-            self.write(dumps(snapshot, base))
+            self.write(dumps(snapshot, base, checks))
         except OSError as exc:
             self.failed.emit((exc.strerror or str(exc)).lower())
         except Exception as exc:  # a bug must not end the editor: the user is told

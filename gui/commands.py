@@ -4,6 +4,7 @@ undo is one batch: observers hear of it once, however many objects it touched.""
 
 from __future__ import annotations
 
+from nstopo.model.checks import Check, renamed
 from nstopo.model.edit import ports_after_rename
 from nstopo.model.topology import Topology
 from nstopo.model.types import Link, Node, replace
@@ -111,12 +112,14 @@ class SetLink(Command):
 
 
 class RenameNode(Command):
-    """A rename; the bridge ports named after the node (`p-<name>`) follow it."""
+    """A rename; the bridge ports named after the node (`p-<name>`) and the node in the
+    document's checks follow it."""
 
     def __init__(self, doc: Document, old: str, new: str) -> None:
         super().__init__(f"Rename {old} to {new}")
         self.doc, self.old, self.new = doc, old, new
         self._ports: dict[str, Link] = {}  # link id -> the link before the rename
+        self.checks = (doc.checks, renamed(doc.checks, old, new))
 
     # The rename comes first both ways: the scene follows a change set in its order and
     # reads the links as they end, so a link must not name a node it has not renamed yet.
@@ -128,12 +131,16 @@ class RenameNode(Command):
         self._ports = {lid: before[lid] for lid in following}
         for lid, link in following.items():
             topo.set_link(lid, link)
+        if self.checks[1] != self.checks[0]:
+            self.doc.set_checks(self.checks[1])
 
     def backward(self) -> None:
         topo = self.doc.topology
         topo.rename_node(self.new, self.old)
         for lid, link in self._ports.items():
             topo.set_link(lid, link)
+        if self.checks[1] != self.checks[0]:
+            self.doc.set_checks(self.checks[0])
 
 
 class SetLab(Command):
@@ -196,3 +203,56 @@ class Paste(Command):
             topo.remove_link(lid)
         for name, _ in self.nodes:
             topo.remove_node(name)
+
+
+class SetChecks(QUndoCommand):
+    """Add, edit or remove checks: the document's checks: before and after."""
+
+    def __init__(self, doc: Document, checks: tuple[Check, ...], text: str) -> None:
+        super().__init__(text)
+        self.doc, self.old, self.new = doc, doc.checks, checks
+
+    def redo(self) -> None:
+        self.doc.set_checks(self.new)
+
+    def undo(self) -> None:
+        self.doc.set_checks(self.old)
+
+
+class ReplaceTopology(Command):
+    """Make the drawing `target` (a lesson's "Show me"), as one undo step. Nodes in both
+    keep their place on the canvas; the lab keeps its name (the lab that runs)."""
+
+    def __init__(self, doc: Document, target: Topology, text: str) -> None:
+        super().__init__(text)
+        self.doc, self.old = doc, doc.topology.copy()
+        self.new = target.copy()
+        self.new.set_lab(name=doc.topology.name, subnet=target.subnet or doc.topology.subnet)
+        with self.new.batch():
+            for name, value in target.nodes():
+                if name in doc.topology and doc.topology.node(name).position is not None:
+                    self.new.set_node(
+                        name, replace(value, position=doc.topology.node(name).position)
+                    )
+
+    def _become(self, target: Topology) -> None:
+        topo = self.doc.topology
+        for lid in topo.link_ids():
+            topo.remove_link(lid)
+        for name in topo.node_names():
+            if name not in target:
+                topo.remove_node(name)
+        for name, value in target.nodes():
+            if name in topo:
+                topo.set_node(name, value)
+            else:
+                topo.add_node(name, value)
+        for lid, link in target.links():
+            topo.add_link(link, lid)
+        topo.set_lab(name=target.name, subnet=target.subnet)
+
+    def forward(self) -> None:
+        self._become(self.new)
+
+    def backward(self) -> None:
+        self._become(self.old)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+from nstopo.model.checks import Check, Scenario
 from nstopo.model.problems import Problem
 from nstopo.model.topology import ChangeSet, Topology
 from nstopo.model.validate import validate
@@ -36,6 +37,7 @@ class Document(QObject):
     changed = Signal()  # after any change (and when it becomes clean or dirty)
     problemsChanged = Signal()  # validation may say something else now (coalesced)
     pathChanged = Signal()
+    checksChanged = Signal()  # the top-level checks: (an undo command changed them)
 
     def __init__(
         self,
@@ -46,6 +48,10 @@ class Document(QObject):
         super().__init__()
         self.topology = topology if topology is not None else Topology("lab", "10.77.0.0/16")
         self.loaded, self.path = loaded, path
+        # The file's checks: and scenarios: (what the Checks panel runs and edits); not
+        # part of the Topology, which is what the helper builds.
+        self.checks: tuple[Check, ...] = loaded.checks if loaded is not None else ()
+        self.scenarios: tuple[Scenario, ...] = loaded.scenarios if loaded is not None else ()
         # Opened from the live system: what is not nstopo's is shown greyed and read-only.
         self.foreign_nodes: set[str] = set()
         self.foreign_links: set[str] = set()
@@ -75,6 +81,12 @@ class Document(QObject):
         self.edited.emit(changes)
         self.changed.emit()
 
+    def set_checks(self, checks: tuple[Check, ...]) -> None:
+        """For undo commands (commands.SetChecks) only: every edit is one."""
+        self.checks = checks
+        self.checksChanged.emit()
+        self.changed.emit()
+
     def push(self, command: QUndoCommand, problems: list[Problem] | None = None) -> None:
         """`problems`: the validation of the document as the command leaves it, when
         the caller has just computed it (the inspector checks an edit first)."""
@@ -90,14 +102,14 @@ class Document(QObject):
 
     def text(self) -> str:
         """The file text as it would be saved (comments of an opened file kept)."""
-        return dumps(self.topology, self.loaded)
+        return dumps(self.topology, self.loaded, self.checks)
 
     def save(self, path: Path | None = None) -> None:
         """Write the file; raises SaveError (the document stays as it was: dirty, with
         its old path and base) when the system refuses."""
         target = Path(path or self.path or f"{self.topology.name}.yaml")
         try:
-            self.loaded = save(self.topology, target, self.loaded)
+            self.loaded = save(self.topology, target, self.loaded, self.checks)
         except OSError as exc:
             raise SaveError(
                 f"Cannot save {target}: {(exc.strerror or str(exc)).lower()}. Nothing was "

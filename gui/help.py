@@ -4,6 +4,7 @@ package), the welcome page, and About."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import nstopo
@@ -111,8 +112,13 @@ def about_text() -> str:
     )
 
 
-def build_help_menu(window: QMainWindow, show_welcome: object) -> QMenu:
-    """Add Help to the window's menu bar; `show_welcome` shows the welcome page."""
+def build_help_menu(
+    window: QMainWindow,
+    show_welcome: object,
+    lessons: list[tuple[str, Callable[[], object]]] | None = None,
+) -> QMenu:
+    """Add Help to the window's menu bar; `show_welcome` shows the welcome page;
+    `lessons`: (title, start it) for Help → Lessons."""
     menu = window.menuBar().addMenu("&Help")
 
     def add(text: str, slot: object, shortcut: QKeySequence | None = None) -> QAction:
@@ -123,6 +129,11 @@ def build_help_menu(window: QMainWindow, show_welcome: object) -> QMenu:
         return action
 
     add("&Welcome and examples", show_welcome)
+    if lessons:
+        guided = menu.addMenu("&Lessons")
+        for title, start in lessons:
+            action = guided.addAction(title)
+            action.triggered.connect(lambda _checked=False, s=start: s())
     add("&Keyboard shortcuts", lambda: ShortcutsDialog(window).open(), QKeySequence("F1"))
     add("The topology &file format", lambda: FormatDialog(window).open())
     menu.addSeparator()

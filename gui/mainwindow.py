@@ -34,6 +34,7 @@ from shiboken6 import isValid
 from .animation import PacketAnimator
 from .autosave import Autosave
 from .capturepanel import CapturePanel
+from .checkspanel import ChecksPanel
 from .commands import MoveNodes, Paste, Remove
 from .connection import HelperConnection
 from .document import Document, SaveError
@@ -156,6 +157,7 @@ class MainWindow(QMainWindow):
             old.scene.selectionChanged.disconnect(self._selection_changed)
             self.capture_panel.stop_all()
             self.ping_panel.stop_all()
+            self.checks_panel.close_run()
             old.close()
         self.current = view = DocumentView(doc, self.connection, self)
         self._autosave = None
@@ -207,6 +209,8 @@ class MainWindow(QMainWindow):
         self.ping_panel = PingPanel(live, self.connection)
         self.capture_panel = CapturePanel(live, self.connection)
         self.rates_panel = RatesPanel(live)
+        self.checks_panel = ChecksPanel(view, self.connection.path)
+        self.checks_panel.arm_requested.connect(self.arm_check_tool)
         first = not self._docks
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         bottom, beside = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.Orientation.Horizontal
@@ -221,6 +225,7 @@ class MainWindow(QMainWindow):
         self._dock("Commands", self.commands, bottom)
         self._dock("Capture", self.capture_panel, bottom)
         self._dock("Rates", self.rates_panel, bottom)
+        self._dock("Checks", self.checks_panel, bottom)
         if first:
             self._group_docks()
 
@@ -231,6 +236,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(docks["History"], docks["Live"])
         self.tabifyDockWidget(docks["Problems"], docks["Commands"])
         self.tabifyDockWidget(docks["Problems"], docks["Capture"])
+        self.tabifyDockWidget(docks["Problems"], docks["Checks"])
         self.tabifyDockWidget(docks["Ping"], docks["Rates"])
         for title in ("Live", "Problems", "Ping"):
             docks[title].raise_()
@@ -373,6 +379,8 @@ class MainWindow(QMainWindow):
         )
         self._menu(live).addAction(self.tools.ping)
         self.tools.ping.setCheckable(True)
+        self._action(live, "Run all c&hecks", self.run_all_checks, "Ctrl+Shift+T")
+        self._action(live, "Add ping chec&k (two clicks)", self.arm_check_tool)
         self._action(live, "Stop all &captures", lambda: self.capture_panel.stop_all())
         toolbar = self.addToolBar("Tools")
         toolbar.setObjectName("Tools")
@@ -385,6 +393,20 @@ class MainWindow(QMainWindow):
             action.setIconText(short)  # the toolbar's word; menus keep the full text
             toolbar.addAction(action)
         self._refresh_recent()
+
+    def run_all_checks(self) -> None:
+        self.raise_dock("Checks")
+        self.checks_panel.run_all()
+
+    def arm_check_tool(self) -> None:
+        """The ping tool's two clicks make a ping check (the Checks panel adds it)."""
+        self.raise_dock("Checks")
+        self.tools.show("ping")
+        self.scene.use_tool("ping-check")
+        self.statusBar().showMessage(
+            "Add a ping check: click the node to ping from, then the node (or the canvas, "
+            "for an address) that should answer."
+        )
 
     def _toggle_link(self) -> None:
         on = self.tools.link.isChecked()
@@ -622,7 +644,9 @@ class MainWindow(QMainWindow):
         """The timer's autosave: the unsaved text, made and written off the UI thread."""
         if not self.doc.dirty:
             return True
-        return self._autosave_file().write_in_background(self.doc.topology, self.doc.loaded)
+        return self._autosave_file().write_in_background(
+            self.doc.topology, self.doc.loaded, self.doc.checks
+        )
 
     def write_autosave(self) -> bool:
         """The unsaved text, now; a failure (disk full) is told once per spell and keeps
@@ -659,6 +683,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.confirm_discard():
             self.drop_autosave()
+            self.checks_panel.close_run()
+            self.newcomer.lessons.end()
             self.helper_bar.stop_session_helper()
             self.connection.close()
             event.accept()

@@ -1,6 +1,7 @@
 """What the main window offers a newcomer, kept out of mainwindow.py: the welcome page
-over the empty canvas, the Help menu, the Labs dock, a new document's lab name that no
-running lab has, and file dialogs that open where the user's files are.
+over the empty canvas, the Help menu, the Labs dock, the guided lessons, a new
+document's lab name that no running lab has, and file dialogs that open where the
+user's files are.
 
 MainWindow calls `Newcomer(window)` once its menus and first document exist, and
 `document_shown()` whenever it shows another document."""
@@ -15,11 +16,13 @@ from nstopo.model.schema import topology_from_document
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMenu
+from shiboken6 import isValid
 
 from .aboutlab import AboutLabPanel
 from .document import Document
 from .help import build_help_menu
 from .labsdock import LabsPanel
+from .lessons import LessonGuide, progress_text
 from .welcome import WelcomeView
 
 if TYPE_CHECKING:
@@ -61,7 +64,15 @@ class Newcomer(QObject):
             window.tabifyDockWidget(docks["Problems"], docks["About this lab"])
             docks["Problems"].raise_()
         self.panels_menu = self._panels_menu()
-        self.help_menu = build_help_menu(window, self.show_welcome)
+        self.lessons = LessonGuide(window, self.hide_welcome)
+        self.help_menu = build_help_menu(
+            window,
+            self.show_welcome,
+            [
+                (f"{i + 1}. {lesson.title}", lambda n=lesson.name: self.lessons.start(n))
+                for i, lesson in enumerate(self.lessons.lessons())
+            ],
+        )
         self.welcome: WelcomeView | None = None
         self.document_shown()
 
@@ -83,17 +94,28 @@ class Newcomer(QObject):
     # -- the welcome page -------------------------------------------------------------------
     def show_welcome(self) -> WelcomeView:
         w = self.window
-        if self.welcome is None:
+        if self._page() is None:
             recent = w.settings.value("recent", [], list)
             self.welcome = WelcomeView(recent)
+            self.welcome.lesson_chosen.connect(self.lessons.start)
             self.welcome.new_requested.connect(self._new)
             self.welcome.open_requested.connect(w.open_dialog)
             self.welcome.path_chosen.connect(self._open)
+        self.welcome.set_lessons(
+            [(x, progress_text(w.settings, x)) for x in self.lessons.lessons()]
+        )
         self.welcome.cover(w.view)
         return self.welcome
 
+    def _page(self) -> WelcomeView | None:
+        """The welcome page, while it exists: it lies on a canvas, and a canvas goes with
+        its document (a page hidden there goes with it)."""
+        if self.welcome is not None and not isValid(self.welcome):
+            self.welcome = None
+        return self.welcome
+
     def hide_welcome(self) -> None:
-        if self.welcome is not None:
+        if self._page() is not None:
             self.welcome.hide()
 
     def _new(self) -> None:
@@ -108,6 +130,8 @@ class Newcomer(QObject):
     def document_shown(self) -> None:
         w = self.window
         doc = w.doc
+        if hasattr(self, "lessons"):
+            self.lessons.document_shown()
         self.labs.set_current(doc.topology.name)
         # Esc leaves a tool: its hint in the status bar goes with it.
         w.scene.tool_cancelled.connect(w.statusBar().clearMessage)
@@ -120,7 +144,7 @@ class Newcomer(QObject):
         doc.changed.connect(self._document_changed)
         doc.pathChanged.connect(self._explain)
         self._explain()
-        if self.welcome is not None and self.welcome.isVisible():
+        if self._page() is not None and self.welcome.isVisible():
             if doc.path is not None or len(doc.topology):
                 self.hide_welcome()
             else:
@@ -136,7 +160,7 @@ class Newcomer(QObject):
     def _document_changed(self) -> None:
         doc = self.window.doc
         self.labs.set_current(doc.topology.name)
-        if len(doc.topology) and self.welcome is not None:
+        if len(doc.topology) and self._page() is not None:
             self.hide_welcome()  # something is drawn: the canvas is the thing now
 
     def _avoid_running_names(self) -> None:

@@ -37,6 +37,7 @@ class EditorScene(QGraphicsScene):
     message = Signal(str, QPointF)  # something to tell the user, at a place
     ping_requested = Signal(str, str)  # source node, target node (the ping tool)
     ping_address_wanted = Signal(str, QPointF)  # source node; the target is not a node
+    ping_check_requested = Signal(str, str)  # source, target node ("": ask an address)
     context_requested = Signal(str, str, QPoint)  # "node"/"link", its key, screen position
     rethemed = Signal()  # every item was made again (in another theme)
     tool_cancelled = Signal()  # Esc: the select tool again
@@ -415,9 +416,13 @@ class EditorScene(QGraphicsScene):
             self.tool_cancelled.emit()
 
     def use_tool(self, name: str, source: str | None = None) -> None:
-        """ "select", "link" or "ping" (`source`: a ping's source, already chosen)."""
+        """ "select", "link", "ping" (`source`: a ping's source, already chosen) or
+        "ping-check" (the ping tool's two clicks make a check)."""
         tools = {"select": SelectTool, "link": LinkTool}
-        self.tool = PingTool(self, source) if name == "ping" else tools[name](self)
+        if name in ("ping", "ping-check"):
+            self.tool = PingTool(self, source, for_check=name == "ping-check")
+        else:
+            self.tool = tools[name](self)
 
     def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
         node = self.node_at(event.scenePos())

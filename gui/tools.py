@@ -80,13 +80,16 @@ class LinkTool(SelectTool):
 
 class PingTool(SelectTool):
     """`P`: the first click picks the source, the second the target (a node, or the
-    canvas to type an address)."""
+    canvas to type an address). `for_check`: the two clicks make a ping check (the
+    Checks panel's "Add ping check") instead of pinging, once."""
 
     name = "ping"
 
-    def __init__(self, scene: EditorScene, source: str | None = None) -> None:
+    def __init__(
+        self, scene: EditorScene, source: str | None = None, for_check: bool = False
+    ) -> None:
         super().__init__(scene)
-        self.source = source
+        self.source, self.for_check = source, for_check
 
     def press(self, event: QGraphicsSceneMouseEvent, node: NodeItem | None) -> Gesture | None:
         where = event.scenePos()
@@ -95,7 +98,13 @@ class PingTool(SelectTool):
                 self.scene.message.emit("ping: click the node to ping from", where)
             else:
                 self.source = node.name
-                self.scene.message.emit(f"ping from {node.name}: now click the target", where)
+                what = "check" if self.for_check else "ping"
+                self.scene.message.emit(f"{what} from {node.name}: now click the target", where)
+        elif self.for_check:
+            source, self.source = self.source, None
+            self.scene.use_tool("select")  # one check per arming
+            self.scene.tool_cancelled.emit()
+            self.scene.ping_check_requested.emit(source, node.name if node else "")
         else:
             source, self.source = self.source, None
             if node is None:

@@ -12,6 +12,7 @@ import html
 from pathlib import Path
 
 from nstopo.model.examples import Example, bundled_examples
+from nstopo.model.lessons import Lesson
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QPalette
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -40,8 +42,14 @@ class WelcomeView(QFrame):
     new_requested = Signal()
     open_requested = Signal()
     path_chosen = Signal(Path)  # an example or a recent file
+    lesson_chosen = Signal(str)  # a lesson's name (its file's stem)
 
-    def __init__(self, recent: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        recent: list[str],
+        lessons: list[tuple[Lesson, str]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("welcome")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -87,6 +95,14 @@ class WelcomeView(QFrame):
         self.explanation = QTextBrowser()
         self.open_example_button = QPushButton("Open this example")
         self.open_example_button.clicked.connect(self.open_example)
+        self.lessons: list[Lesson] = []
+        self.lesson_list = QListWidget()
+        self.lesson_list.currentRowChanged.connect(self._summarize)
+        self.lesson_list.itemActivated.connect(lambda *_: self.start_lesson())
+        self.lesson_summary = QTextBrowser()
+        self.start_lesson_button = QPushButton("Start this lesson")
+        self.start_lesson_button.clicked.connect(self.start_lesson)
+        self.set_lessons(lessons or [])
 
         start = QVBoxLayout()
         start.addWidget(_section("Start"))
@@ -97,14 +113,28 @@ class WelcomeView(QFrame):
         if not recent:
             self.recent.hide()
             start.addStretch(1)
-        learn = QVBoxLayout()
-        learn.addWidget(_section("Learn with the examples (the study notes' experiments)"))
+        examples = QWidget()
+        learn = QVBoxLayout(examples)
         learn.addWidget(self.example_list, 1)
         learn.addWidget(self.explanation, 2)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.open_example_button)
         learn.addLayout(row)
+        guided = QWidget()
+        column = QVBoxLayout(guided)
+        column.addWidget(self.lesson_list, 1)
+        column.addWidget(self.lesson_summary, 2)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.start_lesson_button)
+        column.addLayout(row)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(guided, "Lessons")
+        self.tabs.addTab(examples, "Examples")
+        learn = QVBoxLayout()
+        learn.addWidget(_section("Learn: guided lessons, and the study notes' experiments"))
+        learn.addWidget(self.tabs, 1)
         columns = QHBoxLayout()
         columns.addLayout(start, 1)
         columns.addLayout(learn, 3)
@@ -123,6 +153,34 @@ class WelcomeView(QFrame):
         if 0 <= row < len(self.examples):
             example = self.examples[row]
             self.explanation.setHtml(explanation_html(example))
+
+    # -- lessons ---------------------------------------------------------------------------------
+    def set_lessons(self, lessons: list[tuple[Lesson, str]]) -> None:
+        """The lessons, each with how far the learner got ("2/3 stages", "done")."""
+        row = max(self.lesson_list.currentRow(), 0)
+        self.lessons = [lesson for lesson, _ in lessons]
+        self.lesson_list.clear()
+        for i, (lesson, progress) in enumerate(lessons):
+            item = QListWidgetItem(f"{i + 1}. {lesson.title}  ({progress})")
+            item.setToolTip(lesson.summary)
+            self.lesson_list.addItem(item)
+        self.start_lesson_button.setEnabled(bool(lessons))
+        if lessons:
+            self.lesson_list.setCurrentRow(min(row, len(lessons) - 1))
+
+    def _summarize(self, row: int) -> None:
+        if 0 <= row < len(self.lessons):
+            lesson = self.lessons[row]
+            stages = "".join(f"<li>{html.escape(s.title)}</li>" for s in lesson.stages)
+            self.lesson_summary.setHtml(
+                f"<h3>{html.escape(lesson.title)}</h3><p>{html.escape(lesson.summary)}</p>"
+                f"<p>Stages:</p><ol>{stages}</ol>"
+            )
+
+    def start_lesson(self) -> None:
+        row = self.lesson_list.currentRow()
+        if 0 <= row < len(self.lessons):
+            self.lesson_chosen.emit(self.lessons[row].name)
 
     def chosen_example(self) -> Example | None:
         row = self.example_list.currentRow()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
@@ -49,6 +49,7 @@ class PingProbe:
     """A ping from a node to an address or a node name, optionally out of `interface`."""
 
     __pydantic_config__ = STRICT
+    yaml_keys: ClassVar[dict[str, str]] = {"source": "from"}  # how model/yamlfile writes it
     source: Annotated[str, Field(alias="from")]
     to: str
     interface: str | None = None
@@ -69,6 +70,7 @@ class CaptureProbe:
     `while` action runs; `filter` is a pcap filter expression."""
 
     __pydantic_config__ = STRICT
+    yaml_keys: ClassVar[dict[str, str]] = {"during": "while"}
     node: str  # not `on`: YAML 1.1 readers (PyYAML, yq) take the key `on` for true
     during: Annotated[WhileAction, Field(alias="while")]
     filter: str = ""
@@ -426,3 +428,31 @@ def _step_problems(
     if isinstance(step.check, Check):
         return _check_problems(step.check, (*path, "check"), nodes)
     return []
+
+
+def renamed(checks: tuple[Check, ...], old: str, new: str) -> tuple[Check, ...]:
+    """The checks with node `old` called `new` wherever they name it (a node renamed in
+    the editor keeps its checks)."""
+    from dataclasses import replace
+
+    def node(name: str) -> str:
+        head, sep, tail = name.partition(":")
+        return f"{new}{sep}{tail}" if head == old else name
+
+    def ping(probe: PingProbe) -> PingProbe:
+        return replace(probe, source=node(probe.source), to=node(probe.to))
+
+    out = []
+    for check in checks:
+        if check.ping is not None:
+            check = replace(check, ping=ping(check.ping))
+        elif check.capture is not None:
+            during = WhileAction(ping(check.capture.during.ping))
+            check = replace(check, capture=replace(check.capture, node=node(check.capture.node),
+                                                   during=during))  # fmt: skip
+        elif check.exec is not None:
+            check = replace(check, exec=replace(check.exec, node=node(check.exec.node)))
+        elif check.kernel is not None:
+            check = replace(check, kernel=replace(check.kernel, node=node(check.kernel.node)))
+        out.append(check)
+    return tuple(out)

@@ -23,7 +23,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from . import inputbudget
-from .checks import Check, Scenario
+from .checks import Check, ExecProbe, KernelProbe, PingProbe, Scenario
 from .netem import Netem
 from .problems import Path, Problem, TopologyFileError, error
 from .schema import FORMAT_VERSION, parse_lab, topology_from_lab
@@ -263,13 +263,16 @@ def _plain_data(value: Any) -> Any:
 # -- saving ----------------------------------------------------------------------------
 
 
-def dumps(topology: Topology, base: LoadedFile | None = None) -> str:
-    """The file text for `topology`, merged into `base`'s tree when given.
+def dumps(
+    topology: Topology, base: LoadedFile | None = None, checks: tuple[Check, ...] | None = None
+) -> str:
+    """The file text for `topology`, merged into `base`'s tree when given; `checks`: the
+    top-level checks: as the editor has them now (None: as `base` has them).
 
     Pure: `base` is not changed (the merge works on fresh containers that share the
     untouched parts of its tree), so any number of calls (autosave, the commands
     panel) can come before a save."""
-    return _dump(_merged(topology, base))
+    return _dump(_merged(topology, base, checks))
 
 
 def _dump(tree: CommentedMap) -> str:
@@ -278,10 +281,15 @@ def _dump(tree: CommentedMap) -> str:
     return out.getvalue()
 
 
-def save(topology: Topology, path: str | FsPath, base: LoadedFile | None = None) -> LoadedFile:
+def save(
+    topology: Topology,
+    path: str | FsPath,
+    base: LoadedFile | None = None,
+    checks: tuple[Check, ...] | None = None,
+) -> LoadedFile:
     """Write atomically; returns the new base for the next save (the given one is left
     as it was). Raises OSError (permission, disk full): the file is then unchanged."""
-    tree = _merged(topology, base)
+    tree = _merged(topology, base, checks)
     text = _dump(tree)
     target = FsPath(path)
     tmp = target.with_name(f".{target.name}.tmp")
@@ -294,20 +302,32 @@ def save(topology: Topology, path: str | FsPath, base: LoadedFile | None = None)
     except OSError:
         tmp.unlink(missing_ok=True)
         raise
-    return saved_base(topology, text, str(path), tree)
+    written = base.checks if checks is None and base is not None else checks or ()
+    kept = base.scenarios if base is not None else ()
+    return saved_base(topology, text, str(path), tree, written, kept)
 
 
 def saved_base(
-    topology: Topology, text: str, file: str | None, tree: CommentedMap | None = None
+    topology: Topology,
+    text: str,
+    file: str | None,
+    tree: CommentedMap | None = None,
+    checks: tuple[Check, ...] = (),
+    scenarios: tuple[Scenario, ...] = (),
 ) -> LoadedFile:
-    """The base for the next save after `text` was written for `topology`: the file's
-    tree (`tree`, when the caller has it: it dumps to `text`) says exactly `topology`,
-    link by link in its order, under its link ids."""
+    """The base for the next save after `text` was written for `topology` and `checks`:
+    the file's tree (`tree`, when the caller has it: it dumps to `text`) says exactly
+    `topology`, link by link in its order, under its link ids."""
     said = topology.copy()
-    return LoadedFile(said, text, file, said, said.link_ids(), _tree=tree, _merged=tree is not None)
+    return LoadedFile(
+        said, text, file, said, said.link_ids(), checks=checks, scenarios=scenarios,
+        _tree=tree, _merged=tree is not None,
+    )  # fmt: skip
 
 
-def _merged(new: Topology, base: LoadedFile | None) -> CommentedMap:
+def _merged(
+    new: Topology, base: LoadedFile | None, checks: tuple[Check, ...] | None = None
+) -> CommentedMap:
     old = base.original if base is not None else None
     tree = _fresh_map(base.tree) if base is not None else CommentedMap()
     if "nstopo" not in tree:
@@ -319,7 +339,24 @@ def _merged(new: Topology, base: LoadedFile | None) -> CommentedMap:
     nodes = tree.get("nodes")
     tree["nodes"] = _merge_nodes(nodes if isinstance(nodes, CommentedMap) else None, old, new)
     _merge_links(tree, base, new)
+    if checks is not None:
+        _merge_checks(tree, base.checks if base is not None else (), checks)
     return tree
+
+
+def _merge_checks(tree: CommentedMap, old: tuple[Check, ...], new: tuple[Check, ...]) -> None:
+    """The top-level checks: saying `new`, from the list that says `old`: checks the
+    editor did not change keep their text and comments."""
+    if new == old:
+        return
+    seq = tree.get("checks")
+    if not new:
+        tree.pop("checks", None)
+    elif isinstance(seq, CommentedSeq) and len(seq) == len(old):
+        tree["checks"] = seq = _fresh_seq(seq)
+        _merge_items(seq, old, new)
+    else:
+        tree["checks"] = to_yaml(new)
 
 
 def _merge_nodes(nodes: CommentedMap | None, old: Topology | None, new: Topology) -> CommentedMap:
@@ -465,6 +502,9 @@ def _set(tree: CommentedMap, key: str, value: Any, position: int | None = None) 
         tree.insert(min(position, len(tree)), key, value)
 
 
+_ONE_LINE = (Endpoint, Route, Netem, NatRule, PingProbe, KernelProbe, ExecProbe)
+
+
 def to_yaml(value: Any) -> Any:
     """A model value as YAML nodes in the file's shortest readable form."""
     if (
@@ -485,7 +525,7 @@ def to_yaml(value: Any) -> Any:
             item = getattr(value, f.name)
             if f.name == "kind" or (item is not None and item != _default(f)):
                 out[_yaml_key(value, f.name)] = to_yaml(item)
-        if isinstance(value, Endpoint | Route | Netem | NatRule):  # small records: one line
+        if isinstance(value, _ONE_LINE):  # small records
             out.fa.set_flow_style()
         return out
     if isinstance(value, tuple | list):

@@ -88,6 +88,23 @@ def test_a_foreign_namespace_is_refused_and_left_untouched(helper: RunningHelper
     assert "mine" in helper.sandbox.run("ip", "-n", "a", "-br", "link").stdout
 
 
+def test_a_veth_moved_back_to_the_host_replaces_the_labs_own_host_end(
+    helper: RunningHelper,
+) -> None:
+    """Apply may delete a host veth of the lab and make one of that name again (the far
+    end moved back to the host: the veth lesson); a foreign device is still refused."""
+    moved = load(EXAMPLES / "veth-host.yaml").topology
+    lid = moved.link_ids()[0]
+    moved.update_link(lid, endpoints=(Endpoint("host", "veth0"), Endpoint("host", "veth1")))
+    with helper.client() as client:
+        apply(client, (EXAMPLES / "veth-host.yaml").read_text())
+        apply(client, dumps(moved))
+        host = helper.sandbox.run("ip", "-br", "link").stdout
+        assert "veth0@veth1" in host and "veth1@veth0" in host, host
+        assert "veth1" not in helper.sandbox.run("ip", "-n", "netns1", "-br", "link").stdout
+        client.call("lab.destroy", {"lab": "veth-host"})
+
+
 def test_a_lab_naming_the_hosts_eth0_is_refused(helper: RunningHelper) -> None:
     topo = load(EXAMPLES / "veth-host.yaml").topology
     lid = topo.link_ids()[0]
