@@ -243,6 +243,8 @@ def test_every_bundled_lesson_loads_and_its_solutions_hold() -> None:
             assert not isinstance(lab, list), where
             assert [p.format() for p in validate_lab(lab) if p.is_error] == [], where
         assert len(names) == 1, f"{lesson.name}: one lab name throughout"
+        # never an example's lab name: deploying the lesson must not reshape that lab
+        assert lesson.start.name.startswith("lesson-"), lesson.name
         # each stage asks for something its start did not have yet
         before = lesson.start
         for index, stage in enumerate(lesson.stages):
