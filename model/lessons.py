@@ -58,6 +58,7 @@ without checks needs no helper.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
@@ -336,7 +337,7 @@ def bundled_lessons() -> list[Lesson]:
 def stage_document(lesson: Lesson, index: int) -> dict[str, Any]:
     """Stage `index`'s solution with its checks: a topology file's data, for `nstopo test`
     (dump it with ruamel or json; the checks are the file's, as written)."""
-    return dict(lesson._documents[index])
+    return copy.deepcopy(lesson._documents[index])  # the caller's to change
 
 
 def _topology(data: dict[str, Any], where: Path, problems: list[Problem]) -> Topology | None:

@@ -135,6 +135,21 @@ def test_a_missing_key_and_bad_yaml_and_a_missing_file(tmp_path: Path) -> None:
         load_lesson(tmp_path / "none.yaml")
 
 
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "lesson.yaml"
+    path.write_bytes(GOOD.encode().replace(b"Draw a bridge.", b"Draw a \xff bridge."))
+    with pytest.raises(TopologyFileError) as caught:
+        load_lesson(path)
+    (problem,) = caught.value.problems
+    assert problem.line == 3 and "not UTF-8" in problem.message
+
+
+def test_stage_document_is_a_copy(tmp_path: Path) -> None:
+    lesson = _load(tmp_path, GOOD)
+    stage_document(lesson, 0)["checks"][0]["name"] = "changed"
+    assert stage_document(lesson, 0)["checks"][0]["name"] == "a reaches br0"
+
+
 def test_no_stages_is_an_error(tmp_path: Path) -> None:
     text = GOOD[: GOOD.index("stages:")] + "stages: []\n"
     assert _error(tmp_path, text) == (
