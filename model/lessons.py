@@ -20,9 +20,10 @@ One YAML file per lesson in `resources/lessons/` (docs/lessons.md tells how to w
 `start` and every `solution` are topologies in the topology file format (inline), read
 by the topology reader (model/schema.py, model/validate.py); a stage's `checks` are read
 by the checks reader (model/checks.py) against that stage's solution, so they may name
-only its nodes. Every solution keeps the start's lab name (the learner's lab is one
-lab throughout) and satisfies its own stage's drawing conditions. Any problem is a
-`TopologyFileError` whose problems name the lesson file's line and column.
+only its nodes. A stage has drawing conditions, checks, or both. Every solution keeps
+the start's lab name (the learner's lab is one lab throughout) and satisfies its own
+stage's drawing conditions. Any problem is a `TopologyFileError` whose problems name the
+lesson file's line and column.
 
 Drawing conditions (one mapping each, exactly one of the first keys):
 
@@ -264,6 +265,15 @@ def parse_lesson(text: str, file: str | None = None, path: FsPath | None = None)
         for i, condition in enumerate(raw.drawing):
             if (wrong := _condition_problem(condition, (*where, "drawing", i))) is not None:
                 problems.append(wrong)
+        if not raw.drawing and not raw.checks:
+            problems.append(
+                error(
+                    "lesson-stage",
+                    f"stage {index + 1} has neither drawing: nor checks:, so it would be done "
+                    "at once; add what notices the task being done",
+                    where,
+                )
+            )
         if "checks" in raw.solution:
             problems.append(
                 error(

@@ -111,6 +111,7 @@ def parse_text_checks(document: dict) -> tuple[str, ...]:
         ("addresses: [10.77.0.1/24]}", "addresses: []}", ":17:5", "does not have the address"),
         ("start: {nstopo: 1, name: demo}", "start: {nstopo: 1, name: demo, x: 1}", ":4:32", "x"),
         ("    solution:\n", "    solution:\n      checks: []\n", ":18:7", "checks:"),
+        (GOOD[GOOD.index("    drawing:") : GOOD.index("    solution:")], "", ":6:5", "at once"),
     ],
 )
 def test_each_error_names_its_line_and_column(
