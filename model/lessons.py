@@ -20,9 +20,10 @@ One YAML file per lesson in `resources/lessons/` (docs/lessons.md tells how to w
 `start` and every `solution` are topologies in the topology file format (inline), read
 by the topology reader (model/schema.py, model/validate.py); a stage's `checks` are read
 by the checks reader (model/checks.py) against that stage's solution, so they may name
-only its nodes. Every solution keeps the start's lab name (the learner's lab is one
-lab throughout) and satisfies its own stage's drawing conditions. Any problem is a
-`TopologyFileError` whose problems name the lesson file's line and column.
+only its nodes. A stage has drawing conditions, checks, or both. Every solution keeps
+the start's lab name (the learner's lab is one lab throughout) and satisfies its own
+stage's drawing conditions. Any problem is a `TopologyFileError` whose problems name the
+lesson file's line and column.
 
 Drawing conditions (one mapping each, exactly one of the first keys):
 
@@ -58,6 +59,7 @@ without checks needs no helper.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
@@ -263,6 +265,15 @@ def parse_lesson(text: str, file: str | None = None, path: FsPath | None = None)
         for i, condition in enumerate(raw.drawing):
             if (wrong := _condition_problem(condition, (*where, "drawing", i))) is not None:
                 problems.append(wrong)
+        if not raw.drawing and not raw.checks:
+            problems.append(
+                error(
+                    "lesson-stage",
+                    f"stage {index + 1} has neither drawing: nor checks:, so it would be done "
+                    "at once; add what notices the task being done",
+                    where,
+                )
+            )
         if "checks" in raw.solution:
             problems.append(
                 error(
@@ -336,7 +347,7 @@ def bundled_lessons() -> list[Lesson]:
 def stage_document(lesson: Lesson, index: int) -> dict[str, Any]:
     """Stage `index`'s solution with its checks: a topology file's data, for `nstopo test`
     (dump it with ruamel or json; the checks are the file's, as written)."""
-    return dict(lesson._documents[index])
+    return copy.deepcopy(lesson._documents[index])  # the caller's to change
 
 
 def _topology(data: dict[str, Any], where: Path, problems: list[Problem]) -> Topology | None:

@@ -111,6 +111,7 @@ def parse_text_checks(document: dict) -> tuple[str, ...]:
         ("addresses: [10.77.0.1/24]}", "addresses: []}", ":17:5", "does not have the address"),
         ("start: {nstopo: 1, name: demo}", "start: {nstopo: 1, name: demo, x: 1}", ":4:32", "x"),
         ("    solution:\n", "    solution:\n      checks: []\n", ":18:7", "checks:"),
+        (GOOD[GOOD.index("    drawing:") : GOOD.index("    solution:")], "", ":6:5", "at once"),
     ],
 )
 def test_each_error_names_its_line_and_column(
@@ -133,6 +134,21 @@ def test_a_missing_key_and_bad_yaml_and_a_missing_file(tmp_path: Path) -> None:
     )
     with pytest.raises(TopologyFileError, match="cannot read the lesson"):
         load_lesson(tmp_path / "none.yaml")
+
+
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "lesson.yaml"
+    path.write_bytes(GOOD.encode().replace(b"Draw a bridge.", b"Draw a \xff bridge."))
+    with pytest.raises(TopologyFileError) as caught:
+        load_lesson(path)
+    (problem,) = caught.value.problems
+    assert problem.line == 3 and "not UTF-8" in problem.message
+
+
+def test_stage_document_is_a_copy(tmp_path: Path) -> None:
+    lesson = _load(tmp_path, GOOD)
+    stage_document(lesson, 0)["checks"][0]["name"] = "changed"
+    assert stage_document(lesson, 0)["checks"][0]["name"] == "a reaches br0"
 
 
 def test_no_stages_is_an_error(tmp_path: Path) -> None:
@@ -243,6 +259,8 @@ def test_every_bundled_lesson_loads_and_its_solutions_hold() -> None:
             assert not isinstance(lab, list), where
             assert [p.format() for p in validate_lab(lab) if p.is_error] == [], where
         assert len(names) == 1, f"{lesson.name}: one lab name throughout"
+        # never an example's lab name: deploying the lesson must not reshape that lab
+        assert lesson.start.name.startswith("lesson-"), lesson.name
         # each stage asks for something its start did not have yet
         before = lesson.start
         for index, stage in enumerate(lesson.stages):
