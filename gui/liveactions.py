@@ -56,11 +56,12 @@ class LiveController(QObject):
         raise_dock: Callable[[str], None],
         confirm_discard: Callable[[], bool],
         show_document: Callable[[Document, bool], None],  # (document, lay it out)
+        edit_items: Callable[[QMenu, str, str, QPoint], None],  # a context menu's edit half
     ) -> None:
         super().__init__(window)
         self.window, self.connection, self.status, self.tools = window, connection, status, tools
         self._raise_dock, self._confirm_discard = raise_dock, confirm_discard
-        self._show_document = show_document
+        self._show_document, self._edit_items = show_document, edit_items
         self.view: DocumentView | None = None
         self.panels: LivePanels | None = None
         self.menu: QMenu | None = None  # the context menu last shown
@@ -180,7 +181,12 @@ class LiveController(QObject):
         return self.view.scene.selected_names()[0] if self.view is not None else []
 
     def context_menu(self, kind: str, key: str, where: QPoint) -> None:
-        self.menu = live_menu(self, self.window, kind, key)
+        """The editing items first, then (on a node or a link) the live ones."""
+        self.menu = QMenu(self.window)
+        self._edit_items(self.menu, kind, key, where)
+        if kind in ("node", "link"):
+            self.menu.addSeparator()
+            live_menu(self, self.window, kind, key, self.menu)
         self.menu.popup(where)
 
     # -- File → Open live system -------------------------------------------------------------

@@ -51,8 +51,11 @@ def capture_places(topo: Topology, kind: str, key: str) -> list[Where]:
     return places
 
 
-def live_menu(live: LiveCommands, parent: QWidget, kind: str, key: str) -> QMenu:
-    menu = QMenu(parent)
+def live_menu(
+    live: LiveCommands, parent: QWidget, kind: str, key: str, menu: QMenu | None = None
+) -> QMenu:
+    """The live items for a node or a link, added to `menu` (a new one without it)."""
+    menu = menu if menu is not None else QMenu(parent)
     running = live.running
     why = "" if running else " (deploy the lab first)"
 

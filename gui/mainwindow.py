@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nstopo.model.containerlab import export_containerlab
-from nstopo.model.edit import pasted
+from nstopo.model.edit import PASTE_OFFSET, pasted
 from nstopo.model.layout import auto_layout
 from nstopo.model.problems import TopologyFileError
 from nstopo.model.schema import to_document, topology_from_document
@@ -16,7 +16,7 @@ from nstopo.model.script import export_script
 from nstopo.model.topology import Topology
 from nstopo.model.types import replace
 from nstopo.resources import ICONS
-from PySide6.QtCore import QEvent, QMimeData, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -39,6 +39,7 @@ from .commands import MoveNodes, Paste, Remove
 from .connection import HelperConnection
 from .document import Document, SaveError
 from .docview import DocumentView
+from .editmenu import edit_items
 from .export import render_png, render_svg, svg_bytes
 from .helperbar import HelperBar
 from .inspector import Inspector
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
             self.raise_dock,
             self.confirm_discard,
             self.show_document,
+            self._edit_items,
         )
         self._build_menus()
         self.show_document(doc or Document())
@@ -417,6 +419,44 @@ class MainWindow(QMainWindow):
     def select_all(self) -> None:
         self.scene.select(list(self.scene.nodes), list(self.scene.links))
 
+    # The context menu's edit half (gui/editmenu.py) -----------------------------------------
+    def _edit_items(self, menu: QMenu, kind: str, key: str, where: QPoint) -> None:
+        at = self.view.mapToScene(self.view.viewport().mapFromGlobal(where))
+        foreign = self.doc.foreign_nodes if kind == "node" else self.doc.foreign_links
+        read_only = key in foreign
+        edit_items(menu, self, kind, key, at, self.scene.selected_names(), read_only)
+
+    def rename_node(self, node: str) -> object:
+        return self.view.rename(node)
+
+    def delete_items(self, nodes: list[str], links: list[str]) -> None:
+        self.scene.select(nodes, links)
+        self.delete_selection()
+
+    def show_properties(self, nodes: list[str], links: list[str]) -> None:
+        self.scene.select(nodes, links)
+        self.raise_dock("Inspector")
+
+    def can_paste(self) -> bool:
+        return bool(self._clipboard_bytes())
+
+    @staticmethod
+    def _clipboard_bytes() -> bytes:
+        """Copied nodes on the clipboard (empty when it holds something else or nothing)."""
+        mime = QGuiApplication.clipboard().mimeData()
+        return bytes(mime.data(CLIP_MIME).data()) if mime is not None else b""
+
+    def paste_at(self, point: QPointF) -> None:
+        """Paste with the copied group's top-left corner where the menu was opened."""
+        part = self._clipboard_topology()
+        if part is None:
+            return
+        xs, ys = zip(*(v.position or (0.0, 0.0) for _, v in part.nodes()), strict=True)
+        self.paste_topology(part, (point.x() - min(xs), point.y() - min(ys)))
+
+    def add_node_at(self, kind: str, point: QPointF) -> object:
+        return self.scene.add_node_at(kind, point)
+
     def delete_selection(self) -> None:
         nodes, links = self.scene.selected_names()
         nodes = [n for n in nodes if n not in self.doc.foreign_nodes]
@@ -451,18 +491,23 @@ class MainWindow(QMainWindow):
 
     def paste(self) -> None:
         """Edit → Paste: the copied nodes from the clipboard, if it holds some."""
-        raw = QGuiApplication.clipboard().mimeData().data(CLIP_MIME)
-        if raw.isEmpty():
-            return
+        part = self._clipboard_topology()
+        if part is not None:
+            self.paste_topology(part)
+
+    def _clipboard_topology(self) -> Topology | None:
+        raw = self._clipboard_bytes()
+        if not raw:
+            return None
         try:
-            part = topology_from_document(json.loads(bytes(raw.data()).decode()))
+            part = topology_from_document(json.loads(raw.decode()))
         except (ValueError, TopologyFileError):
             self.statusBar().showMessage("The clipboard holds no nodes nstopo can paste.", 6000)
-            return
-        self.paste_topology(part)
+            return None
+        return part if part.node_names() else None
 
-    def paste_topology(self, part: Topology) -> None:
-        nodes, links = pasted(self.doc.topology, part)
+    def paste_topology(self, part: Topology, offset: tuple[float, float] = PASTE_OFFSET) -> None:
+        nodes, links = pasted(self.doc.topology, part, offset)
         if nodes:
             self.doc.push(Paste(self.doc, nodes, links))
             self.scene.select([n for n, _ in nodes])

@@ -38,7 +38,7 @@ class EditorScene(QGraphicsScene):
     ping_requested = Signal(str, str)  # source node, target node (the ping tool)
     ping_address_wanted = Signal(str, QPointF)  # source node; the target is not a node
     ping_check_requested = Signal(str, str)  # source, target node ("": ask an address)
-    context_requested = Signal(str, str, QPoint)  # "node"/"link", its key, screen position
+    context_requested = Signal(str, str, QPoint)  # "node"/"link"/"canvas", key, screen position
     rethemed = Signal()  # every item was made again (in another theme)
     tool_cancelled = Signal()  # Esc: the select tool again
 
@@ -425,14 +425,21 @@ class EditorScene(QGraphicsScene):
             self.tool = tools[name](self)
 
     def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        """A right-click selects what it is on (unless that is part of the selection
+        already, which the menu's Delete then acts on), as file managers do."""
         node = self.node_at(event.scenePos())
         if node is not None:
+            if not node.isSelected():
+                self.select([node.name])
             self.context_requested.emit("node", node.name, event.screenPos())
             return
         for item in self.items(event.scenePos()):
             if isinstance(item, LinkItem) and not isinstance(item, MemberItem):
+                if not item.isSelected():
+                    self.select([], [item.link_id])
                 self.context_requested.emit("link", item.link_id, event.screenPos())
                 return
+        self.context_requested.emit("canvas", "", event.screenPos())
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         node = self.node_at(event.scenePos())

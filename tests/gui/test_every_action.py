@@ -14,6 +14,7 @@ from nstopo.gui.document import Document
 from nstopo.gui.livemenu import live_menu
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.resources import EXAMPLES
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QAction, QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog, QMenu, QMessageBox
 from sandbox import needs_root
@@ -76,6 +77,10 @@ def right_click(window: MainWindow, kind: str, key: str) -> QMenu:
     view = window.view
     if kind == "node":
         spot = window.scene.nodes[key].sceneBoundingRect().center()
+    elif kind == "canvas":  # beside the drawing: nothing there
+        rect = window.scene.content_rect()
+        spot = rect.bottomRight() + QPointF(60, 60)
+        window.view.ensureVisible(QRectF(spot, spot), 10, 10)
     else:  # a point of the line between the two boxes, not inside either
         item = window.scene.links[key]
         a, b = (end.sceneBoundingRect() for end in (item.a, item.b))
@@ -148,19 +153,33 @@ def test_every_action_of_every_menu_runs_without_an_error(
     ready(qtbot, window)
     subjects = [("node", n) for n in window.doc.topology.node_names()]
     subjects += [("link", lid) for lid in window.doc.topology.link_ids()]
+    subjects += [("canvas", "")]
     seen = 0
     for kind, key in subjects:
         menu = right_click(window, kind, key)
         texts = [a.text() for a in menu.actions() if a.text()]
-        assert texts == [
+        live_texts = [
             a.text()
             for a in live_menu(window.live_control, window, kind, key).actions()
             if a.text()
-        ], f"the right-click on {kind} {key} was not its menu"
+        ] if kind != "canvas" else []  # fmt: skip
+        edit_texts = {
+            "node": [f"Rename {key}…", f"Delete {key}", "Properties"],
+            "link": ["Delete link", "Properties"],
+            "canvas": ["Paste here", "Select all", "Auto layout", "Add here"],
+        }[kind]
+        assert texts == edit_texts + live_texts, f"the right-click on {kind} {key} was not its menu"
         for text in texts:
             ready(qtbot, window)
             menu = right_click(window, kind, key)
             (action,) = [a for a in menu.actions() if a.text() == text]
+            if action.menu() is not None:  # Add here → a kind: the first one
+                action = action.menu().actions()[0]
+            if text == "Paste here" and not action.isEnabled():
+                window.scene.select(["a"])
+                window.copy()
+                menu = right_click(window, kind, key)
+                (action,) = [a for a in menu.actions() if a.text() == text]
             assert action.isEnabled(), f"{kind} {key}: {text} is disabled with the lab running"
             action.trigger()
             qtbot.wait(50)
