@@ -1,5 +1,6 @@
-"""The inspector's `exec:` and `services:` fields of a netns node: one command line
-per line of text (commands hold commas and semicolons, so no separator would do)."""
+"""The inspector's multi-line fields of a netns node: `exec:` and `services:`, one
+command line per line of text (commands hold commas and semicolons, so no separator
+would do), and `firewall:`, an nftables ruleset as `nft -f` reads it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ HINTS = {
         "Services: one per line, kept running while the lab runs (restarted when they\n"
         "end); their output: nstopo logs LAB NODE",
     ),
+    "firewall": (
+        "table inet filter {\n  chain forward {\n    type filter hook forward priority 0;",
+        "An nftables ruleset, as `nft -f` reads it: loaded atomically in this namespace\n"
+        "on deploy and replaced as a whole when it changes (empty: no firewall).",
+    ),
 }
+LINES = {"exec": 4, "services": 4, "firewall": 7}  # the height of each field, in lines
 
 
 class CommandsEdit(QPlainTextEdit):
@@ -37,28 +44,35 @@ class CommandsEdit(QPlainTextEdit):
 def add_command_fields(
     form: QFormLayout, fields: dict[str, QWidget], node: Any, apply: Any
 ) -> None:
-    """The two fields, on a netns node's form (the inspector's hook)."""
+    """The three fields, on a netns node's form (the inspector's hook)."""
     if not isinstance(node, NetnsNode):
         return
-    for key in ("exec", "services"):
+    for key, lines in LINES.items():
         edit = CommandsEdit()
         edit.setObjectName(key)
-        edit.setPlainText("\n".join(getattr(node, key)))
+        value = getattr(node, key)
+        edit.setPlainText(value or "" if key == "firewall" else "\n".join(value))
         edit.setPlaceholderText(HINTS[key][0])
         edit.setToolTip(HINTS[key][1])
         edit.setTabChangesFocus(True)
-        edit.setFixedHeight(edit.fontMetrics().lineSpacing() * 4)
+        edit.setFixedHeight(edit.fontMetrics().lineSpacing() * lines)
         edit.editingFinished.connect(apply)
         form.addRow(key, edit)
         fields[key] = edit
 
 
-def command_changes(fields: dict[str, QWidget]) -> dict[str, tuple[str, ...]]:
-    """What the fields say, as the node's values (blank lines dropped)."""
-    changes = {}
-    for key in ("exec", "services"):
+def command_changes(fields: dict[str, QWidget]) -> dict[str, Any]:
+    """What the fields say, as the node's values (blank command lines dropped; the
+    ruleset as typed, None when blank)."""
+    changes: dict[str, Any] = {}
+    for key in LINES:
         edit = fields.get(key)
-        if isinstance(edit, QPlainTextEdit):
-            lines = (line.strip() for line in edit.toPlainText().splitlines())
+        if not isinstance(edit, QPlainTextEdit):
+            continue
+        text = edit.toPlainText()
+        if key == "firewall":
+            changes[key] = text.strip() + "\n" if text.strip() else None
+        else:
+            lines = (line.strip() for line in text.splitlines())
             changes[key] = tuple(line for line in lines if line)
     return changes

@@ -15,6 +15,7 @@ from nstopo.model.types import (
     Endpoint,
     HostNode,
     Link,
+    NatRule,
     NetnsNode,
     Route,
     TapNode,
@@ -56,6 +57,11 @@ HINTS = {
     "addresses": (
         "10.77.0.1/24, fd00::1/64",
         "Addresses with their prefix length (CIDR), separated by commas",
+    ),
+    "nat": (
+        "10.50.0.0/24, 10.60.0.0/24 out wan0",
+        "Masquerade these sources when they leave this node, separated by commas:\n"
+        "SOURCE [out INTERFACE] (nftables, in the node; on the host in the lab's own table)",
     ),
     "mac": ("02:00:00:00:00:01", "A MAC address; empty: the kernel picks one"),
     "subnet": (
@@ -102,6 +108,23 @@ def format_routes(routes: tuple[Route, ...]) -> str:
         return " ".join(words + (["metric", str(r.metric)] if r.metric is not None else []))
 
     return ", ".join(one(r) for r in routes)
+
+
+def parse_nat(text: str) -> tuple[NatRule, ...]:
+    rules = []
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        words = item.split()
+        if len(words) == 1:
+            rules.append(NatRule(source=words[0]))
+        elif len(words) == 3 and words[1] == "out":
+            rules.append(NatRule(source=words[0], out=words[2]))
+        else:
+            raise ValueError(f'nat "{item}": use SOURCE [out INTERFACE] (10.50.0.0/24 out wan0)')
+    return tuple(rules)
+
+
+def format_nat(rules: tuple[NatRule, ...]) -> str:
+    return ", ".join(r.source + (f" out {r.out}" if r.out else "") for r in rules)
 
 
 class ElidedLabel(QLabel):
@@ -254,6 +277,7 @@ class Inspector(QWidget):
             add_command_fields(self.form, self.fields, value, apply)
         if isinstance(value, NetnsNode | HostNode):
             self._line("routes", format_routes(value.routes), apply)
+            self._line("nat", format_nat(value.nat), apply)
         if isinstance(value, BridgeNode | TapNode | TunNode):
             spaces = [HOST, *(n for n, v in self.doc.topology.nodes() if isinstance(v, NetnsNode))]
             self._combo("namespace", spaces, value.namespace or HOST, apply)
@@ -316,6 +340,7 @@ class Inspector(QWidget):
                 changes.update(command_changes(self.fields))
             if isinstance(old, NetnsNode | HostNode):
                 changes["routes"] = parse_routes(self._text("routes"))
+                changes["nat"] = parse_nat(self._text("nat"))
             if isinstance(old, BridgeNode | TapNode | TunNode):
                 namespace = self._text("namespace")
                 changes["namespace"] = None if namespace == HOST else namespace

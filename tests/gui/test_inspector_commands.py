@@ -36,3 +36,47 @@ def test_typed_commands_become_the_nodes_exec_and_services(qtbot) -> None:
     window.doc.undo.undo()
     window.doc.undo.undo()
     assert window.doc.topology.node("left").exec == ()
+
+
+def test_typed_nat_and_firewall_become_the_nodes_and_are_saved(qtbot, tmp_path) -> None:
+    """The container lesson's NAT stage is done in the inspector: nat: as SOURCE [out
+    IFACE] items, firewall: as the ruleset's text; a wrong item says how it is written."""
+    from nstopo.gui.inspector import QLineEdit
+
+    window = opened(qtbot, "veth-namespaces")
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.scene.select(["left"])
+    nat = window.inspector.fields["nat"]
+    assert isinstance(nat, QLineEdit) and nat.placeholderText()
+    nat.setFocus()
+    qtbot.waitUntil(nat.hasFocus)
+    qtbot.keyClicks(nat, "10.50.0.0/24 via eth0")
+    qtbot.keyClick(nat, Qt.Key.Key_Return)
+    assert "SOURCE [out INTERFACE]" in window.inspector.error.text()
+    assert window.doc.topology.node("left").nat == ()
+    nat = window.inspector.fields["nat"]
+    nat.selectAll()
+    qtbot.keyClicks(nat, "10.50.0.0/24, 10.60.0.0/24 out eth0")
+    qtbot.keyClick(nat, Qt.Key.Key_Return)
+    rules = window.doc.topology.node("left").nat
+    assert [(r.source, r.out) for r in rules] == [("10.50.0.0/24", None), ("10.60.0.0/24", "eth0")]
+    firewall = window.inspector.findChild(CommandsEdit, "firewall")
+    firewall.setFocus()
+    qtbot.waitUntil(firewall.hasFocus)
+    for line in ("table inet filter {", "chain input { type filter hook input priority 0; }", "}"):
+        qtbot.keyClicks(firewall, line)
+        qtbot.keyClick(firewall, Qt.Key.Key_Return)
+    qtbot.keyClick(firewall, Qt.Key.Key_Tab)
+    ruleset = window.doc.topology.node("left").firewall
+    assert ruleset is not None and ruleset.startswith("table inet filter {\nchain input")
+    path = tmp_path / "saved.yaml"
+    window.doc.save(path)
+    import yaml
+
+    saved = yaml.safe_load(path.read_text())["nodes"]["left"]
+    assert saved["nat"][0] in ("10.50.0.0/24", {"from": "10.50.0.0/24"})
+    assert saved["nat"][1] == {"from": "10.60.0.0/24", "out": "eth0"}
+    assert saved["firewall"] == ruleset
