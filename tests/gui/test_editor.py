@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree
 
+from keys import type_text
 from nstopo.gui.commands import Remove
 from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
@@ -107,8 +108,7 @@ def test_inspector_edit_changes_the_model_and_undo_restores_it(qtbot) -> None:
     before = snapshot(window.doc)
     window.scene.select(["br0"])
     edit = window.inspector.findChild(QLineEdit, "addresses")
-    edit.setText("10.77.0.1/24, fd00:77::1/64")
-    edit.editingFinished.emit()
+    type_text(qtbot, edit, "10.77.0.1/24, fd00:77::1/64")
     assert window.doc.topology.node("br0").addresses == ("10.77.0.1/24", "fd00:77::1/64")
     state = window.inspector.findChild(QComboBox, "state")
     state.setCurrentText("down")
@@ -124,14 +124,11 @@ def test_an_invalid_inspector_edit_shows_why_and_changes_nothing(qtbot) -> None:
     before = snapshot(window.doc)
     window.scene.select(["br0"])
     edit = window.inspector.findChild(QLineEdit, "addresses")
-    edit.setText("10.77.0.2/24")  # a's address: a duplicate in the namespace? no: br0 is in hub
-    edit.setText("10.77.0.999/24")
-    edit.editingFinished.emit()
+    type_text(qtbot, edit, "10.77.0.999/24")
     assert window.doc.topology == before
     assert "is not an address with a prefix length" in window.inspector.error.text()
     mtu = window.inspector.fields["mtu"]
-    mtu.setValue(20)
-    mtu.editingFinished.emit()
+    type_text(qtbot, mtu, "20")
     assert window.doc.topology == before
     assert "greater than or equal to 68" in window.inspector.error.text()
     assert window.doc.undo.count() == 0
@@ -155,8 +152,7 @@ def test_undo_redo_of_each_operation_returns_the_exact_document(qtbot) -> None:
     states.append(snapshot(doc))
     window.inspector.show_subject(("node", "router"))
     name = window.inspector.findChild(QLineEdit, "name")
-    name.setText("gateway")
-    name.editingFinished.emit()
+    type_text(qtbot, name, "gateway")
     states.append(snapshot(doc))
     assert "gateway" in doc.topology and doc.topology.node("cbr0").namespace == "gateway"
     for expected in reversed(states[:-1]):

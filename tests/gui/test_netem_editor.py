@@ -3,6 +3,7 @@ events, both directions side by side; undo; the refused edit; the canvas label."
 
 from __future__ import annotations
 
+from keys import type_text
 from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.model.netem import Netem
@@ -95,7 +96,6 @@ def test_editing_another_field_of_an_impaired_link_keeps_its_impairment(qtbot) -
     type_into(qtbot, window, "netem.a.delay", "20ms")
     type_into(qtbot, window, "netem.b.delay", "20ms")
     mtu = window.inspector.findChild(QSpinBox, "mtu")
-    mtu.setValue(1400)
-    mtu.editingFinished.emit()
+    type_text(qtbot, mtu, "1400")
     link = window.doc.topology.link(lid)
     assert (link.mtu, link.netem) == (1400, Netem(delay="20ms"))

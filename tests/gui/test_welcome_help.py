@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from keys import type_text
 from menus import menu_action, plain, trigger
 from nstopo.gui.document import Document
 from nstopo.gui.help import FormatDialog, ShortcutsDialog
@@ -119,8 +120,7 @@ def test_the_window_fits_1024_by_768_with_room_for_the_canvas(qtbot) -> None:
     long = "a-namespace-with-a-really-long-name-that-goes-on"
     window.scene.select(["a"])
     field = window.inspector.fields["name"]
-    field.setText(long)
-    field.editingFinished.emit()
+    type_text(qtbot, field, long)
     window.scene.select([long])
     QApplication.processEvents()
     assert window._docks["Inspector"].width() <= before + 2
