@@ -74,7 +74,7 @@ def test_the_loopback_lesson_walked_to_its_end(qtbot, helper: RunningHelper) -> 
     qtbot.waitUntil(lambda: window.connection.is_ready, timeout=10000)
     trigger(window, "Help", LOOPBACK)
     panel = lesson_panel(window)
-    assert window.doc.topology.name == "loopback" and len(window.doc.topology) == 0
+    assert window.doc.topology.name == "lesson-loopback" and len(window.doc.topology) == 0
     assert panel.index == 0 and "Stage 1 of 2" in panel.stage_title.text()
     assert "Draw a network namespace named ns1" in panel.task.text()
     assert "ip netns add ns1" in panel.explain.toPlainText()
@@ -128,7 +128,7 @@ def test_show_me_is_one_undoable_edit_and_progress_is_kept(qtbot, tmp_path) -> N
     assert drawing_unmet(stage, window.doc.topology)
     click(qtbot, panel.show_button)
     assert drawing_unmet(stage, window.doc.topology) == []
-    assert window.doc.topology.name == "loopback"
+    assert window.doc.topology.name == "lesson-loopback"
     # With no helper, a stage with kernel checks says what is needed and stays open.
     qtbot.waitUntil(lambda: "the drawing is right" in panel.todo.text(), timeout=3000)
     assert "Start the helper" in panel.todo.text() and not panel.stage_done(0)
