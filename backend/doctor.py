@@ -4,24 +4,23 @@ machine and turns it into findings with model/doctor.py's rules.
 The helper reads what needs privileges (the nftables ruleset, legacy iptables) or its
 own view (its namespace's sysctls, the labs' namespaces); the client adds what only it
 sees (its groups, its /run/netns, the helper's version: cli/doctor_cmd.py). Nothing
-here loads a kernel module: legacy iptables is read only when its tables already exist
-(`iptables-legacy-save` on an absent table would ask the kernel to load it).
+here loads a kernel module: the nftables ruleset is read only when nf_tables is already
+in the kernel (nft's first request would have the kernel load nfnetlink and nf_tables;
+without them there is no ruleset to read), and legacy iptables only when its tables
+already exist (`iptables-legacy-save` on an absent table would load its module).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gzip
 import json
 import os
-import platform
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from nstopo.model.doctor import (
-    MODULES,
     ForwardDrop,
     HostFacts,
     LabFacts,
@@ -31,10 +30,12 @@ from nstopo.model.doctor import (
 )
 from nstopo.model.doctorlab import lab_facts
 from nstopo.model.nftables import host_table
+from nstopo.model.problems import TopologyFileError
 from nstopo.model.types import NetnsNode
 
 from . import jsonrpc as rpc
-from .labs import LabService
+from .kmodules import may_ask_nftables, module_facts
+from .labs import LabError, LabService
 
 TIMEOUT_S = 10.0
 PROC_SYS = Path("/proc/sys")
@@ -67,13 +68,24 @@ def read_namespace() -> Namespace:
 
 
 def _run(argv: list[str]) -> str | None:
-    if shutil.which(argv[0]) is None:
+    try:
+        return _output(argv)
+    except OSError:
         return None
+
+
+def _output(argv: list[str]) -> str:
+    """The command's standard output; OSError saying why when it could not run or failed."""
+    if shutil.which(argv[0]) is None:
+        raise OSError(f"{argv[0]} is not installed")
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
+    except subprocess.TimeoutExpired:
+        raise OSError(f"{argv[0]} did not answer in {TIMEOUT_S:.0f} s") from None
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise OSError(f"{' '.join(argv)}: {said}")
+    return done.stdout
 
 
 def parse_nft(text: str, ours: set[str]) -> tuple[list[ForwardDrop], int]:
@@ -100,9 +112,19 @@ def parse_nft(text: str, ours: set[str]) -> tuple[list[ForwardDrop], int]:
     return drops, rules
 
 
-def nft_facts(ours: set[str]) -> tuple[list[ForwardDrop], int]:
-    text = _run(["nft", "-j", "list", "ruleset"])
-    return parse_nft(text, ours) if text else ([], 0)
+def nft_facts(ours: set[str], nf_tables: ModuleFacts) -> tuple[list[ForwardDrop], int, str | None]:
+    """(drops, rules, why it could not be read). Without nf_tables in the kernel there is
+    no ruleset, and asking nft would load the module: nothing is asked then."""
+    if not may_ask_nftables(nf_tables):
+        return [], 0, None
+    try:
+        text = _output(["nft", "-j", "list", "ruleset"])
+        drops, rules = parse_nft(text, ours)
+    except OSError as exc:
+        return [], 0, str(exc)
+    except (ValueError, KeyError, TypeError, StopIteration):
+        return [], 0, "nft -j printed JSON the doctor does not know"
+    return drops, rules, None
 
 
 def parse_legacy(text: str, tool: str, family: str) -> tuple[list[ForwardDrop], int]:
@@ -139,63 +161,11 @@ def legacy_facts() -> tuple[list[ForwardDrop], int | None]:
     return drops, rules
 
 
-def _builtin_and_installed() -> tuple[str, str, bool]:
-    base = Path("/lib/modules") / platform.release()
-    texts = []
-    for name in ("modules.builtin", "modules.dep"):
-        try:
-            texts.append((base / name).read_text())
-        except OSError:
-            texts.append("")
-    return texts[0], texts[1], base.is_dir()
-
-
-def _config() -> dict[str, str]:
-    try:
-        with gzip.open("/proc/config.gz", "rt") as config:
-            lines = config.read().splitlines()
-    except OSError:
-        return {}
-    found = {}
-    for line in lines:
-        if line.startswith("CONFIG_") and "=" in line:
-            key, _, value = line.partition("=")
-            found[key] = value
-        elif line.startswith("# CONFIG_") and line.endswith(" is not set"):
-            found[line[2:].split()[0]] = "n"
-    return found
-
-
-def module_facts() -> dict[str, ModuleFacts]:
-    builtin, dep, modules_dir = _builtin_and_installed()
-    try:
-        loaded = {line.split()[0] for line in Path("/proc/modules").read_text().splitlines()}
-        support = True
-    except OSError:
-        loaded, support = set(), False
-    config = _config()
-
-    def listed(text: str, name: str) -> bool:
-        return any(f"/{name}.ko" in line.split(":")[0] for line in text.splitlines())
-
-    facts = {}
-    for name, (symbol, _) in MODULES.items():
-        facts[name] = ModuleFacts(
-            in_sys_module=Path("/sys/module", name).exists(),
-            loaded=name in loaded,
-            builtin=listed(builtin, name),
-            installed=listed(dep, name),
-            config=config.get(symbol, "n" if config else None),
-            module_support=support,
-            modules_dir=modules_dir,
-        )
-    return facts
-
-
 def read_host(labs: list[str]) -> HostFacts:
     """The machine as the helper's namespace sees it (`labs`: their own host tables)."""
     ours = {host_table(lab) for lab in labs}
-    drops, nft_rules = nft_facts(ours)
+    modules = module_facts()  # first: what the kernel has before anything is asked
+    drops, nft_rules, nft_error = nft_facts(ours, modules["nf_tables"])
     legacy_drops, legacy_rules = legacy_facts()
     bridge = PROC_SYS / "net/bridge"
     return HostFacts(
@@ -205,7 +175,8 @@ def read_host(labs: list[str]) -> HostFacts:
         forward_drops=(*drops, *legacy_drops),
         nft_rules=nft_rules,
         legacy_rules=legacy_rules,
-        modules=module_facts(),
+        modules=modules,
+        nft_error=nft_error,
     )
 
 
@@ -214,7 +185,7 @@ def read_labs(service: LabService) -> list[LabFacts]:
     for lab in sorted(service.registry.labs):
         try:
             topology = service.running_topology(lab)
-        except Exception:  # a lab recorded without a topology: nothing to judge
+        except (LabError, TopologyFileError):  # recorded without a topology: nothing to judge
             continue
         sysctls = {}
         for name, node in topology.nodes():

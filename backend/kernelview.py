@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from .kmodules import may_ask_nftables
+
 SECTIONS = ("routes", "rules", "neigh", "firewall")
 # The commands behind each section, as a person would type them in the namespace.
 COMMANDS: dict[str, list[list[str]]] = {
@@ -46,6 +48,8 @@ def read_section(namespace: Path | None, section: str) -> dict[str, Any]:
     """{"commands", "text", "entries"}: iproute2's text and JSON (nft: text only, the
     ruleset as `nft list ruleset` prints it)."""
     commands = COMMANDS[section]
+    if section == "firewall" and not may_ask_nftables():
+        return {"commands": [], "text": "", "entries": []}  # an empty ruleset, as nft says
     text = "".join(_run(namespace, argv) for argv in commands)
     entries: list[Any] = []
     if section != "firewall":

@@ -123,6 +123,7 @@ class HostFacts:
     nft_rules: int = 0  # rules in tables not nstopo's own
     legacy_rules: int | None = None  # None: legacy iptables not readable here
     modules: Mapping[str, ModuleFacts] = field(default_factory=dict)
+    nft_error: str | None = None  # why the nftables ruleset could not be read
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,24 @@ def host_findings(facts: HostFacts, labs: list[LabFacts]) -> list[Finding]:
     found += forwarding_off(facts, labs)
     found += missing_modules(facts.modules)
     found += both_iptables(facts)
+    found += firewall_unread(facts)
     return found
+
+
+def firewall_unread(facts: HostFacts) -> list[Finding]:
+    """A ruleset the doctor could not read is said, not taken for an empty one."""
+    if facts.nft_error is None:
+        return []
+    return [
+        Finding(
+            "firewall-unread",
+            f"the host's nftables ruleset could not be read: {facts.nft_error}",
+            "A forward chain that drops (Docker's, a distribution's firewall) would go "
+            "unnoticed: the findings above do not cover the host's firewall.",
+            "nft list ruleset\n# as root, to see it and why it fails; apt install nftables "
+            "when nft is missing",
+        )
+    ]
 
 
 def _effective_strict(ns: Namespace, interfaces: list[str] | None = None) -> list[str]:
@@ -169,8 +187,10 @@ def _q(name: str) -> str:
 
 def _accept(drop: ForwardDrop, match: str, legacy: str) -> str:
     """A rule that accepts `match` ahead of the drop, in the tool that holds the chain."""
-    if drop.docker:
-        return f"iptables -I DOCKER-USER {legacy} -j ACCEPT"
+    if drop.docker:  # Docker's own place for rules of ours, in the tool that holds it
+        iptables = "ip6tables" if drop.family == "ip6" else "iptables"  # iptables-nft's
+        tool = drop.tool if drop.tool != "nft" else iptables
+        return f"{tool} -I DOCKER-USER {legacy} -j ACCEPT"
     if drop.tool != "nft":
         return f"{drop.tool.removesuffix('-legacy')}-legacy -I {drop.chain} {legacy} -j ACCEPT"
     return f"nft insert rule {drop.family} {drop.table} {shlex.quote(drop.chain)} {match} accept"

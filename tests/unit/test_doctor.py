@@ -3,6 +3,8 @@ what they break and the exact fix out."""
 
 from __future__ import annotations
 
+import subprocess
+
 from nstopo.model import doctor as d
 from nstopo.model.doctorlab import lab_facts
 from nstopo.model.yamlfile import parse_text
@@ -195,7 +197,7 @@ def test_legacy_save_gives_a_forward_drop_and_the_rule_count() -> None:
     assert rules == 3
     (found,) = d.forward_drop(d.HostFacts(host=CLEAN_HOST.host, bridge_nf_call_iptables=1,
                                           forward_drops=tuple(drops)), [facts()])  # fmt: skip
-    assert found.fix.splitlines()[0] == "iptables -I DOCKER-USER -i br0 -o br0 -j ACCEPT"
+    assert found.fix.splitlines()[0] == "iptables-legacy -I DOCKER-USER -i br0 -o br0 -j ACCEPT"
     assert parse_legacy(LEGACY_SAVE.replace("FORWARD DROP", "FORWARD ACCEPT"), "x", "ip")[0] == []
 
 
@@ -244,3 +246,49 @@ def test_the_socket_group_names_the_group_and_whether_only_the_login_lacks_it(
     assert found is not None
     assert found.title == f'"{me.pw_name}" is not in the helper\'s group "{other.gr_name}"'
     assert found.fix.startswith(f"usermod -aG {other.gr_name} {me.pw_name}")
+
+
+def test_dockers_chain_is_fixed_with_the_tool_and_family_that_hold_it() -> None:
+    lab = [facts()]
+    for drop, tool in (
+        (DOCKER, "iptables -I DOCKER-USER"),
+        (d.ForwardDrop("nft", "ip6", "filter", "FORWARD", docker=True), "ip6tables -I"),
+        (d.ForwardDrop("iptables-legacy", "ip", "filter", "FORWARD", True), "iptables-legacy -I"),
+        (d.ForwardDrop("ip6tables-legacy", "ip6", "filter", "FORWARD", True), "ip6tables-legacy"),
+    ):
+        host = d.HostFacts(
+            host=CLEAN_HOST.host, bridge_nf_call_iptables=1, bridge_nf_call_ip6tables=1,
+            forward_drops=(drop,),
+        )  # fmt: skip
+        (found,) = [f for f in d.host_findings(host, lab) if f.check == "forward-drop"]
+        assert found.fix.startswith(tool), found.fix
+
+
+def test_a_ruleset_that_could_not_be_read_is_said_not_taken_for_empty() -> None:
+    host = d.HostFacts(host=CLEAN_HOST.host, nft_error="nft is not installed")
+    (found,) = d.host_findings(host, [])
+    assert found.check == "firewall-unread" and "nft is not installed" in found.title
+
+
+def test_without_nf_tables_in_the_kernel_nft_is_never_asked(monkeypatch) -> None:
+    """nft's first request would load nf_tables (global to the machine): the doctor
+    reads no ruleset then, and says nothing about one."""
+    from nstopo.backend import doctor as helper_doctor
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"ran {args[0]}")
+
+    monkeypatch.setattr(helper_doctor.subprocess, "run", refuse)
+    absent = d.ModuleFacts(installed=True)  # loadable on demand, not loaded
+    assert helper_doctor.nft_facts(set(), absent) == ([], 0, None)
+
+    # With nf_tables there, a failing nft is said (not taken for an empty ruleset).
+    def refused(argv, **kwargs):
+        return subprocess.CompletedProcess(argv, 1, "", "Error: Operation not permitted\n")
+
+    monkeypatch.setattr(helper_doctor.subprocess, "run", refused)
+    monkeypatch.setattr(helper_doctor.shutil, "which", lambda name: f"/usr/sbin/{name}")
+    loaded = d.ModuleFacts(in_sys_module=True, loaded=True)
+    drops, rules, error = helper_doctor.nft_facts(set(), loaded)
+    assert (drops, rules) == ([], 0)
+    assert error == "nft -j list ruleset: Error: Operation not permitted"
