@@ -50,17 +50,24 @@ class CheckRun(QObject):
     finished = Signal(str, object)  # key, its Outcome (a scenario: the first failure, or all)
     ended = Signal(str)  # the run is over: "" when it ran, else why not (no helper, stopped)
 
-    def __init__(self, socket_path: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, socket_path: str) -> None:
+        # No Qt parent: a panel deleted with its document must not delete the sender of
+        # signals a worker still emits (the thread holds the object until it ends).
+        super().__init__()
         self.socket_path = socket_path
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._client: HelperClient | None = None
         self._lock = threading.Lock()
+        self._running = False  # from start() until `ended` reaches the UI thread
+        self.ended.connect(self._done)  # first of ended's slots: panels then see busy False
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._running
+
+    def _done(self, _why: str) -> None:
+        self._running = False
 
     def start(self, jobs: Iterable[Job], topology: Topology, base_dir: Path | None = None) -> bool:
         """Run `jobs` against the lab `topology` names, as it runs (a copy is taken);
@@ -68,6 +75,7 @@ class CheckRun(QObject):
         if self.busy:
             return False
         self._stop.clear()
+        self._running = True
         self._thread = threading.Thread(
             target=self._work,
             args=(list(jobs), topology.copy(), base_dir or Path.cwd()),
@@ -115,7 +123,19 @@ class CheckRun(QObject):
             with self._lock:
                 self._client = None
             client.close()
-        self.ended.emit("stopped" if self._stop.is_set() else why)
+        # Stopped or cut inside a scenario: the lab goes back as drawn.
+        put_back = self._put_back(topology) if runner.topology != topology else ""
+        self.ended.emit(put_back or ("stopped" if self._stop.is_set() else why))
+
+    def _put_back(self, topology: Topology) -> str:
+        """Apply the drawn lab again on a connection of its own (stop() closed the run's);
+        "" when it went back, else why not."""
+        try:
+            with HelperClient(self.socket_path, CALL_TIMEOUT, client="nstopo-editor-checks") as c:
+                c.call(Method.LAB_APPLY, {"topology": to_document(topology)})
+        except (RpcError, OSError) as exc:
+            return f"the lab could not be put back as drawn after the scenario: {_why(exc)}"
+        return ""
 
     def _run(self, runner: CheckRunner, job: Job) -> Outcome:
         if job.check is not None:

@@ -81,7 +81,7 @@ class ChecksPanel(QWidget):
         super().__init__()
         self.view, self.doc, self.live = view, view.doc, view.live
         self.results: dict[str, Result] = {}
-        self.runner = CheckRun(socket_path, self)
+        self.runner = CheckRun(socket_path)
         self.runner.started.connect(self._started)
         self.runner.step.connect(self._step)
         self.runner.finished.connect(self._finished)

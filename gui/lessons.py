@@ -98,7 +98,7 @@ class LessonPanel(QWidget):
         self.results: dict[str, Outcome | None] = {}  # check name -> outcome (None: running)
         self._checked_for: object = None  # the lab state the last run was for
         self._index_run = -1  # the stage the checks under way belong to
-        self.runner = CheckRun(socket, self)
+        self.runner = CheckRun(socket)
         self.runner.finished.connect(self._check_finished)
         self.runner.ended.connect(self._run_ended)
         self._soon = QTimer(self)  # edits and kernel events come in bursts

@@ -5,6 +5,7 @@ expectation and name edited, each undoable and saved into the file's checks:).""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from helper_process import RunningHelper
@@ -228,6 +229,15 @@ def test_a_scenario_runs_step_by_step(qtbot, helper: RunningHelper, tmp_path: Pa
         qtbot.waitUntil(lambda: not panel.runner.busy, timeout=5000)
         qtbot.waitUntil(lambda: "stopped" in panel.status.text(), timeout=5000)
         assert panel.state_of("nobody answers at .99") == "idle"
+        # Stopped right after it set the link down, the scenario still puts the lab back.
+        click_row(qtbot, panel.tree, scenario)
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: scenario.childCount() >= 1, timeout=10000)
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not panel.runner.busy, timeout=10000)
+        assert panel.run_all_button.isEnabled() and not panel.stop_button.isEnabled()
+        link = helper.sandbox.run("ip", "-j", "-n", "a", "link", "show", "eth0").stdout
+        assert "UP" in json.loads(link)[0]["flags"], "the stopped scenario left a:eth0 down"
     finally:
         window.live.destroy()
         qtbot.waitUntil(lambda: not window.live.running, timeout=20000)
