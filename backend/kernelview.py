@@ -49,7 +49,8 @@ def read_section(namespace: Path | None, section: str) -> dict[str, Any]:
     ruleset as `nft list ruleset` prints it)."""
     commands = COMMANDS[section]
     if section == "firewall" and not may_ask_nftables():
-        return {"commands": [], "text": "", "entries": []}  # an empty ruleset, as nft says
+        shown = [" ".join(argv) for argv in commands]
+        return {"commands": shown, "text": "", "entries": []}  # empty, as nft would print it
     text = "".join(_run(namespace, argv) for argv in commands)
     entries: list[Any] = []
     if section != "firewall":

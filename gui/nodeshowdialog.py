@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontDatabase, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -74,11 +74,21 @@ class NodeShowDialog(QDialog):
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self.refresh)
-        self._poll = QTimer(self)
+        self._poll = QTimer(self)  # runs only while shown (showEvent/hideEvent)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.refresh)
-        self._poll.start()
+        # Closed is gone: its timers, its calls and its slot on the live session with it.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._poll.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._poll.stop()
+        self._settle.stop()
 
     def kernel_changed(self, namespace: str | None, interface: str) -> None:
         """A link or address event (LiveSession.interface_changed): ours? read again."""
@@ -86,8 +96,8 @@ class NodeShowDialog(QDialog):
             self._settle.start()
 
     def refresh(self) -> None:
-        if not self.isVisible() and self.reads:
-            return  # hidden: nothing to keep current
+        if not self.isVisible() and (self.reads or self._in_flight):
+            return  # hidden: nothing to keep current (the first read happens before show)
         if self._in_flight:
             self._again = True
             return

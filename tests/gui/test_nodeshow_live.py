@@ -7,6 +7,7 @@ from __future__ import annotations
 from helper_process import RunningHelper
 from nstopo.gui.nodeshowdialog import NodeShowDialog
 from sandbox import needs_root
+from shiboken6 import isValid
 from test_live import context_menu, deploy, live_window
 
 pytestmark = needs_root
@@ -44,5 +45,7 @@ def test_the_node_menu_opens_what_the_kernel_has_and_follows_it(
     # Asking again raises the same window.
     context_menu(window, "gw")[ITEM].trigger()
     assert [d for d in window.findChildren(NodeShowDialog) if d.node == "gw"] == [dialog]
-    dialog.close()
+    dialog.close()  # closed is gone: no timer goes on asking the helper
+    qtbot.waitUntil(lambda: not isValid(dialog), timeout=3000)
+    assert not [d for d in window.findChildren(NodeShowDialog) if d.node == "gw"]
     window.close()
