@@ -61,9 +61,10 @@ def add_command_fields(
         fields[key] = edit
 
 
-def command_changes(fields: dict[str, QWidget]) -> dict[str, Any]:
+def command_changes(fields: dict[str, QWidget], node: Any) -> dict[str, Any]:
     """What the fields say, as the node's values (blank command lines dropped; the
-    ruleset as typed, None when blank)."""
+    ruleset as typed, None when blank, and `node`'s own text while it says the same, so
+    committing another field never rewrites a ruleset)."""
     changes: dict[str, Any] = {}
     for key in LINES:
         edit = fields.get(key)
@@ -71,7 +72,8 @@ def command_changes(fields: dict[str, QWidget]) -> dict[str, Any]:
             continue
         text = edit.toPlainText()
         if key == "firewall":
-            changes[key] = text.strip() + "\n" if text.strip() else None
+            kept = node.firewall if (node.firewall or "").strip() == text.strip() else None
+            changes[key] = kept or (text.strip() + "\n" if text.strip() else None)
         else:
             lines = (line.strip() for line in text.splitlines())
             changes[key] = tuple(line for line in lines if line)

@@ -337,7 +337,7 @@ class Inspector(QWidget):
             if isinstance(old, NetnsNode):
                 changes["loopback"] = self._text("loopback")
                 changes["sysctls"] = parse_sysctls(self._text("sysctls"))
-                changes.update(command_changes(self.fields))
+                changes.update(command_changes(self.fields, old))
             if isinstance(old, NetnsNode | HostNode):
                 changes["routes"] = parse_routes(self._text("routes"))
                 changes["nat"] = parse_nat(self._text("nat"))

@@ -435,9 +435,12 @@ def renamed(checks: tuple[Check, ...], old: str, new: str) -> tuple[Check, ...]:
     the editor keeps its checks)."""
     from dataclasses import replace
 
-    def node(name: str) -> str:
-        head, sep, tail = name.partition(":")
-        return f"{new}{sep}{tail}" if head == old else name
+    def node(name: str) -> str:  # a node's name; a ping's target may be an address
+        return new if name == old else name
+
+    def place(where: str) -> str:  # a capture's "node" or "node:interface"
+        head, sep, tail = where.partition(":")
+        return f"{new}{sep}{tail}" if head == old else where
 
     def ping(probe: PingProbe) -> PingProbe:
         return replace(probe, source=node(probe.source), to=node(probe.to))
@@ -448,7 +451,7 @@ def renamed(checks: tuple[Check, ...], old: str, new: str) -> tuple[Check, ...]:
             check = replace(check, ping=ping(check.ping))
         elif check.capture is not None:
             during = WhileAction(ping(check.capture.during.ping))
-            check = replace(check, capture=replace(check.capture, node=node(check.capture.node),
+            check = replace(check, capture=replace(check.capture, node=place(check.capture.node),
                                                    during=during))  # fmt: skip
         elif check.exec is not None:
             check = replace(check, exec=replace(check.exec, node=node(check.exec.node)))

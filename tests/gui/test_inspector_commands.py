@@ -3,6 +3,7 @@ command per line, they become the node's lists; undo restores them."""
 
 from __future__ import annotations
 
+from keys import type_text
 from nstopo.gui.commandfields import CommandsEdit
 from PySide6.QtCore import Qt
 from test_editor import opened
@@ -80,3 +81,24 @@ def test_typed_nat_and_firewall_become_the_nodes_and_are_saved(qtbot, tmp_path) 
     assert saved["nat"][0] in ("10.50.0.0/24", {"from": "10.50.0.0/24"})
     assert saved["nat"][1] == {"from": "10.60.0.0/24", "out": "eth0"}
     assert saved["firewall"] == ruleset
+
+
+def test_committing_another_field_keeps_the_rulesets_text(qtbot, tmp_path) -> None:
+    """A ruleset written on one line in the file is not rewritten (nor made a pending
+    change) when another field of the node is committed."""
+    path = tmp_path / "fw.yaml"
+    path.write_text(
+        "nstopo: 1\nname: fw\nnodes:\n"
+        "  a: {kind: netns, firewall: 'table inet t { }'}\n"
+        "  b: {kind: netns}\nlinks: []\n"
+    )
+    from nstopo.gui.document import Document
+    from test_editor import window_for
+
+    window = window_for(qtbot, Document.open(path))
+    window.show()
+    qtbot.waitExposed(window)
+    window.scene.select(["a"])
+    type_text(qtbot, window.inspector.fields["routes"], "10.9.0.0/16 dev lo")
+    node = window.doc.topology.node("a")
+    assert node.routes and node.firewall == "table inet t { }"

@@ -79,3 +79,15 @@ def test_a_renamed_node_is_renamed_in_every_kind_of_check() -> None:
     assert capture.capture.node == "z:eth0" and capture.capture.during.ping.to == "z"
     assert run.exec.node == "z" and kernel.kernel.node == "z"
     assert renamed(loaded.checks, "q", "z") == loaded.checks
+
+
+def test_a_ping_target_that_is_an_address_is_not_taken_for_a_node() -> None:
+    """Renaming node a must leave the IPv6 target a::1 (and a:b::2) as written."""
+    text = TEXT.split("checks:")[0] + (
+        "checks:\n"
+        "  - name: six\n    ping: {from: a, to: 'a::1'}\n"
+        "  - name: other\n    ping: {from: b, to: 'a:b::2'}\n"
+    )
+    six, other = renamed(parse_text(text).checks, "a", "z")
+    assert (six.ping.source, six.ping.to) == ("z", "a::1")
+    assert other.ping.to == "a:b::2"
