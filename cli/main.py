@@ -265,5 +265,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        pass
+        pass  # our output's reader went away (| head): nothing left to say
+    except TimeoutError:
+        print("nstopo: the helper did not answer in time (nstopo status shows if it is busy)",
+              file=sys.stderr)  # fmt: skip
+    except ConnectionError as exc:  # the helper went away mid-answer
+        print(f"nstopo: the connection to the helper broke: {exc.strerror or exc}",
+              file=sys.stderr)  # fmt: skip
+    except OSError as exc:  # a file or device the command reads or writes
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"nstopo: {where}{exc.strerror or exc}", file=sys.stderr)
     return 1

@@ -197,3 +197,35 @@ def test_capture_filter_words_may_follow_its_options(
     monkeypatch.setattr(online, "cmd_capture", lambda args: seen.append(args.filter) or 0)
     assert main(["capture", "lab", "a:eth0", "icmp", "-c", "2", "and", "host", "10.0.0.1"]) == 0
     assert seen == [["icmp", "and", "host", "10.0.0.1"]]
+
+
+def test_a_helper_that_hangs_up_mid_answer_is_one_sentence(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper that closes without reading the request (it crashed, it was killed)
+    resets the connection: the command says so in a sentence, no traceback."""
+    import socket
+    import threading
+
+    path = tmp_path / "h.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen(1)
+
+    def hang_up() -> None:
+        conn, _ = server.accept()
+        while not conn.recv(1, socket.MSG_PEEK):  # the hello is there, unread
+            pass
+        conn.close()  # unread data: the client's recv gets ECONNRESET
+
+    thread = threading.Thread(target=hang_up)
+    thread.start()
+    monkeypatch.setenv("NSTOPO_SOCKET", str(path))
+    try:
+        assert main(["status"]) == 1
+    finally:
+        thread.join(5)
+        server.close()
+    err = capsys.readouterr().err
+    assert err.startswith("nstopo: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err and "helper" in err
