@@ -30,6 +30,17 @@ from .theme import MISSING_COLOR, OPER_COLORS
 FRAME_MS = 30
 
 
+def shown_oper(live: dict[str, Any]) -> str:
+    """The state as `ip link` says it: up without a carrier is NO-CARRIER, and a
+    loopback, which has no carrier to report, is UP when up (the kernel says UNKNOWN)."""
+    oper = str(live.get("oper"))
+    if live.get("up") and oper == "DOWN":
+        return "NO-CARRIER"
+    if live.get("up") and live.get("name") == "lo" and oper == "UNKNOWN":
+        return "UP"
+    return oper
+
+
 def state_color(live: dict[str, Any] | None) -> QColor:
     """Red: set down; amber: up but no carrier (the peer is down); green: up;
     blue: up with an unknown state (tun/tap without a reader)."""
@@ -37,21 +48,13 @@ def state_color(live: dict[str, Any] | None) -> QColor:
         return QColor(MISSING_COLOR)
     if not live.get("up"):
         return QColor(OPER_COLORS["DOWN"])
-    oper = str(live.get("oper"))
-    if live.get("name") == "lo":
-        oper = "UP"  # a loopback has no carrier to report: UNKNOWN is its normal up
-    return QColor(
-        OPER_COLORS["NO-CARRIER"] if oper == "DOWN" else OPER_COLORS.get(oper, MISSING_COLOR)
-    )
+    return QColor(OPER_COLORS.get(shown_oper(live), MISSING_COLOR))
 
 
 def describe_state(live: dict[str, Any] | None, drifted: list[str]) -> str:
     if live is None:
         return "not in the kernel"
-    oper = str(live.get("oper"))
-    if live.get("up") and oper == "DOWN":
-        oper = "NO-CARRIER"  # as `ip link` says it
-    words = f"{oper}, admin {'up' if live.get('up') else 'down'}, mtu {live.get('mtu')}"
+    words = f"{shown_oper(live)}, admin {'up' if live.get('up') else 'down'}, mtu {live.get('mtu')}"
     if live.get("netem"):  # the kernel's impairment of what this end sends
         words += f", netem {netem_label(Netem(**live['netem']))}"
     return words + ("; drift: " + "; ".join(drifted) if drifted else "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helper_process import RunningHelper
 from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
@@ -63,7 +64,7 @@ def test_a_forward_drop_shows_in_the_helper_bar_and_beside_the_failed_ping(
     dialog.close()
     if not bridged:  # without br_netfilter the bridge does not meet the drop
         window.close()
-        return
+        pytest.skip("br_netfilter is off here: bridged pings never meet the forward chain")
     window.ping_panel.count.setValue(2)
     window.ping_panel.interval.setValue(200)
     run = window.ping_panel.runs[window.live_control.ping("a", "b")]
