@@ -73,7 +73,7 @@ from .schema import parse_lab, topology_from_lab
 from .topology import Topology, namespace_of
 from .types import STRICT, AdminState, BridgeNode, TapNode, TunNode
 from .validate import validate_lab
-from .yamlfile import MAX_FILE_BYTES, SourceMap, _fast_data, _parse_yaml, _plain_data
+from .yamlfile import SourceMap, _fast_data, _parse_yaml, _plain_data, read_text
 
 LESSON_FORMAT = 1
 Text = Annotated[str, Field(min_length=1)]
@@ -213,25 +213,7 @@ _OWNERS: dict[str, type] = {"stages": _StageFile, "drawing": Condition}
 
 def load_lesson(path: str | FsPath) -> Lesson:
     """Read a lesson file. Raises TopologyFileError naming file:line:col."""
-    name = str(path)
-    try:
-        data = FsPath(path).read_bytes()
-    except OSError as exc:
-        raise TopologyFileError(
-            [error("file", f"cannot read the lesson: {exc.strerror or exc}; check the path")]
-        ) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise TopologyFileError(
-            [error("file", f"the file is larger than {MAX_FILE_BYTES >> 20} MiB").at(name, 1, 1)]
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise TopologyFileError(
-            [error("encoding", "the lesson is not UTF-8 text; save it as UTF-8").at(name, line, 1)]
-        ) from None
-    return parse_lesson(text, name, FsPath(path))
+    return parse_lesson(read_text(path, "the lesson"), str(path), FsPath(path))
 
 
 def parse_lesson(text: str, file: str | None = None, path: FsPath | None = None) -> Lesson:

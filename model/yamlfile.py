@@ -142,30 +142,38 @@ class LoadedFile:
 
 def load(path: str | FsPath) -> LoadedFile:
     """Read a topology file. Raises TopologyFileError naming file:line:col."""
-    name = str(path)
+    return parse_text(read_text(path), str(path))
+
+
+def read_text(path: str | FsPath, what: str = "the file") -> str:
+    """A YAML file's text: readable, within the size budget, UTF-8 (else one
+    TopologyFileError that says which and where; `what`: how the file is called)."""
     try:
         data = FsPath(path).read_bytes()
     except OSError as exc:
         raise TopologyFileError(
-            [error("file", f"cannot read the file: {exc.strerror or exc}; check the path")]
+            [error("file", f"cannot read {what}: {exc.strerror or exc}; check the path")]
         ) from None
-    return parse_bytes(data, name)
+    return decode_text(data, str(path), what)
 
 
 def parse_bytes(data: bytes, file: str | None = None) -> LoadedFile:
+    return parse_text(decode_text(data, file), file)
+
+
+def decode_text(data: bytes, file: str | None = None, what: str = "the file") -> str:
     if len(data) > MAX_FILE_BYTES:
         raise TopologyFileError(
             [error("file", f"the file is larger than {MAX_FILE_BYTES >> 20} MiB").at(file, 1, 1)]
         )
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise TopologyFileError(
-            [error("encoding", "the file is not UTF-8 text; save it as UTF-8").at(file, line, col)]
+            [error("encoding", f"{what} is not UTF-8 text; save it as UTF-8").at(file, line, col)]
         ) from None
-    return parse_text(text, file)
 
 
 def parse_text(text: str, file: str | None = None) -> LoadedFile:
