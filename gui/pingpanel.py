@@ -16,7 +16,7 @@ from nstopo.model.doctor import explains
 from nstopo.model.live import interface_owners
 from nstopo.model.placement import namespace_of_node
 from nstopo.model.probetext import ping_line, ping_summary
-from nstopo.model.reach import addresses_of
+from nstopo.model.reach import node_holding
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
@@ -279,18 +279,7 @@ class PingPanel(QWidget):
         self._changed(run)
 
     def _node_of(self, target: str) -> str:
-        """The node that holds an address typed as the target (or the target itself)."""
-        topo = self.session.doc.topology
-        if target in topo:
-            return target
-        address = target.split("%")[0]
-        for name in topo.node_names():
-            try:
-                if any(str(a.ip) == address for _, a in addresses_of(topo, name)):
-                    return name
-            except ValueError:  # an address the editor still shows as invalid
-                continue
-        return target
+        return node_holding(self.session.doc.topology, target)
 
     def _changed(self, run: PingRun) -> None:
         if run.item is not None:

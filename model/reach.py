@@ -66,6 +66,24 @@ def addresses_of(topology: Topology, node: str) -> list[tuple[str, Interface]]:
     return [(node, ipaddress.ip_interface(a)) for a in value.addresses]
 
 
+def node_holding(topology: Topology, target: str) -> str:
+    """The node that holds an address given as a ping's target (fe80::1%eth0 too), or
+    the target itself when it names a node or nothing holds it."""
+    if target in topology:
+        return target
+    try:
+        wanted = ipaddress.ip_address(target.split("%")[0])
+    except ValueError:
+        return target
+    for name in topology.node_names():
+        try:
+            if any(a.ip == wanted for _, a in addresses_of(topology, name)):
+                return name
+        except ValueError:  # an address the editor still shows as invalid
+            continue
+    return target
+
+
 def choose_target(topology: Topology, source: str, target: str) -> Choice:
     """The target's address that `source` can reach: same subnet first, then one a
     route of the source covers."""

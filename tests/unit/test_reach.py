@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from nstopo.model.reach import NoAddress, choose_target
+from nstopo.model.reach import NoAddress, choose_target, node_holding
 from nstopo.model.yamlfile import load
 from nstopo.resources import EXAMPLES
 
@@ -42,3 +42,12 @@ def test_ipv6_only_when_it_is_what_matches() -> None:
 def test_no_address_is_a_clear_error() -> None:
     with pytest.raises(NoAddress, match='node "ns1" has no address to ping'):
         choose_target(lab("loopback"), "ns1", "ns1")
+
+
+def test_the_node_holding_a_typed_address() -> None:
+    topo = load(EXAMPLES / "bridge-pitfall.yaml").topology
+    assert node_holding(topo, "10.77.0.2") == "a"
+    assert node_holding(topo, "10.77.0.1") == "hub"  # on its port p0
+    assert node_holding(topo, "a") == "a"
+    assert node_holding(topo, "10.99.0.1") == "10.99.0.1"  # nobody's: as typed
+    assert node_holding(topo, "not an address") == "not an address"
