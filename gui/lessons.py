@@ -204,7 +204,7 @@ class LessonPanel(QWidget):
         live = self.live
         if not (live.running and live.connected) or live.busy or live.deployed is None:
             return False
-        return _kernel_side(live.deployed) == _kernel_side(self.doc.topology)
+        return not live.changes()  # the session's own cached answer, positions aside
 
     def evaluate(self) -> None:
         """What is missing now; runs the checks when the lab runs as drawn."""
