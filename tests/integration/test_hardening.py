@@ -357,6 +357,43 @@ def test_a_slow_clients_memory_is_bounded_in_bytes_not_messages(helper: RunningH
         assert client.call("helper.info")["pid"] == helper.pid
 
 
+def test_a_slow_clients_requests_in_flight_are_bounded_in_bytes(helper: RunningHelper) -> None:
+    """Requests that take long to serve pile up in the helper unless the bytes being
+    served are budgeted: 300 exec.run requests of 450 KB each (stdin), each waiting
+    20 s, from a client that never reads."""
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": (EXAMPLES / "veth-namespaces.yaml").read_text()})
+    baseline = helper.rss_kib()
+    params = {"lab": "veth-namespaces", "node": "left", "timeout": 25,
+              "argv": ["sh", "-c", "sleep 20; cat >/dev/null"], "stdin": "x" * 450_000}  # fmt: skip
+    line = request(9, "exec.run", params)
+    sock = stuck_client(helper)
+    sock.setblocking(False)
+    sent, pending, peak = 0, b"", 0
+    deadline = time.monotonic() + 8
+    while time.monotonic() < deadline and sent < 300:
+        pending = pending or line
+        try:
+            pending = pending[sock.send(pending) :]
+        except BlockingIOError:
+            peak = max(peak, helper.rss_kib() - baseline)
+            time.sleep(0.05)
+            continue
+        sent += not pending
+    for _ in range(20):
+        peak = max(peak, helper.rss_kib() - baseline)
+        time.sleep(0.1)
+    sock.close()  # its requests end with it, and their commands
+    assert peak < 60_000, f"helper grew by {peak} KiB with {sent} requests of 450 KB sent"
+    assert sent < 300, "the helper read every request: nothing held the client back"
+    with helper.client() as client:
+        deadline = time.monotonic() + 10
+        while client.call("lab.status", {"lab": "veth-namespaces"})[0]["processes"]:
+            assert time.monotonic() < deadline, "the hung-up client's commands run on"
+            time.sleep(0.1)
+        client.call("lab.destroy", {"lab": "veth-namespaces"})
+
+
 def test_a_subscribers_initial_state_arrives_whole(helper: RunningHelper) -> None:
     """1,600 interfaces and their addresses: more resync events than the outbox's
     1,024 places, sent whole though the subscriber reads slowly."""
