@@ -116,6 +116,26 @@ def test_output_and_exit_status_kept_apart(helper: RunningHelper, lab: str) -> N
         client.call("lab.destroy", {"lab": lab})
 
 
+def test_a_namespace_outside_any_lab_is_refused(
+    helper: RunningHelper, lab: str, tmp_path: Path
+) -> None:
+    """Another tool's namespace is no node, whatever lab the request names; nothing runs."""
+    helper.sandbox.run("ip", "netns", "add", "outside")
+    marker = tmp_path / "ran"
+    argv = ["touch", str(marker)]
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": lab_text(lab)})
+        for in_lab, code in ((lab, ErrorCode.INVALID_PARAMS), ("outside", ErrorCode.NO_SUCH_LAB)):
+            for method in ("exec.run", "exec.pty"):
+                with pytest.raises(RpcError) as refused:
+                    client.call(method, {"lab": in_lab, "node": "outside", "argv": argv})
+                assert refused.value.code == code, (method, in_lab, refused.value)
+        assert run(client, lab, "left", "true")["status"] == 0  # the lab's own node runs
+        client.call("lab.destroy", {"lab": lab})
+    assert not marker.exists()
+    assert helper.sandbox.run("ip", "netns", "list").stdout.split() == ["outside"]
+
+
 def cli(helper: RunningHelper, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NSTOPO_SOCKET": str(helper.socket)}
     return subprocess.run([NSTOPO, *args], env=env, capture_output=True, text=True, timeout=60)
@@ -286,23 +306,24 @@ def as_user(helper: RunningHelper, user: str, group: str | None, calls: list) ->
 
 
 def test_a_member_runs_as_itself_with_the_network_caps(users: tuple, lab: str) -> None:
+    import pwd
+
     helper, group, (member, other, outsider) = users
-    script = (
-        "id -u; id -g; grep CapAmb /proc/self/status; echo $HOME; ip link set dev lo up && echo up"
-    )
+    script = "id -u; id -g; id -G; grep CapAmb /proc/self/status; echo $HOME; echo $SHELL; " \
+        "ip link set dev lo up && echo up"  # fmt: skip
     (applied, ran, ip_link) = as_user(helper, member, group, [
         ("lab.apply", {"topology": lab_text(lab)}),
         ("exec.run", {"lab": lab, "node": "left", "argv": ["sh", "-c", script]}),
         ("exec.run", {"lab": lab, "node": "left", "argv": ["ip", "-br", "link", "show", "lo"]}),
     ])  # fmt: skip
     assert "result" in applied, applied
-    out = ran["result"]["stdout"].split()
-    assert out[0] == str(
-        subprocess.run(["id", "-u", member], capture_output=True, text=True).stdout.strip()
-    )
-    assert out[1] == str(grp.getgrnam(group).gr_gid) or out[1].isdigit()
-    assert out[2:4] == ["CapAmb:", "0000000000003400"]  # NET_BIND_SERVICE, NET_ADMIN, NET_RAW
-    assert out[-1] == "up" and ran["result"]["status"] == 0, ran
+    entry, gid = pwd.getpwnam(member), grp.getgrnam(group).gr_gid
+    # uid and gid as SO_PEERCRED gave them, the caller's groups, HOME and SHELL from passwd
+    assert ran["result"]["stdout"].splitlines() == [
+        str(entry.pw_uid), str(gid), str(gid), "CapAmb:\t0000000000003400",  # NET_BIND_SERVICE,
+        entry.pw_dir, entry.pw_shell or "/bin/sh", "up",  # NET_ADMIN, NET_RAW
+    ], ran  # fmt: skip
+    assert ran["result"]["status"] == 0
     assert "UP" in ip_link["result"]["stdout"]
     # another member may not run commands in this member's lab; an outsider not at all
     (refused,) = as_user(helper, other, group, [
