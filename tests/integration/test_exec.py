@@ -336,6 +336,31 @@ def test_a_member_runs_as_itself_with_the_network_caps(users: tuple, lab: str) -
         client.call("lab.destroy", {"lab": lab})
 
 
+def test_what_the_net_caps_let_a_member_do_beyond_the_lab(users: tuple, lab: str) -> None:
+    """What docs/protocol.md says: with the ambient network capabilities a member's
+    command can put an interface into the host's namespace (here the sandbox's
+    stand-in host, by its pid) and name another namespace through /run/netns, but not
+    enter one (setns needs CAP_SYS_ADMIN)."""
+    helper, group, (member, _, _) = users
+    host_pid = helper.sandbox.holder.pid
+    script = (
+        f"ip link add x15 type veth peer name y15 netns {host_pid} && echo moved; "
+        "ip link add x16 type veth peer name y16 netns right && echo named; "
+        "nsenter --net=/run/netns/right true 2>/dev/null || echo no-setns"
+    )
+    applied, ran = as_user(helper, member, group, [
+        ("lab.apply", {"topology": lab_text(lab)}),
+        ("exec.run", {"lab": lab, "node": "left", "argv": ["sh", "-c", script]}),
+    ])  # fmt: skip
+    assert "result" in applied, applied
+    assert ran["result"]["stdout"].split() == ["moved", "named", "no-setns"], ran
+    assert "y15" in helper.sandbox.run("ip", "-br", "link").stdout  # in the host's namespace
+    assert "y16" in helper.sandbox.run("ip", "-n", "right", "-br", "link").stdout
+    helper.sandbox.run("ip", "link", "del", "y15")
+    with helper.client() as client:
+        client.call("lab.destroy", {"lab": lab, "force": True})
+
+
 SERVICE_LAB = """    exec:
       - "echo first-$(id -u)"
       - "ip link set dev lo down && echo lo-down"
