@@ -4,6 +4,8 @@ key events; "Run on selected nodes" shows each node's output side by side."""
 
 from __future__ import annotations
 
+import json
+import sys
 import uuid
 from pathlib import Path
 
@@ -105,3 +107,44 @@ def test_a_failing_startup_command_is_reported_after_deploy(qtbot, helper, tmp_p
         assert "exited 2: no such table" in message
     finally:
         destroy(window, helper)
+
+
+def test_open_in_system_terminal_runs_nstopo_shell_in_the_desktops_terminal(
+    qtbot, helper, tmp_path, monkeypatch
+) -> None:
+    """$TERMINAL is a script that writes down how it was started, and runs the command
+    it was given on a pty of its own, as a terminal emulator would."""
+    record = tmp_path / "terminal.json"
+    terminal = tmp_path / "terminal"
+    terminal.write_text(f"#!{sys.executable}\n" + TERMINAL_SCRIPT.replace("RECORD", str(record)))
+    terminal.chmod(0o755)
+    monkeypatch.setenv("TERMINAL", str(terminal))
+    window = live_lab(qtbot, helper, tmp_path)
+    try:
+        context_menu(window, "left")["Open in system terminal"].trigger()
+        qtbot.waitUntil(record.exists, timeout=20000)
+        started = json.loads(record.read_text())
+        lab = window.doc.topology.name
+        assert started["argv"][0] == "-e" and started["argv"][2:] == ["shell", lab, "left"]
+        assert Path(started["argv"][1]).name == "nstopo"
+        assert started["socket"] == str(helper.socket)
+        assert "in-left" in started["out"] and started["status"] == 3, started
+    finally:
+        destroy(window, helper)
+
+
+TERMINAL_SCRIPT = """import json, os, pty, sys
+assert sys.argv[1] == "-e"
+out, sent = bytearray(), []
+def read(fd):
+    data = os.read(fd, 1024)
+    out.extend(data)
+    if not sent and (b"# " in out or b"$ " in out):  # the shell's prompt
+        os.write(fd, b"echo in-$NSTOPO_NODE; exit 3\\n")
+        sent.append(True)
+    return data
+status = os.waitstatus_to_exitcode(pty.spawn(sys.argv[2:], read))
+with open("RECORD", "w") as f:
+    json.dump({"argv": sys.argv[1:], "socket": os.environ.get("NSTOPO_SOCKET"),
+               "status": status, "out": out.decode(errors="replace")}, f)
+"""
