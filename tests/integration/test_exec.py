@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from helper_process import NSTOPO, RunningHelper
 from nstopo.backend.client import HelperClient
-from nstopo.backend.ptyclient import open_pty, wait_status
+from nstopo.backend.ptyclient import open_pty, set_size, wait_status
 from nstopo.protocol.errors import ErrorCode, RpcError
 from sandbox import needs_root
 
@@ -186,6 +186,11 @@ def test_a_shell_through_a_pty(helper: RunningHelper, lab: str) -> None:
             os.write(fd, b"stty size; tty\n")
             out = read_until(fd, b"/dev/pts/")
             assert b"24 80" in out
+            set_size(fd, 30, 100)  # a resize on the handed-over master reaches the node
+            os.write(fd, b"stty size\n")
+            read_until(fd, b"30 100")
+            os.write(fd, "echo \u00e9\u4e2d | od -An -tx1\n".encode())  # UTF-8 both ways
+            read_until(fd, b"c3 a9 e4 b8 ad 0a")
             os.write(fd, b"sleep 100\n")
             time.sleep(0.3)
             os.write(fd, b"\x03")  # Ctrl-C: the pty's line discipline sends SIGINT
