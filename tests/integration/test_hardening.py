@@ -412,7 +412,19 @@ def test_a_subscribers_initial_state_arrives_whole(helper: RunningHelper) -> Non
             client.listen(lambda m, p: got.append(p))
     links = [p for p in got if "kind" in p and p["resync"]]
     assert len(links) == count("link") > 1600
-    assert len([p for p in got if "address" in p and p["resync"]]) == count("addr") > 2400
+    # Addresses: link-local ones the kernel adds a moment after apply may come as events
+    # after the resync; together they are the kernel's addresses, and the resync alone
+    # is far more than the outbox's 1,024 places.
+    held: set[tuple[str, str, str]] = set()
+    for p in got:
+        if "address" in p:
+            key = (p["namespace"], p["interface"], p["address"])
+            (held.add if p["change"] == "new" else held.discard)(key)
+    script = "for n in $(ip netns list | cut -d' ' -f1); do ip -n $n -o addr | " \
+        "awk -v n=$n '{print n, $2, $4}'; done"  # fmt: skip
+    kernel = helper.sandbox.run("bash", "-c", script).stdout.split("\n")
+    assert held == {tuple(line.split()) for line in kernel if line} and len(held) > 2400
+    assert len([p for p in got if "address" in p and p["resync"]]) > 2400
 
 
 def subscribe_answered(socks: list[socket.socket], timeout: float) -> float:
@@ -502,7 +514,7 @@ def test_fds_stay_bounded_so_a_big_lab_fits_the_default_fd_limit(helper: Running
     deadline = time.monotonic() + 5
     while fds(helper) > baseline and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert fds(helper) == baseline and kernel_names(helper) == before
+    assert fds(helper) <= baseline and kernel_names(helper) == before  # a client's may close
 
 
 def test_a_helper_restarted_with_a_big_lab_up_starts_under_a_low_fd_limit(
