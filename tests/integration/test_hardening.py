@@ -850,6 +850,29 @@ def test_a_member_cannot_change_or_destroy_another_members_lab(members: tuple) -
         client.call("lab.destroy", {"lab": "veth-namespaces"})
 
 
+def test_with_share_labs_a_member_may_change_and_destroy_another_members_lab(
+    members: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The administrator's opt-in (`nstopo helper --share-labs`): every member may change
+    every lab, as before labs had owners."""
+    helper, group, (alice, bob) = members
+    helper.stop()
+    started = helper.sandbox.popen
+
+    def popen(*argv: str, **kwargs: object) -> subprocess.Popen:
+        return started(*argv, *(["--share-labs"] if argv[1:2] == ("helper",) else []), **kwargs)
+
+    monkeypatch.setattr(helper.sandbox, "popen", popen)
+    helper.start()
+    text = (EXAMPLES / "veth-namespaces.yaml").read_text()
+    assert "result" in as_member(helper, alice, group, "lab.apply", {"topology": text})
+    changed = text.replace("10.10.0.2/24", "10.10.0.3/24")
+    assert as_member(helper, bob, group, "lab.apply", {"topology": changed})["result"]["changed"]
+    assert "10.10.0.3/24" in helper.sandbox.run("ip", "-n", "right", "addr").stdout
+    assert "result" in as_member(helper, bob, group, "lab.destroy", {"lab": "veth-namespaces"})
+    assert helper.sandbox.run("ip", "netns", "list").stdout == ""
+
+
 # -- 6. the low findings, and probe limits ---------------------------------------------
 
 
