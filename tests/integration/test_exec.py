@@ -366,6 +366,58 @@ def test_what_the_net_caps_let_a_member_do_beyond_the_lab(users: tuple, lab: str
         client.call("lab.destroy", {"lab": lab, "force": True})
 
 
+def test_the_shipped_units_capabilities_let_a_members_command_run(
+    users: tuple, lab: str, tmp_path: Path
+) -> None:
+    """The helper as packaging/systemd/nstopo-helper.service runs it: socket-activated
+    (the socket root:GROUP 0660, as nstopo-helper.socket makes it), with only the unit's
+    CapabilityBoundingSet and no new privileges (setpriv stands in for systemd)."""
+    from types import SimpleNamespace
+
+    unit = (Path(__file__).resolve().parents[2] / "packaging" / "systemd"
+            / "nstopo-helper.service").read_text()  # fmt: skip
+    settings = dict(
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and line[:1] != "#"
+    )
+    caps = ",".join(f"+{c.removeprefix('CAP_').lower()}" for c in settings[
+        "CapabilityBoundingSet"].split())  # fmt: skip
+    assert settings["NoNewPrivileges"] == "yes"
+    helper, group, (member, _, _) = users
+    path, state = helper.base / "unit.sock", helper.base / "unit-state"
+    state.mkdir(mode=0o700)
+    with open(tmp_path / "helper.log", "w") as log:
+        proc = helper.sandbox.popen(
+            "setpriv", f"--bounding-set=-all,{caps}", "--no-new-privs", "--",
+            "systemd-socket-activate", "-l", str(path), NSTOPO, "helper",
+            "--state-dir", str(state), "--group", group, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for(path.exists)
+        os.chown(path, 0, grp.getgrnam(group).gr_gid)
+        path.chmod(0o660)
+        unit_helper = SimpleNamespace(socket=path)
+        applied, ran = as_user(unit_helper, member, group, [  # type: ignore[arg-type]
+            ("lab.apply", {"topology": lab_text(lab)}),
+            ("exec.run", {"lab": lab, "node": "left", "argv": [
+                "sh", "-c", "id -u; ip link set dev lo up && echo up"]}),
+        ])  # fmt: skip
+        assert "result" in applied, (applied, (tmp_path / "helper.log").read_text())
+        assert "result" in ran, ran
+        uid = str(pwd_uid(member))
+        assert ran["result"]["stdout"].split() == [uid, "up"], ran
+        with HelperClient(str(path), timeout=60) as client:
+            client.call("lab.destroy", {"lab": lab, "force": True})
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def pwd_uid(user: str) -> int:
+    import pwd
+
+    return pwd.getpwnam(user).pw_uid
+
+
 SERVICE_LAB = """    exec:
       - "echo first-$(id -u)"
       - "ip link set dev lo down && echo lo-down"
