@@ -468,18 +468,26 @@ def test_startup_commands_and_a_service_from_the_file(helper: RunningHelper, lab
     assert lab_pids(lab) == []
 
 
-def test_services_end_after_kill_9_restart_and_destroy(helper: RunningHelper, lab: str) -> None:
+@pytest.mark.parametrize("end", ["kill9", "stop"])
+def test_services_end_after_kill_9_restart_and_destroy(
+    helper: RunningHelper, lab: str, end: str
+) -> None:
+    """The helper killed (kill -9) or stopped (SIGTERM, a restart), then started again."""
     with helper.client() as client:
         client.call("lab.apply", {"topology": lab_text(lab, SERVICE_LAB)})
         (old,) = wait_for(lambda: service_pids(client, lab))
-    helper.kill9()
-    assert alive(old)
+        background = int(
+            run(client, lab, "right", "sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $!")["stdout"]
+        )
+    helper.kill9() if end == "kill9" else helper.stop()
+    assert alive(old) == (end == "kill9")  # a stopping helper ends what it supervised
     helper.start()  # ends what the dead helper supervised, and supervises it again
     with helper.client() as client:
         (new,) = wait_for(lambda: service_pids(client, lab))
         assert new != old and not alive(old)
+        assert alive(background) and background in [p["pid"] for p in sessions(client, lab)]
         client.call("lab.destroy", {"lab": lab})
-    assert not alive(new)
+    assert not alive(new) and not alive(background)
     assert lab_pids(lab) == []
 
 
