@@ -468,6 +468,30 @@ def test_startup_commands_and_a_service_from_the_file(helper: RunningHelper, lab
     assert lab_pids(lab) == []
 
 
+def test_plan_lists_the_startup_commands_apply_will_run(
+    helper: RunningHelper, lab: str, tmp_path: Path
+) -> None:
+    """Against a running lab, only the exec: of new or changed nodes runs again: plan
+    says exactly those (it listed every node's)."""
+    first = lab_text(lab, '    exec: ["echo one"]\n')
+    second = first.replace("  right:\n    kind: netns\n",
+                           '  right:\n    kind: netns\n    exec: ["echo two"]\n')  # fmt: skip
+    path = tmp_path / "lab.yaml"
+    path.write_text(first)
+    assert "ip netns exec left sh -c 'echo one'" in cli(helper, "plan", str(path)).stdout
+    assert cli(helper, "apply", str(path)).returncode == 0
+    assert "exec" not in cli(helper, "plan", str(path)).stdout  # nothing would run again
+    path.write_text(second)
+    planned = cli(helper, "plan", str(path))
+    assert planned.returncode == 0, planned.stderr
+    assert "ip netns exec right sh -c 'echo two'" in planned.stdout
+    assert "echo one" not in planned.stdout
+    applied = cli(helper, "apply", str(path))
+    assert "right: exec 'echo two': ok" in applied.stdout and "one" not in applied.stdout
+    with helper.client() as client:
+        client.call("lab.destroy", {"lab": lab})
+
+
 @pytest.mark.parametrize("end", ["kill9", "stop"])
 def test_services_end_after_kill_9_restart_and_destroy(
     helper: RunningHelper, lab: str, end: str
