@@ -12,10 +12,11 @@ from pathlib import Path
 from helper_process import RunningHelper
 from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
-from nstopo.gui.terminaldock import RunOnNodesDialog
+from nstopo.gui.terminaldock import KernelDialog, RunOnNodesDialog
 from nstopo.gui.termwidget import TerminalView
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from sandbox import needs_root
 from test_live import context_menu, deploy
 
@@ -94,6 +95,29 @@ def test_run_on_selected_nodes_shows_each_nodes_output(qtbot, helper, tmp_path) 
         dock = window.live_control.terminals.dock
         assert dock is not None and dock.tabs.tabText(dock.tabs.currentIndex()) == "right"
         assert view.renaming is None
+    finally:
+        destroy(window, helper)
+
+
+def test_a_nodes_menu_shows_its_routes_and_addresses_as_the_kernel_has_them(
+    qtbot, helper, tmp_path
+) -> None:
+    window = live_lab(qtbot, helper, tmp_path)
+    try:
+        helper.sandbox.run("ip", "-n", "left", "route", "add", "10.77.0.0/16", "via", "10.10.0.2")
+        context_menu(window, "left")["Routes and addresses…"].trigger()
+        dialog = window.live_control.terminals.kernel_dialog
+        assert isinstance(dialog, KernelDialog) and dialog.isVisible()
+        shown = dialog.text.toPlainText()
+        assert "# ip address show" in shown and "inet 10.10.0.1/24" in shown
+        assert "10.10.0.0/24 dev eth0 proto kernel scope link src 10.10.0.1" in shown
+        assert "10.77.0.0/16 via 10.10.0.2 dev eth0" in shown  # added by hand: the kernel's
+        helper.sandbox.run("ip", "-n", "left", "route", "del", "10.77.0.0/16")
+        refresh = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Refresh")
+        qtbot.mouseClick(refresh, Qt.MouseButton.LeftButton)
+        assert "10.77.0.0/16" not in dialog.text.toPlainText()
+        dialog.grab().save(str(tmp_path / "kernel-dialog.png"))
+        dialog.close()
     finally:
         destroy(window, helper)
 
