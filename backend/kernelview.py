@@ -1,5 +1,6 @@
 """What the kernel holds in one namespace, read (never changed) for `node.show`: routes
-of every table, policy rules, neighbours and the nftables ruleset.
+of every table, policy rules, neighbours, the nftables ruleset, and on request the
+interfaces with their addresses.
 
 The helper asks iproute2 and nft inside the namespace, so the text is exactly what a
 person typing `ip -n NS route show table all` or `nft list ruleset` there would read,
@@ -16,9 +17,10 @@ from typing import Any
 
 from .kmodules import may_ask_nftables
 
-SECTIONS = ("routes", "rules", "neigh", "firewall")
+SECTIONS = ("routes", "rules", "neigh", "firewall")  # node.show's default
 # The commands behind each section, as a person would type them in the namespace.
 COMMANDS: dict[str, list[list[str]]] = {
+    "addresses": [["ip", "address", "show"]],  # on request (the editor's node menu)
     "routes": [
         ["ip", "-4", "route", "show", "table", "all"],
         ["ip", "-6", "route", "show", "table", "all"],

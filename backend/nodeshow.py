@@ -17,7 +17,7 @@ from .labs import LabService
 from .probes import _node, _topology
 from .realizer import tag_for
 
-Section = Literal["routes", "rules", "neigh", "firewall"]
+Section = Literal["routes", "rules", "neigh", "firewall", "addresses"]
 
 
 @dataclass(frozen=True)

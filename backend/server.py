@@ -209,7 +209,7 @@ class Helper:
         def woken() -> None:
             wake.set()
             if outbox.overflowing:  # even while the writer waits in drain()
-                writer.transport.abort()
+                _cut_off(writer, outbox)
 
         outbox = flow.ByteOutbox(on_put=lambda: loop.call_soon_threadsafe(woken))
         session = rpc.Session(uid=uid, gid=gid, pid=pid)
@@ -273,13 +273,7 @@ class Helper:
                 wake.clear()
                 while outbox.messages:
                     if outbox.overflowing:
-                        log.warning(
-                            "client stopped reading (%d notifications dropped, %d bytes "
-                            "queued): closing",
-                            outbox.dropped,
-                            outbox.bytes,
-                        )
-                        writer.transport.abort()
+                        _cut_off(writer, outbox)
                         return
                     writer.write(outbox.pop())
                     if writer.transport.get_write_buffer_size() > flow.WRITE_CHUNK:
@@ -519,6 +513,19 @@ class Helper:
             "rss_kib": _rss_kib(),
             "labs": sorted(self.service.registry.labs),
         }
+
+
+def _cut_off(writer: asyncio.StreamWriter, outbox: flow.ByteOutbox) -> None:
+    """Disconnect a client that stopped reading, saying so once in the log (whether its
+    writer was popping the outbox or stuck in drain(), where most such cuts happen)."""
+    if writer.transport.is_closing():
+        return
+    log.warning(
+        "client stopped reading (%d notifications dropped, %d bytes queued): closing",
+        outbox.dropped,
+        outbox.bytes,
+    )
+    writer.transport.abort()
 
 
 def _check_state_dir(path: Path) -> None:

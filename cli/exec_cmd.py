@@ -131,8 +131,10 @@ def _size() -> tuple[int, int]:
         return 24, 80
 
 
-def print_node_commands(source: Any, running: bool) -> None:
-    """`plan`'s lines for the file's exec: and services: (after the kernel steps)."""
+def print_node_commands(source: Any, running: bool, before: Any = None) -> None:
+    """`plan`'s lines for the file's exec: and services: (after the kernel steps). For a
+    running lab, only the startup commands apply will run: those of nodes that are new
+    or changed since `before` (the document the lab was last applied with; None: all)."""
     if isinstance(source, str) and "exec:" not in source and "services:" not in source:
         return  # the text has none: no need to load the model
     from nstopo.model import nodecommands as nc
@@ -147,6 +149,11 @@ def print_node_commands(source: Any, running: bool) -> None:
     else:
         topology = topology_from_document(source)
     startup, kept = nc.startup_commands(topology), nc.services(topology)
+    if running:
+        from nstopo.model.schema import to_document
+
+        changed = nc.changed_nodes(before, to_document(topology))
+        startup = [item for item in startup if item.node in changed]
     if startup:
         which = "of each node that is new or changed" if running else "of each node"
         print(f"# then, as you, the startup commands (exec:) {which}:")

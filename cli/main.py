@@ -146,8 +146,9 @@ def _test(p: argparse.ArgumentParser) -> None:
 def _show(p: argparse.ArgumentParser) -> None:
     p.add_argument("lab", metavar="LAB")
     p.add_argument("node", metavar="NODE")
-    parts = ["routes", "rules", "neigh", "firewall"]
-    p.add_argument("section", nargs="?", choices=parts, help="one part only (default: all)")
+    parts = ["routes", "rules", "neigh", "firewall", "addresses"]
+    p.add_argument("section", nargs="?", choices=parts,
+                   help="one part only (default: all but addresses)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="iproute2's JSON and the texts")
 
 

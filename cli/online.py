@@ -4,6 +4,7 @@ little else: the helper, warm, parses and plans topology files itself."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -101,6 +102,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
     with client:
         params = _topology_params(client, args.file)
         result: m.PlanResult = _call(client, Method.LAB_PLAN, params, args.file)
+        # An uploaded file is read again (rare: over 128 Ki characters).
+        source = params.get("topology")
+        if source is None:
+            with open(args.file, encoding="utf-8") as f:
+                source = f.read()
+        # What the running lab was applied with: its unchanged nodes' exec: does not run
+        # again. None after an interrupted apply: the next one runs every node's exec:.
+        before = None
+        if result["running"] and "exec:" in str(source):
+            with contextlib.suppress(RpcError):
+                before = client.call(Method.LAB_TOPOLOGY, {"lab": result["lab"]})["topology"]
     _warn(result.get("warnings", []))
     state = "running" if result["running"] else "not running"
     print(
@@ -111,12 +123,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(step["command"])
     from .exec_cmd import print_node_commands
 
-    # An uploaded file is read again (rare: over 128 Ki characters).
-    source = params.get("topology")
-    if source is None:
-        with open(args.file, encoding="utf-8") as f:
-            source = f.read()
-    print_node_commands(source, result["running"])
+    print_node_commands(source, result["running"], before)
     return 0
 
 

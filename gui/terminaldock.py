@@ -1,6 +1,7 @@
 """The editor's terminals: a dock with one tab per node (exec.pty; the helper hands
 the pty over, keys then go straight to the node's shell), the desktop's own terminal
-running `nstopo shell`, and one command run on several nodes side by side."""
+running `nstopo shell`, one command run on several nodes side by side, and a node's
+routes and addresses as the kernel has them (node.show)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from nstopo.model.topology import Topology
 from nstopo.protocol.errors import RpcError
 from nstopo.protocol.methods import Method
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -149,6 +151,47 @@ class RunOnNodesDialog(QDialog):
             QMessageBox.warning(self, "Run", exc.message)
 
 
+class KernelDialog(QDialog):
+    """A node's interfaces, addresses and routes as the kernel has them there (node.show:
+    `ip address show`, `ip route show table all`), read again with Refresh."""
+
+    SECTIONS = ("addresses", "routes")
+
+    def __init__(self, socket_path: str, lab: str, node: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Routes and addresses of {node}")
+        self.socket_path, self.lab, self.node = socket_path, lab, node
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.text.setFont(font)
+        refresh = QPushButton("Refresh", self)
+        refresh.clicked.connect(self.refresh)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(refresh)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(bottom)
+        self.resize(720, 480)
+        self.refresh()
+
+    def refresh(self) -> None:
+        params = {"lab": self.lab, "node": self.node, "sections": list(self.SECTIONS)}
+        try:
+            with HelperClient(self.socket_path, timeout=30, client="nstopo-editor") as client:
+                found = client.call(Method.NODE_SHOW, params)
+        except (RpcError, OSError) as exc:
+            self.text.setPlainText(f"Cannot read {self.node}: {exc}")
+            return
+        parts = []
+        for name in self.SECTIONS:
+            section = found["sections"][name]
+            parts.append(f"# {'; '.join(section['commands'])}\n{section['text']}")
+        self.text.setPlainText("\n".join(parts))
+
+
 def in_namespace(topology: Topology, node: str) -> bool:
     """Has the node a lab namespace to run commands in (a netns, or a device in one)?"""
     found = topology.get_node(node)
@@ -169,6 +212,7 @@ class Terminals:
         self._topology, self._selected = topology, selected
         self.dock: TerminalDock | None = None
         self.dialog: RunOnNodesDialog | None = None
+        self.kernel_dialog: KernelDialog | None = None
 
     def open_terminal(self, node: str) -> TerminalView | None:
         if self.dock is None:
@@ -178,6 +222,12 @@ class Terminals:
 
     def open_system_terminal(self, node: str) -> bool:
         return open_system_terminal(self.window, self._topology().name, node, self.socket_path)
+
+    def show_kernel(self, node: str) -> KernelDialog:
+        self.kernel_dialog = KernelDialog(self.socket_path, self._topology().name, node,
+                                          self.window)  # fmt: skip
+        self.kernel_dialog.show()
+        return self.kernel_dialog
 
     def run_on_selected(self, node: str) -> RunOnNodesDialog:
         topology = self._topology()
@@ -196,8 +246,12 @@ def add_terminal_items(
     key: str,
     running: bool,
 ) -> None:
-    """The node menu's terminal items (livemenu.py's hook)."""
-    if terminals is None or not in_namespace(topology, key):
+    """The node menu's terminal items (livemenu.py's hook), and the node's routes and
+    addresses as its namespace holds them (the host's for a node in the host)."""
+    if terminals is None:
+        return
+    add("Routes and addresses…", lambda: terminals.show_kernel(key), running)
+    if not in_namespace(topology, key):
         return
     add("Open terminal", lambda: terminals.open_terminal(key), running)
     add("Open in system terminal", lambda: terminals.open_system_terminal(key), running)

@@ -4,16 +4,19 @@ key events; "Run on selected nodes" shows each node's output side by side."""
 
 from __future__ import annotations
 
+import json
+import sys
 import uuid
 from pathlib import Path
 
 from helper_process import RunningHelper
 from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
-from nstopo.gui.terminaldock import RunOnNodesDialog
+from nstopo.gui.terminaldock import KernelDialog, RunOnNodesDialog
 from nstopo.gui.termwidget import TerminalView
 from nstopo.resources import EXAMPLES
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from sandbox import needs_root
 from test_live import context_menu, deploy
 
@@ -96,6 +99,29 @@ def test_run_on_selected_nodes_shows_each_nodes_output(qtbot, helper, tmp_path) 
         destroy(window, helper)
 
 
+def test_a_nodes_menu_shows_its_routes_and_addresses_as_the_kernel_has_them(
+    qtbot, helper, tmp_path
+) -> None:
+    window = live_lab(qtbot, helper, tmp_path)
+    try:
+        helper.sandbox.run("ip", "-n", "left", "route", "add", "10.77.0.0/16", "via", "10.10.0.2")
+        context_menu(window, "left")["Routes and addresses…"].trigger()
+        dialog = window.live_control.terminals.kernel_dialog
+        assert isinstance(dialog, KernelDialog) and dialog.isVisible()
+        shown = dialog.text.toPlainText()
+        assert "# ip address show" in shown and "inet 10.10.0.1/24" in shown
+        assert "10.10.0.0/24 dev eth0 proto kernel scope link src 10.10.0.1" in shown
+        assert "10.77.0.0/16 via 10.10.0.2 dev eth0" in shown  # added by hand: the kernel's
+        helper.sandbox.run("ip", "-n", "left", "route", "del", "10.77.0.0/16")
+        refresh = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Refresh")
+        qtbot.mouseClick(refresh, Qt.MouseButton.LeftButton)
+        assert "10.77.0.0/16" not in dialog.text.toPlainText()
+        dialog.grab().save(str(tmp_path / "kernel-dialog.png"))
+        dialog.close()
+    finally:
+        destroy(window, helper)
+
+
 def test_a_failing_startup_command_is_reported_after_deploy(qtbot, helper, tmp_path) -> None:
     extra = '    exec: ["echo ready", "echo no such table >&2; exit 2"]\n'
     window = live_lab(qtbot, helper, tmp_path, extra)
@@ -105,3 +131,44 @@ def test_a_failing_startup_command_is_reported_after_deploy(qtbot, helper, tmp_p
         assert "exited 2: no such table" in message
     finally:
         destroy(window, helper)
+
+
+def test_open_in_system_terminal_runs_nstopo_shell_in_the_desktops_terminal(
+    qtbot, helper, tmp_path, monkeypatch
+) -> None:
+    """$TERMINAL is a script that writes down how it was started, and runs the command
+    it was given on a pty of its own, as a terminal emulator would."""
+    record = tmp_path / "terminal.json"
+    terminal = tmp_path / "terminal"
+    terminal.write_text(f"#!{sys.executable}\n" + TERMINAL_SCRIPT.replace("RECORD", str(record)))
+    terminal.chmod(0o755)
+    monkeypatch.setenv("TERMINAL", str(terminal))
+    window = live_lab(qtbot, helper, tmp_path)
+    try:
+        context_menu(window, "left")["Open in system terminal"].trigger()
+        qtbot.waitUntil(record.exists, timeout=20000)
+        started = json.loads(record.read_text())
+        lab = window.doc.topology.name
+        assert started["argv"][0] == "-e" and started["argv"][2:] == ["shell", lab, "left"]
+        assert Path(started["argv"][1]).name == "nstopo"
+        assert started["socket"] == str(helper.socket)
+        assert "in-left" in started["out"] and started["status"] == 3, started
+    finally:
+        destroy(window, helper)
+
+
+TERMINAL_SCRIPT = """import json, os, pty, sys
+assert sys.argv[1] == "-e"
+out, sent = bytearray(), []
+def read(fd):
+    data = os.read(fd, 1024)
+    out.extend(data)
+    if not sent and (b"# " in out or b"$ " in out):  # the shell's prompt
+        os.write(fd, b"echo in-$NSTOPO_NODE; exit 3\\n")
+        sent.append(True)
+    return data
+status = os.waitstatus_to_exitcode(pty.spawn(sys.argv[2:], read))
+with open("RECORD", "w") as f:
+    json.dump({"argv": sys.argv[1:], "socket": os.environ.get("NSTOPO_SOCKET"),
+               "status": status, "out": out.decode(errors="replace")}, f)
+"""

@@ -8,12 +8,14 @@ import subprocess
 import time
 from pathlib import Path
 
+import yaml
 from helper_process import NSTOPO, RunningHelper
 from nstopo.model.schema import topology_from_document
 from nstopo.model.types import BridgeNode, NetnsNode, Route
 from nstopo.model.validate import validate
 from nstopo.model.yamlfile import parse_text
 from nstopo.resources import EXAMPLES
+from ruamel.yaml import YAML
 from sandbox import needs_root
 
 pytestmark = needs_root
@@ -75,6 +77,8 @@ def test_discover_yaml_is_a_file_that_validates(helper: RunningHelper, tmp_path)
     assert checked.returncode == 0, checked.stderr
     topo = parse_text(out.stdout).topology
     assert topo.node("tap0").kind == "tap" and topo.node("tap0").bridge == "br0"
+    # PyYAML (YAML 1.1) reads what discover writes as nstopo does (MACs, names)
+    assert yaml.safe_load(out.stdout) == YAML(typ="safe", pure=True).load(out.stdout)
     as_json = json.loads(
         subprocess.run(
             [NSTOPO, "discover", "--json"], capture_output=True, text=True, env=env, check=True

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from helper_process import NSTOPO, RunningHelper
 from nstopo.backend.client import HelperClient
-from nstopo.backend.ptyclient import open_pty, wait_status
+from nstopo.backend.ptyclient import open_pty, set_size, wait_status
 from nstopo.protocol.errors import ErrorCode, RpcError
 from sandbox import needs_root
 
@@ -116,6 +116,26 @@ def test_output_and_exit_status_kept_apart(helper: RunningHelper, lab: str) -> N
         client.call("lab.destroy", {"lab": lab})
 
 
+def test_a_namespace_outside_any_lab_is_refused(
+    helper: RunningHelper, lab: str, tmp_path: Path
+) -> None:
+    """Another tool's namespace is no node, whatever lab the request names; nothing runs."""
+    helper.sandbox.run("ip", "netns", "add", "outside")
+    marker = tmp_path / "ran"
+    argv = ["touch", str(marker)]
+    with helper.client() as client:
+        client.call("lab.apply", {"topology": lab_text(lab)})
+        for in_lab, code in ((lab, ErrorCode.INVALID_PARAMS), ("outside", ErrorCode.NO_SUCH_LAB)):
+            for method in ("exec.run", "exec.pty"):
+                with pytest.raises(RpcError) as refused:
+                    client.call(method, {"lab": in_lab, "node": "outside", "argv": argv})
+                assert refused.value.code == code, (method, in_lab, refused.value)
+        assert run(client, lab, "left", "true")["status"] == 0  # the lab's own node runs
+        client.call("lab.destroy", {"lab": lab})
+    assert not marker.exists()
+    assert helper.sandbox.run("ip", "netns", "list").stdout.split() == ["outside"]
+
+
 def cli(helper: RunningHelper, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NSTOPO_SOCKET": str(helper.socket)}
     return subprocess.run([NSTOPO, *args], env=env, capture_output=True, text=True, timeout=60)
@@ -166,6 +186,11 @@ def test_a_shell_through_a_pty(helper: RunningHelper, lab: str) -> None:
             os.write(fd, b"stty size; tty\n")
             out = read_until(fd, b"/dev/pts/")
             assert b"24 80" in out
+            set_size(fd, 30, 100)  # a resize on the handed-over master reaches the node
+            os.write(fd, b"stty size\n")
+            read_until(fd, b"30 100")
+            os.write(fd, "echo \u00e9\u4e2d | od -An -tx1\n".encode())  # UTF-8 both ways
+            read_until(fd, b"c3 a9 e4 b8 ad 0a")
             os.write(fd, b"sleep 100\n")
             time.sleep(0.3)
             os.write(fd, b"\x03")  # Ctrl-C: the pty's line discipline sends SIGINT
@@ -286,23 +311,24 @@ def as_user(helper: RunningHelper, user: str, group: str | None, calls: list) ->
 
 
 def test_a_member_runs_as_itself_with_the_network_caps(users: tuple, lab: str) -> None:
+    import pwd
+
     helper, group, (member, other, outsider) = users
-    script = (
-        "id -u; id -g; grep CapAmb /proc/self/status; echo $HOME; ip link set dev lo up && echo up"
-    )
+    script = "id -u; id -g; id -G; grep CapAmb /proc/self/status; echo $HOME; echo $SHELL; " \
+        "ip link set dev lo up && echo up"  # fmt: skip
     (applied, ran, ip_link) = as_user(helper, member, group, [
         ("lab.apply", {"topology": lab_text(lab)}),
         ("exec.run", {"lab": lab, "node": "left", "argv": ["sh", "-c", script]}),
         ("exec.run", {"lab": lab, "node": "left", "argv": ["ip", "-br", "link", "show", "lo"]}),
     ])  # fmt: skip
     assert "result" in applied, applied
-    out = ran["result"]["stdout"].split()
-    assert out[0] == str(
-        subprocess.run(["id", "-u", member], capture_output=True, text=True).stdout.strip()
-    )
-    assert out[1] == str(grp.getgrnam(group).gr_gid) or out[1].isdigit()
-    assert out[2:4] == ["CapAmb:", "0000000000003400"]  # NET_BIND_SERVICE, NET_ADMIN, NET_RAW
-    assert out[-1] == "up" and ran["result"]["status"] == 0, ran
+    entry, gid = pwd.getpwnam(member), grp.getgrnam(group).gr_gid
+    # uid and gid as SO_PEERCRED gave them, the caller's groups, HOME and SHELL from passwd
+    assert ran["result"]["stdout"].splitlines() == [
+        str(entry.pw_uid), str(gid), str(gid), "CapAmb:\t0000000000003400",  # NET_BIND_SERVICE,
+        entry.pw_dir, entry.pw_shell or "/bin/sh", "up",  # NET_ADMIN, NET_RAW
+    ], ran  # fmt: skip
+    assert ran["result"]["status"] == 0
     assert "UP" in ip_link["result"]["stdout"]
     # another member may not run commands in this member's lab; an outsider not at all
     (refused,) = as_user(helper, other, group, [
@@ -313,6 +339,83 @@ def test_a_member_runs_as_itself_with_the_network_caps(users: tuple, lab: str) -
     assert stranger["error"]["code"] == ErrorCode.NOT_AUTHORIZED
     with helper.client() as client:
         client.call("lab.destroy", {"lab": lab})
+
+
+def test_what_the_net_caps_let_a_member_do_beyond_the_lab(users: tuple, lab: str) -> None:
+    """What docs/protocol.md says: with the ambient network capabilities a member's
+    command can put an interface into the host's namespace (here the sandbox's
+    stand-in host, by its pid) and name another namespace through /run/netns, but not
+    enter one (setns needs CAP_SYS_ADMIN)."""
+    helper, group, (member, _, _) = users
+    host_pid = helper.sandbox.holder.pid
+    script = (
+        f"ip link add x15 type veth peer name y15 netns {host_pid} && echo moved; "
+        "ip link add x16 type veth peer name y16 netns right && echo named; "
+        "nsenter --net=/run/netns/right true 2>/dev/null || echo no-setns"
+    )
+    applied, ran = as_user(helper, member, group, [
+        ("lab.apply", {"topology": lab_text(lab)}),
+        ("exec.run", {"lab": lab, "node": "left", "argv": ["sh", "-c", script]}),
+    ])  # fmt: skip
+    assert "result" in applied, applied
+    assert ran["result"]["stdout"].split() == ["moved", "named", "no-setns"], ran
+    assert "y15" in helper.sandbox.run("ip", "-br", "link").stdout  # in the host's namespace
+    assert "y16" in helper.sandbox.run("ip", "-n", "right", "-br", "link").stdout
+    helper.sandbox.run("ip", "link", "del", "y15")
+    with helper.client() as client:
+        client.call("lab.destroy", {"lab": lab, "force": True})
+
+
+def test_the_shipped_units_capabilities_let_a_members_command_run(
+    users: tuple, lab: str, tmp_path: Path
+) -> None:
+    """The helper as packaging/systemd/nstopo-helper.service runs it: socket-activated
+    (the socket root:GROUP 0660, as nstopo-helper.socket makes it), with only the unit's
+    CapabilityBoundingSet and no new privileges (setpriv stands in for systemd)."""
+    from types import SimpleNamespace
+
+    unit = (Path(__file__).resolve().parents[2] / "packaging" / "systemd"
+            / "nstopo-helper.service").read_text()  # fmt: skip
+    settings = dict(
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and line[:1] != "#"
+    )
+    caps = ",".join(f"+{c.removeprefix('CAP_').lower()}" for c in settings[
+        "CapabilityBoundingSet"].split())  # fmt: skip
+    assert settings["NoNewPrivileges"] == "yes"
+    helper, group, (member, _, _) = users
+    path, state = helper.base / "unit.sock", helper.base / "unit-state"
+    state.mkdir(mode=0o700)
+    with open(tmp_path / "helper.log", "w") as log:
+        proc = helper.sandbox.popen(
+            "setpriv", f"--bounding-set=-all,{caps}", "--no-new-privs", "--",
+            "systemd-socket-activate", "-l", str(path), NSTOPO, "helper",
+            "--state-dir", str(state), "--group", group, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for(path.exists)
+        os.chown(path, 0, grp.getgrnam(group).gr_gid)
+        path.chmod(0o660)
+        unit_helper = SimpleNamespace(socket=path)
+        applied, ran = as_user(unit_helper, member, group, [  # type: ignore[arg-type]
+            ("lab.apply", {"topology": lab_text(lab)}),
+            ("exec.run", {"lab": lab, "node": "left", "argv": [
+                "sh", "-c", "id -u; ip link set dev lo up && echo up"]}),
+        ])  # fmt: skip
+        assert "result" in applied, (applied, (tmp_path / "helper.log").read_text())
+        assert "result" in ran, ran
+        uid = str(pwd_uid(member))
+        assert ran["result"]["stdout"].split() == [uid, "up"], ran
+        with HelperClient(str(path), timeout=60) as client:
+            client.call("lab.destroy", {"lab": lab, "force": True})
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def pwd_uid(user: str) -> int:
+    import pwd
+
+    return pwd.getpwnam(user).pw_uid
 
 
 SERVICE_LAB = """    exec:
@@ -365,18 +468,50 @@ def test_startup_commands_and_a_service_from_the_file(helper: RunningHelper, lab
     assert lab_pids(lab) == []
 
 
-def test_services_end_after_kill_9_restart_and_destroy(helper: RunningHelper, lab: str) -> None:
+def test_plan_lists_the_startup_commands_apply_will_run(
+    helper: RunningHelper, lab: str, tmp_path: Path
+) -> None:
+    """Against a running lab, only the exec: of new or changed nodes runs again: plan
+    says exactly those (it listed every node's)."""
+    first = lab_text(lab, '    exec: ["echo one"]\n')
+    second = first.replace("  right:\n    kind: netns\n",
+                           '  right:\n    kind: netns\n    exec: ["echo two"]\n')  # fmt: skip
+    path = tmp_path / "lab.yaml"
+    path.write_text(first)
+    assert "ip netns exec left sh -c 'echo one'" in cli(helper, "plan", str(path)).stdout
+    assert cli(helper, "apply", str(path)).returncode == 0
+    assert "exec" not in cli(helper, "plan", str(path)).stdout  # nothing would run again
+    path.write_text(second)
+    planned = cli(helper, "plan", str(path))
+    assert planned.returncode == 0, planned.stderr
+    assert "ip netns exec right sh -c 'echo two'" in planned.stdout
+    assert "echo one" not in planned.stdout
+    applied = cli(helper, "apply", str(path))
+    assert "right: exec 'echo two': ok" in applied.stdout and "one" not in applied.stdout
+    with helper.client() as client:
+        client.call("lab.destroy", {"lab": lab})
+
+
+@pytest.mark.parametrize("end", ["kill9", "stop"])
+def test_services_end_after_kill_9_restart_and_destroy(
+    helper: RunningHelper, lab: str, end: str
+) -> None:
+    """The helper killed (kill -9) or stopped (SIGTERM, a restart), then started again."""
     with helper.client() as client:
         client.call("lab.apply", {"topology": lab_text(lab, SERVICE_LAB)})
         (old,) = wait_for(lambda: service_pids(client, lab))
-    helper.kill9()
-    assert alive(old)
+        background = int(
+            run(client, lab, "right", "sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $!")["stdout"]
+        )
+    helper.kill9() if end == "kill9" else helper.stop()
+    assert alive(old) == (end == "kill9")  # a stopping helper ends what it supervised
     helper.start()  # ends what the dead helper supervised, and supervises it again
     with helper.client() as client:
         (new,) = wait_for(lambda: service_pids(client, lab))
         assert new != old and not alive(old)
+        assert alive(background) and background in [p["pid"] for p in sessions(client, lab)]
         client.call("lab.destroy", {"lab": lab})
-    assert not alive(new)
+    assert not alive(new) and not alive(background)
     assert lab_pids(lab) == []
 
 

@@ -60,6 +60,10 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     assert "CapabilityBoundingSet=CAP_NET_ADMIN CAP_SYS_ADMIN CAP_NET_RAW" in service
     assert "NoNewPrivileges=yes" in service and "RestrictAddressFamilies=" in service
     assert "LimitNOFILE=65536" in service  # a watched lab holds an fd per namespace
+    # A node's commands run as `ip netns exec` runs them, in a mount namespace of their
+    # own (systemd's seccomp filter cannot be stood in for: tests/integration/test_exec.py
+    # checks the capabilities under the unit's bounding set).
+    assert "\nRestrictNamespaces=net mnt\n" in service
 
 
 def test_desktop_entry_validates(tmp_path: Path) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from nstopo.cli.main import main
 from nstopo.model.clabimport import import_containerlab
 from nstopo.model.importfile import import_path
 from nstopo.model.katharaimport import import_kathara
 from nstopo.model.types import Route
 from nstopo.model.yamlfile import parse_text
+from ruamel.yaml import YAML
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CLAB_EXAMPLES = sorted((DATA / "containerlab" / "examples").glob("*.clab.y*ml"))
@@ -28,6 +30,18 @@ def test_every_containerlab_example_imports_to_a_file_that_validates(path: Path)
     assert errors_of(text) == []
     assert text.startswith(f"# Imported by nstopo from the containerlab lab {path}.")
     assert all(f"# Not mapped: {note}" in text for note in imported.notes)
+    same_meaning_to_yaml_1_1(text)
+
+
+def test_the_kathara_import_means_the_same_to_yaml_1_1_readers() -> None:
+    text, _ = import_path(KATHARA / "lab.conf")
+    assert errors_of(text) == []
+    same_meaning_to_yaml_1_1(text)
+
+
+def same_meaning_to_yaml_1_1(text: str) -> None:
+    """A file nstopo writes reads the same in PyYAML (YAML 1.1) as in nstopo (1.2)."""
+    assert yaml.safe_load(text) == YAML(typ="safe", pure=True).load(text)
 
 
 def test_frr01_keeps_nodes_links_addresses_and_routes() -> None:
