@@ -198,8 +198,6 @@ class Inspector(QWidget):
     ) -> None:
         """Apply an edit, then show `after` (default: the same subject, whose form
         stays as it is, the focus in the field that was being edited)."""
-        focus = self.window().focusWidget()
-        key = next((k for k, w in self.fields.items() if w is focus), None)
         subject = after or self.subject
         self._committing = True
         try:
@@ -207,19 +205,16 @@ class Inspector(QWidget):
         finally:
             self._committing = False
         if subject is not None:
-            if subject != self.subject:  # renamed: the form of the new name
-                self._show(subject)
-                field = self.fields.get(key or "")
-                if field is not None:
-                    field.show()  # a layout shows new fields only on the next loop turn
-                    field.setFocus(Qt.FocusReason.OtherFocusReason)
+            if subject != self.subject:  # renamed: the same form, under the new name
+                self.subject = subject
+                self.title.setText(f"{self.doc.topology.node(subject[1]).kind} {subject[1]}")
             self.subject_kept.emit(*subject)
 
     def _show(self, subject: tuple[str, str] | None) -> None:
         self.subject = subject
         self.error.clear()
         while self.form.rowCount():
-            self.form.removeRow(0)
+            self._drop_row(self.form.takeRow(0))
         self.fields = {}
         topo = self.doc.topology
         if subject is None:
@@ -232,6 +227,19 @@ class Inspector(QWidget):
             self._link_form(subject[1])
         else:
             self._show(None)
+
+    @staticmethod
+    def _drop_row(row: QFormLayout.TakeRowResult) -> None:
+        """Widgets of the old form go on the next loop turn, silenced and unnamed: the
+        form is rebuilt from inside a field's own editingFinished (a focus-out after a
+        rename), and deleting that field at once crashed Qt."""
+        for item in (row.labelItem, row.fieldItem):
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.blockSignals(True)
+                widget.setObjectName("")
+                widget.hide()
+                widget.deleteLater()
 
     def _line(self, key: str, text: str, apply: Any, label: str | None = None) -> QLineEdit:
         edit = QLineEdit(text)
