@@ -15,7 +15,7 @@ import os
 
 import pyte
 from nstopo.backend.ptyclient import set_size
-from PySide6.QtCore import QSocketNotifier, Qt, Signal
+from PySide6.QtCore import QEvent, QSocketNotifier, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QKeyEvent, QPainter
 from PySide6.QtWidgets import QWidget
 
@@ -124,6 +124,15 @@ class TerminalView(QWidget):
             super().keyPressEvent(event)
             return
         event.accept()
+
+    def event(self, event: QEvent) -> bool:
+        """Every key is the shell's: a key accepted as a shortcut override is delivered
+        here instead of triggering the window's shortcut (F, L, P, Delete on the canvas;
+        Ctrl+C, Ctrl+D, Ctrl+A, Ctrl+Z in the Edit menu)."""
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()
+            return True
+        return super().event(event)
 
     def focusNextPrevChild(self, next: bool) -> bool:  # Tab is a key here
         return False

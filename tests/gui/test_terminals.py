@@ -74,6 +74,43 @@ def test_a_nodes_terminal_shows_the_shell_and_takes_keys(qtbot, helper, tmp_path
         destroy(window, helper)
 
 
+def test_every_key_typed_in_a_terminal_is_the_shells_not_a_shortcut(
+    qtbot, helper, tmp_path
+) -> None:
+    """In a shown, active window, F, L, P and Delete are the canvas's shortcuts and
+    Ctrl+C, Ctrl+D, Ctrl+A the Edit menu's: typed in a terminal they are the shell's
+    (the walkthrough's `ip` became `i` and turned the ping tool on; Delete removed the
+    selected bridge from the running lab's drawing; Ctrl+C did not stop cat)."""
+    window = live_lab(qtbot, helper, tmp_path)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    try:
+        context_menu(window, "left")["Open terminal"].trigger()
+        window.scene.select(["right"])  # what Delete would take
+        view = window.live_control.terminals.dock.tabs.widget(0)
+        qtbot.waitUntil(lambda: view.text().strip() != "", timeout=10000)
+        window.activateWindow()  # back from the context menu's popup
+        qtbot.waitUntil(window.isActiveWindow)
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(view.hasFocus)
+        qtbot.keyClicks(view, "cat")
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+        qtbot.wait(300)
+        qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)  # ends cat
+        qtbot.keyClicks(view, "echo pfl-$((6*7))")
+        qtbot.keyClick(view, Qt.Key.Key_Delete)
+        qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # line start
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "pfl-42" in view.text().splitlines(), timeout=5000)
+        assert not window.tools.ping.isChecked() and not window.tools.link.isChecked()
+        assert "right" in window.doc.topology and not window.doc.dirty
+        assert window.scene.selected_names() == (["right"], [])
+    finally:
+        destroy(window, helper)
+
+
 def test_run_on_selected_nodes_shows_each_nodes_output(qtbot, helper, tmp_path) -> None:
     window = live_lab(qtbot, helper, tmp_path)
     try:
