@@ -306,6 +306,9 @@ class LessonPanel(QWidget):
     def next_stage(self) -> None:
         if self.stage_done(self.index) and self.index < len(self.lesson.stages) - 1:
             self.show_stage(self.index + 1)
+            # The button just went disabled: Qt would hand the focus to the next widget in
+            # the chain, the inspector's lab name, and the next key (P) renamed the lab.
+            self.view.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def close_run(self) -> None:
         self.runner.stop()

@@ -96,6 +96,8 @@ def test_the_loopback_lesson_walked_to_its_end(qtbot, helper: RunningHelper) -> 
         assert stages_done(settings, "01-loopback") == 1
         click(qtbot, panel.next_button)
         assert panel.index == 1 and "Stage 2 of 2" in panel.stage_title.text()
+        # The canvas has the keys next, not whatever field follows the disabled button.
+        assert window.focusWidget() is window.view
         # Stage 2: lo up in the Inspector, applied to the running lab.
         qtbot.waitUntil(lambda: "loopback is down, not up" in panel.todo.text(), timeout=3000)
         set_loopback(qtbot, window, "ns1", Qt.Key.Key_Up, "up")
