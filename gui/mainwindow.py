@@ -21,9 +21,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequ
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QTabBar,
     QUndoView,
     QVBoxLayout,
@@ -74,7 +76,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowIcon(QIcon(str(ICONS / "org.nstopo.nstopo.svg")))
         self.settings = QSettings("nstopo", "nstopo")
-        self._fit_screen()
         self.connection = HelperConnection(helper_socket, self)
         self.helper_bar = HelperBar(helper_socket, helper_state_dir, self.connection)
         self._docks: dict[str, QDockWidget] = {}
@@ -102,6 +103,9 @@ class MainWindow(QMainWindow):
         self.autosave.setInterval(30_000)
         self.autosave.timeout.connect(self.autosave_in_background)
         self.autosave.start()
+        # Last: docks added to a window not yet shown grow it to their size hints (the
+        # first start was 1,246 px tall, past a 768 px screen's bottom).
+        self._fit_screen()
 
     def _fit_screen(self) -> None:
         """1360x860, or less on a smaller screen (the layout works from 1024x768)."""
@@ -217,7 +221,7 @@ class MainWindow(QMainWindow):
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         bottom, beside = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.Orientation.Horizontal
         self._dock("Palette", self.palette, left)
-        self._dock("Inspector", self.inspector, right)
+        self._dock("Inspector", _scrolled(self.inspector), right)
         self._dock("History", QUndoView(doc.undo), right)
         self._dock("Live", self.live_panel, right)
         # Under the canvas, two groups side by side: problems, commands and captures on
@@ -735,3 +739,15 @@ class MainWindow(QMainWindow):
             event.accept()
         else:
             event.ignore()
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """A panel that scrolls rather than asks for its whole height: a namespace's form
+    (startup commands, services, a firewall) made the window 1,039 px tall at least,
+    past the bottom of a 768 px screen."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area

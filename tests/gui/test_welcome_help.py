@@ -102,6 +102,23 @@ def test_a_new_lab_name_avoids_the_running_ones() -> None:
     assert fresh_lab_name({"lab", "lab-2", "lab-3"}) == "lab-4"
 
 
+def test_the_window_starts_on_the_screen_and_a_selection_never_grows_it(qtbot) -> None:
+    """The first start was 1,246 px tall and selecting a namespace (startup commands,
+    services, firewall) raised the minimum height to 1,039: past a 768 px screen."""
+    window = MainWindow(Document.open(EXAMPLES / "container-bridge.yaml"), "/nonexistent")
+    window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
+    qtbot.addWidget(window)
+    room = QApplication.primaryScreen().availableGeometry()
+    assert window.height() <= room.height() and window.width() <= max(room.width(), 1024)
+    window.show()
+    qtbot.waitExposed(window)
+    for selected in (["c1"], ["cbr0"], ["router"]):
+        window.scene.select(selected)
+        QApplication.processEvents()
+        assert window.minimumSizeHint().height() <= 768, selected
+        assert window.minimumSizeHint().width() <= 1024, selected
+
+
 def test_the_window_fits_1024_by_768_with_room_for_the_canvas(qtbot) -> None:
     window = MainWindow(Document.open(EXAMPLES / "bridge-pitfall.yaml"), "/nonexistent")
     window.ask_unsaved = lambda name: None  # type: ignore[method-assign,assignment,return-value]
