@@ -93,6 +93,15 @@ class LabsPanel(QWidget):
     def names(self) -> set[str]:
         return set(self.labs)
 
+    def namespaces_except(self, lab: str) -> set[str]:
+        """The namespaces the other running labs hold, as last listed."""
+        return {
+            ns["name"]
+            for name, entry in self.labs.items()
+            if name != lab
+            for ns in entry.get("namespaces", [])
+        }
+
     def refresh(self) -> None:
         if not self.connection.is_ready:
             self._lost()

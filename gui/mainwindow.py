@@ -107,6 +107,11 @@ class MainWindow(QMainWindow):
         # first start was 1,246 px tall, past a 768 px screen's bottom).
         self._fit_screen()
 
+    def _names_in_use(self) -> set[str]:
+        """Namespaces of the other running labs (a new node is never named as one)."""
+        newcomer = getattr(self, "newcomer", None)  # made after the first document
+        return newcomer.labs.namespaces_except(self.doc.topology.name) if newcomer else set()
+
     def _fit_screen(self) -> None:
         """1360x860, or less on a smaller screen (the layout works from 1024x768)."""
         screen = QGuiApplication.primaryScreen()
@@ -175,6 +180,7 @@ class MainWindow(QMainWindow):
         self.capture_panel.packet_captured.connect(view.animator.packet)
         view.scene.message.connect(lambda text, _: self.statusBar().showMessage(text, 6000))
         view.scene.selectionChanged.connect(self._selection_changed)
+        view.scene.names_in_use = self._names_in_use
         view.scene.tool_cancelled.connect(lambda: self.tools.show("select"))
         self.tools.show("select")  # a new scene starts with the select tool
         doc.changed.connect(self._update_title)

@@ -3,7 +3,7 @@ signals. Interactions become undo commands; items never change the model."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from nstopo.model.edit import IllegalLink, new_link, new_node_name, node_problem
 from nstopo.model.live import InterfaceKey, interface_key
@@ -56,6 +56,8 @@ class EditorScene(QGraphicsScene):
         self._residents: dict[str | None, list[tuple[str, str]]] = {}
         self._homes: dict[str, str | None] = {}  # device -> the namespace whose box lists it
         self._live_addresses: LiveAddresses | None = None
+        # Namespace names other running labs hold (the window knows them: Labs dock).
+        self.names_in_use: Callable[[], Collection[str]] = frozenset
         self.setBackgroundBrush(self.theme.background)
         doc.edited.connect(self.follow)
         doc.problemsChanged.connect(self.show_problems)
@@ -385,7 +387,7 @@ class EditorScene(QGraphicsScene):
         if problem:
             self.message.emit(problem, point)
             return None
-        name = new_node_name(self.doc.topology, kind)
+        name = new_node_name(self.doc.topology, kind, self.names_in_use())
         self.doc.push(AddNode(self.doc, name, new_node(kind, position=snap(point))))
         return name
 

@@ -6,6 +6,7 @@ shows what these decide."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Collection
 
 from .names import interface_name_problem
 from .placement import namespace_of_node
@@ -21,13 +22,15 @@ class IllegalLink(ValueError):
     """Why the link cannot be drawn, in one sentence."""
 
 
-def new_node_name(topology: Topology, kind: str) -> str:
-    """ns1, ns2, ...; br0, tap0, tun0 like the kernel; the host is "host"."""
+def new_node_name(topology: Topology, kind: str, taken: Collection[str] = ()) -> str:
+    """ns1, ns2, ...; br0, tap0, tun0 like the kernel; the host is "host". `taken`:
+    namespace names other running labs hold (a namespace name is the machine's, so a
+    new ns1 beside another lab's ns1 could never be deployed)."""
     stem = NAME_STEMS[kind]
     if kind == "host" and stem not in topology:
         return stem
     i = 1 if kind in ("netns", "host") else 0
-    while f"{stem}{i}" in topology:
+    while f"{stem}{i}" in topology or (kind == "netns" and f"{stem}{i}" in taken):
         i += 1
     return f"{stem}{i}"
 

@@ -13,7 +13,8 @@ from nstopo.gui.document import Document
 from nstopo.gui.labsdock import LabsPanel
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.resources import EXAMPLES
-from PySide6.QtCore import Qt
+from palette_drop import drop_kind
+from PySide6.QtCore import QPoint, Qt
 from sandbox import needs_root
 
 pytestmark = needs_root
@@ -83,5 +84,10 @@ def test_a_new_document_does_not_bind_to_a_running_lab_called_lab(qtbot, helper)
     assert window.doc.topology.name == "lab-2" and not window.doc.dirty
     qtbot.waitUntil(lambda: "is not deployed" in window.live_panel.status.text(), timeout=5000)
     assert not window.live.running and not window.live.pending_steps  # no "ip netns del ns1"
+    # A namespace dropped on the new lab is not named ns1, which the running lab holds
+    # (its deploy would be refused: "namespace ns1 belongs to lab lab").
+    port = window.view.viewport()
+    drop_kind(window, "netns", QPoint(port.width() // 2, port.height() // 2))
+    assert window.doc.topology.node_names() == ["ns2"]
     cli(helper, "destroy", "lab")
     window.close()

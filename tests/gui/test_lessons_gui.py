@@ -9,10 +9,9 @@ from helper_process import RunningHelper
 from menus import trigger
 from nstopo.gui.lessons import LessonPanel, stages_done
 from nstopo.gui.mainwindow import MainWindow
-from nstopo.gui.view import KIND_MIME
 from nstopo.model.lessons import bundled_lessons, drawing_unmet
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt
-from PySide6.QtGui import QDropEvent
+from palette_drop import drop_kind
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QComboBox, QMessageBox, QPushButton
 from sandbox import needs_root
 
@@ -34,17 +33,6 @@ def lesson_panel(window: MainWindow) -> LessonPanel:
     panel = window.newcomer.lessons.panel
     assert panel is not None and window._docks["Lesson"].isVisible()
     return panel
-
-
-def drop_kind(window: MainWindow, kind: str, at: QPoint) -> None:
-    """A palette drop as Qt delivers it to the canvas."""
-    mime = QMimeData()
-    mime.setData(KIND_MIME, kind.encode())
-    event = QDropEvent(
-        QPointF(at), Qt.DropAction.CopyAction, mime,
-        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-    )  # fmt: skip
-    window.view.dropEvent(event)
 
 
 def click_node(qtbot, window: MainWindow, name: str) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from nstopo.gui.document import Document
 from nstopo.gui.mainwindow import MainWindow
 from nstopo.gui.panels import KINDS
-from nstopo.gui.view import KIND_MIME
 from nstopo.model.edit import new_link
 from nstopo.model.topology import Topology
 from nstopo.model.types import BridgeNode, NetnsNode
 from nstopo.resources import EXAMPLES
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QDropEvent, QPalette
+from palette_drop import drop_kind
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 
@@ -65,17 +65,6 @@ def test_the_host_icon_is_readable_in_dark_mode(qtbot) -> None:
     finally:
         app.setPalette(light)
     qtbot.waitUntil(lambda: icon_contrast(window.palette, "Host") > 100, timeout=3000)
-
-
-def drop_kind(window: MainWindow, kind: str, at: QPoint) -> None:
-    """A palette drop as Qt delivers it to the canvas."""
-    mime = QMimeData()
-    mime.setData(KIND_MIME, kind.encode())
-    event = QDropEvent(
-        QPointF(at), Qt.DropAction.CopyAction, mime,
-        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-    )  # fmt: skip
-    window.view.dropEvent(event)
 
 
 def on_screen(window: MainWindow, name: str) -> QPoint:

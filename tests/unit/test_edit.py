@@ -158,3 +158,10 @@ def test_bridge_ports_named_after_a_node_follow_its_rename() -> None:
     assert list(ports_after_rename(topo, "ns1", "b-2")) == [ids[1]]  # hub has a p-b-2
     topo.rename_node("b-2", "a-very-long-nm")
     assert ports_after_rename(topo, "ns1", "a-very-long-nm") == {}  # p-a-very-long-nm: 16 bytes
+
+
+def test_a_new_namespace_is_never_named_as_another_running_labs() -> None:
+    topo = Topology("t")
+    topo.add_node("ns1", NetnsNode())
+    assert new_node_name(topo, "netns", {"ns2", "ns3", "hub"}) == "ns4"
+    assert new_node_name(topo, "bridge", {"br0"}) == "br0"  # inside a namespace of ours
