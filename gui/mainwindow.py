@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
     def _attach(self, doc: Document) -> None:
         """A new DocumentView for `doc`, and panels following it."""
         old = self.current
+        left_running = old.doc.topology.name if old is not None and old.live.running else None
         if old is not None:  # the previous document's probes end with it
             old.scene.selectionChanged.disconnect(self._selection_changed)
             self.capture_panel.stop_all()
@@ -189,6 +190,10 @@ class MainWindow(QMainWindow):
         self._update_title()
         if hasattr(self, "newcomer"):
             self.newcomer.document_shown()
+        if left_running is not None and left_running != doc.topology.name:
+            self.statusBar().showMessage(
+                f"Lab “{left_running}” keeps running: the Labs dock opens or destroys it."
+            )
         QTimer.singleShot(0, view.view.fit)
 
     def _show_canvas(self, canvas: CanvasView, old: CanvasView | None) -> None:

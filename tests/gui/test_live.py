@@ -436,6 +436,8 @@ def test_opening_another_document_ends_the_previous_ones_probes(qtbot, helper) -
     qtbot.waitUntil(lambda: len(run.rtts) >= 2, timeout=5000)
     window._attach(Document.open(EXAMPLES / "loopback.yaml"))  # another document
     replaced = time.monotonic()
+    said = window.statusBar().currentMessage()  # the lab left running is said, not hidden
+    assert "Lab “veth-namespaces” keeps running" in said and "Labs dock" in said
     qtbot.waitUntil(
         lambda: any(m == "capture.end" and p["capture"] == capture_id for _, m, p in seen),
         timeout=5000,
