@@ -365,6 +365,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&New", self.new_document, sk.New)
         self._action(file, "&Open…", self.open_dialog, sk.Open)
         self.recent_menu = self._menu(file).addMenu("Open &Recent")
+        self._action(file, "Open &live system", self.live_control.open_live_system, "Ctrl+Shift+O")
         self._action(file, "&Save", self.save, sk.Save)
         self._action(file, "Save &As…", self.save_as, sk.SaveAs)
         self._action(file, "Export &PNG…", lambda: self.export("png"))
@@ -372,7 +373,6 @@ class MainWindow(QMainWindow):
         self._action(file, "Export &containerlab…", lambda: self.export("clab"))
         self._action(file, "Export shell &script…", lambda: self.export("sh"))
         self._action(file, "Copy picture to clipboard", self.copy_picture)
-        self._action(file, "&Quit", self.close, sk.Quit)
         self._action(edit, "&Undo", lambda: self.doc.undo.undo(), sk.Undo)
         self._action(edit, "&Redo", lambda: self.doc.undo.redo(), "Ctrl+Y")
         self._action(edit, "Cu&t", self.cut, sk.Cut)
@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
         self._action(view, "Zoom &in", lambda: self.view.zoom(1.2), sk.ZoomIn)
         self._action(view, "Zoom &out", lambda: self.view.zoom(1 / 1.2), sk.ZoomOut)
         self._action(view, "&Auto layout", self.layout_all, "Ctrl+Shift+L")
-        self._action(file, "Open &live system", self.live_control.open_live_system, "Ctrl+Shift+O")
+        self._action(file, "&Quit", self.close, sk.Quit)
         self.deploy_action = self._action(
             live, "&Deploy / Apply changes", lambda: self.live.deploy(), "Ctrl+Return"
         )
