@@ -71,8 +71,14 @@ def bundled_examples(folder: Path) -> list[Example]:
     """Every example in `folder`, simplest first (the study notes' order: the
     experiment number in the title), the rest by name."""
 
-    def order(example: Example) -> tuple[int, str]:
+    def order(example: Example) -> tuple[int, int, str]:
         number = re.search(r"Experiment (\d+)", example.explanation)
-        return (int(number.group(1)) if number else 99, example.name)
+        fixed = (
+            example.explanation.startswith(f"Experiment {number.group(1)}, fixed")
+            if number
+            else False
+        )
+        # Within one experiment the pitfall comes before its fix.
+        return (int(number.group(1)) if number else 99, int(fixed), example.name)
 
     return sorted((read_example(p) for p in folder.glob("*.yaml")), key=order)

@@ -12,6 +12,8 @@ def test_every_example_has_a_title_an_explanation_and_something_to_try() -> None
     examples = bundled_examples(EXAMPLES)
     assert {e.name for e in examples} == {p.stem for p in EXAMPLES.glob("*.yaml")}
     assert examples[0].name == "loopback"  # experiment 1 first
+    names = [e.name for e in examples]
+    assert names.index("bridge-pitfall") + 1 == names.index("bridge-fixed")  # then its fix
     for example in examples:
         assert example.title and not example.title.startswith("Experiment"), example
         assert example.explanation.startswith(example.explanation.split("\n")[0])
