@@ -21,6 +21,7 @@ def main(path: str | None = None) -> int:
     # full passes, which otherwise stall the UI for tens of milliseconds while a running
     # lab streams events.
     gc.freeze()
+    recovered = False
     for saved in recoverable():
         answer = QMessageBox.question(
             window,
@@ -29,12 +30,13 @@ def main(path: str | None = None) -> int:
         )
         if answer == QMessageBox.StandardButton.Yes:
             window.recover(saved)
+            recovered = True
             saved.unlink()
             break
         saved.unlink()
     if path:
         window.open_path(Path(path))
-    elif not window.doc.dirty:  # a first look: what nstopo is, and the examples
+    elif not (window.doc.dirty or recovered):  # a first look: what nstopo is, the examples
         window.newcomer.show_welcome()
     window.show()
     return app.exec()
