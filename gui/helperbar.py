@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from nstopo.backend.doctorclient import all_findings
-from PySide6.QtCore import QProcess, QTimer, Signal
+from PySide6.QtCore import QProcess, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
 from .connection import CallError, HelperConnection
 from .doctordialog import DoctorDialog
+from .elided import ElidedLabel
 
 DOCTOR_EVERY_MS = 30_000
 
@@ -45,8 +46,7 @@ class HelperBar(QFrame):
         self.session_helper: QProcess | None = None
         self.setObjectName("helperBar")
         self.dot = QLabel("●")
-        self.text = QLabel()
-        self.text.setWordWrap(True)
+        self.text = ElidedLabel(Qt.TextElideMode.ElideRight)  # one line; the whole: tooltip
         self.button = QPushButton()
         self.button.clicked.connect(self.start_helper)
         self.findings: list[dict[str, Any]] = []

@@ -23,8 +23,8 @@ from nstopo.model.types import (
 )
 from nstopo.model.validate import validate
 from pydantic import TypeAdapter, ValidationError
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent, QUndoCommand
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -39,6 +39,7 @@ from . import netemform
 from .commandfields import add_command_fields, command_changes
 from .commands import RenameNode, SetLab, SetLink, SetNode
 from .document import Document
+from .elided import ElidedLabel
 
 NONE = "(none)"
 HOST = "(host)"
@@ -125,28 +126,6 @@ def parse_nat(text: str) -> tuple[NatRule, ...]:
 
 def format_nat(rules: tuple[NatRule, ...]) -> str:
     return ", ".join(r.source + (f" out {r.out}" if r.out else "") for r in rules)
-
-
-class ElidedLabel(QLabel):
-    """A one-line label that shortens its text with … to the width it gets, instead of
-    asking for the text's width (a long node name widened the inspector for good)."""
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
-
-    def sizeHint(self) -> QSize:
-        return QSize(0, super().sizeHint().height())
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setToolTip(text)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        shown = self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideMiddle, self.contentsRect().width()
-        )
-        painter.drawText(self.contentsRect(), int(self.alignment()), shown)
 
 
 class Inspector(QWidget):
