@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from nstopo.model.containerlab import export_containerlab
-from nstopo.model.edit import PASTE_OFFSET, pasted
-from nstopo.model.layout import auto_layout
 from nstopo.model.problems import TopologyFileError
-from nstopo.model.schema import to_document, topology_from_document
 from nstopo.model.script import export_script
-from nstopo.model.topology import Topology
-from nstopo.model.types import replace
 from nstopo.resources import ICONS
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QMimeData, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -37,11 +31,10 @@ from .animation import PacketAnimator
 from .autosave import Autosave
 from .capturepanel import CapturePanel
 from .checkspanel import ChecksPanel
-from .commands import MoveNodes, Paste, Remove
 from .connection import HelperConnection
 from .document import Document, SaveError
 from .docview import DocumentView
-from .editmenu import edit_items
+from .editing import Editing
 from .export import render_png, render_svg, svg_bytes
 from .helperbar import HelperBar
 from .inspector import Inspector
@@ -60,7 +53,6 @@ from .view import CanvasView
 
 MAX_RECENT = 8
 Shortcut = QKeySequence | QKeySequence.StandardKey | str | None
-CLIP_MIME = "application/x-nstopo-selection"
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +78,7 @@ class MainWindow(QMainWindow):
             self._make_action("&Link tool (or Shift+drag)", self._toggle_link, "L"),
             self._make_action("&Ping tool", lambda: self.live_control.toggle_ping(), "P"),
         )
+        self.editing = Editing(lambda: self._shown(), self.statusBar(), self.raise_dock)
         self.live_control = LiveController(
             self,
             self.connection,
@@ -94,7 +87,7 @@ class MainWindow(QMainWindow):
             self.raise_dock,
             self.confirm_discard,
             self.show_document,
-            self._edit_items,
+            self.editing.fill_menu,
         )
         self._build_menus()
         self.show_document(doc or Document())
@@ -122,6 +115,10 @@ class MainWindow(QMainWindow):
         self.resize(width, height)
 
     # -- the shown document --------------------------------------------------------------
+    def _shown(self) -> DocumentView:
+        assert self.current is not None
+        return self.current
+
     @property
     def doc(self) -> Document:
         assert self.current is not None
@@ -158,7 +155,7 @@ class MainWindow(QMainWindow):
         if self.current is not None:
             self.drop_autosave()
         if lay_out:
-            self._lay_out_quietly(doc)
+            self.editing.lay_out_quietly(doc)
         self._attach(doc)
 
     def _attach(self, doc: Document) -> None:
@@ -375,18 +372,18 @@ class MainWindow(QMainWindow):
         self._action(file, "Copy picture to clipboard", self.copy_picture)
         self._action(edit, "&Undo", lambda: self.doc.undo.undo(), sk.Undo)
         self._action(edit, "&Redo", lambda: self.doc.undo.redo(), "Ctrl+Y")
-        self._action(edit, "Cu&t", self.cut, sk.Cut)
-        self._action(edit, "&Copy", self.copy, sk.Copy)
-        self._action(edit, "&Paste", self.paste, sk.Paste)
-        self._action(edit, "&Duplicate", self.duplicate, "Ctrl+D")
-        self._action(edit, "&Delete", self.delete_selection, sk.Delete)
-        self._action(edit, "Select &All", self.select_all, sk.SelectAll)
+        self._action(edit, "Cu&t", self.editing.cut, sk.Cut)
+        self._action(edit, "&Copy", self.editing.copy, sk.Copy)
+        self._action(edit, "&Paste", self.editing.paste, sk.Paste)
+        self._action(edit, "&Duplicate", self.editing.duplicate, "Ctrl+D")
+        self._action(edit, "&Delete", self.editing.delete_selection, sk.Delete)
+        self._action(edit, "Select &All", self.editing.select_all, sk.SelectAll)
         self._menu(edit).addAction(self.tools.link)  # made first: the controller takes it
         self.tools.link.setCheckable(True)
         self._action(view, "&Fit to window", lambda: self.view.fit(), "F")
         self._action(view, "Zoom &in", lambda: self.view.zoom(1.2), sk.ZoomIn)
         self._action(view, "Zoom &out", lambda: self.view.zoom(1 / 1.2), sk.ZoomOut)
-        self._action(view, "&Auto layout", self.layout_all, "Ctrl+Shift+L")
+        self._action(view, "&Auto layout", self.editing.layout_all, "Ctrl+Shift+L")
         self._action(file, "&Quit", self.close, sk.Quit)
         self.deploy_action = self._action(
             live, "&Deploy / Apply changes", lambda: self.live.deploy(), "Ctrl+Return"
@@ -429,123 +426,6 @@ class MainWindow(QMainWindow):
         on = self.tools.link.isChecked()
         self.tools.show("link" if on else "select")
         self.scene.use_tool("link" if on else "select")
-
-    # -- editing -----------------------------------------------------------------------------
-    def select_all(self) -> None:
-        self.scene.select(list(self.scene.nodes), list(self.scene.links))
-
-    # The context menu's edit half (gui/editmenu.py) -----------------------------------------
-    def _edit_items(self, menu: QMenu, kind: str, key: str, where: QPoint) -> None:
-        at = self.view.mapToScene(self.view.viewport().mapFromGlobal(where))
-        foreign = self.doc.foreign_nodes if kind == "node" else self.doc.foreign_links
-        read_only = key in foreign
-        edit_items(menu, self, kind, key, at, self.scene.selected_names(), read_only)
-
-    def rename_node(self, node: str) -> object:
-        return self.view.rename(node)
-
-    def delete_items(self, nodes: list[str], links: list[str]) -> None:
-        self.scene.select(nodes, links)
-        self.delete_selection()
-
-    def show_properties(self, nodes: list[str], links: list[str]) -> None:
-        self.scene.select(nodes, links)
-        self.raise_dock("Inspector")
-
-    def can_paste(self) -> bool:
-        return bool(self._clipboard_bytes())
-
-    @staticmethod
-    def _clipboard_bytes() -> bytes:
-        """Copied nodes on the clipboard (empty when it holds something else or nothing)."""
-        mime = QGuiApplication.clipboard().mimeData()
-        return bytes(mime.data(CLIP_MIME).data()) if mime is not None else b""
-
-    def paste_at(self, point: QPointF) -> None:
-        """Paste with the copied group's top-left corner where the menu was opened."""
-        part = self._clipboard_topology()
-        if part is None:
-            return
-        xs, ys = zip(*(v.position or (0.0, 0.0) for _, v in part.nodes()), strict=True)
-        self.paste_topology(part, (point.x() - min(xs), point.y() - min(ys)))
-
-    def add_node_at(self, kind: str, point: QPointF) -> object:
-        return self.scene.add_node_at(kind, point)
-
-    def delete_selection(self) -> None:
-        nodes, links = self.scene.selected_names()
-        nodes = [n for n in nodes if n not in self.doc.foreign_nodes]
-        links = [lid for lid in links if lid not in self.doc.foreign_links]
-        if nodes or links:
-            self.doc.push(Remove(self.doc, nodes, links))
-
-    def _selection_document(self) -> dict | None:
-        nodes, _ = self.scene.selected_names()
-        if not nodes:
-            return None
-        chosen = set(nodes)
-        part = Topology(self.doc.topology.name, self.doc.topology.subnet)
-        for name, value in self.doc.topology.nodes():
-            if name in chosen:
-                part.add_node(name, value)
-        for lid, link in self.doc.topology.links():
-            if all(ep.node in chosen for ep in link.endpoints):
-                part.add_link(link, lid)
-        return to_document(part)
-
-    def copy(self) -> None:
-        data = self._selection_document()
-        if data is not None:
-            mime = QMimeData()
-            mime.setData(CLIP_MIME, json.dumps(data).encode())
-            QGuiApplication.clipboard().setMimeData(mime)
-
-    def cut(self) -> None:
-        self.copy()
-        self.delete_selection()
-
-    def paste(self) -> None:
-        """Edit → Paste: the copied nodes from the clipboard, if it holds some."""
-        part = self._clipboard_topology()
-        if part is not None:
-            self.paste_topology(part)
-
-    def _clipboard_topology(self) -> Topology | None:
-        raw = self._clipboard_bytes()
-        if not raw:
-            return None
-        try:
-            part = topology_from_document(json.loads(raw.decode()))
-        except (ValueError, TopologyFileError):
-            self.statusBar().showMessage("The clipboard holds no nodes nstopo can paste.", 6000)
-            return None
-        return part if part.node_names() else None
-
-    def paste_topology(self, part: Topology, offset: tuple[float, float] = PASTE_OFFSET) -> None:
-        nodes, links = pasted(self.doc.topology, part, offset)
-        if nodes:
-            self.doc.push(Paste(self.doc, nodes, links))
-            self.scene.select([n for n, _ in nodes])
-
-    def duplicate(self) -> None:
-        data = self._selection_document()
-        if data is not None:
-            self.paste_topology(topology_from_document(data))
-
-    def layout_all(self) -> None:
-        positions = auto_layout(self.doc.topology)
-        moves = {n: (self.doc.topology.node(n).position, p) for n, p in positions.items()}
-        if moves:
-            self.doc.push(MoveNodes(self.doc, moves, "Auto layout"))
-            self.view.fit()
-
-    @staticmethod
-    def _lay_out_quietly(doc: Document) -> None:
-        """Positions for a document before it is shown: no command, nothing to redraw."""
-        topo = doc.topology
-        with topo.batch():
-            for name, position in auto_layout(topo).items():
-                topo.set_node(name, replace(topo.node(name), position=position))
 
     # -- files -------------------------------------------------------------------------------
     def ask_unsaved(self, name: str) -> QMessageBox.StandardButton:

@@ -189,7 +189,7 @@ class Newcomer(QObject):
         else:  # the window before its DocumentView restructuring
             w._attach(doc)
             if unplaced:
-                w.layout_all()
+                w.editing.layout_all()
         self.hide_welcome()
         w.statusBar().showMessage(f"Opened the running lab “{lab}” as it was deployed.", 6000)
 

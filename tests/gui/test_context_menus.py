@@ -106,7 +106,7 @@ def test_the_empty_canvas_adds_a_node_where_it_was_clicked_and_pastes_there(qtbo
     assert box.adjusted(-40, -40, 40, 40).contains(spot)
     # Copy a, then Paste here somewhere else: the copy lands at that spot.
     window.scene.select(["a"])
-    window.copy()
+    window.editing.copy()
     elsewhere = spot + QPointF(0, 200)
     entry(right_click_at(window, elsewhere), "Paste here").trigger()
     (pasted,) = set(window.doc.topology.node_names()) - before - {added}

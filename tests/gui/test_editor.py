@@ -145,10 +145,10 @@ def test_undo_redo_of_each_operation_returns_the_exact_document(qtbot) -> None:
     doc.push(Remove(doc, ["c1"], []))  # a node with a link: both go, both come back
     states.append(snapshot(doc))
     window.scene.select(["far", "c2"])
-    window.layout_all()
+    window.editing.layout_all()
     states.append(snapshot(doc))
     window.scene.select(["router"])
-    window.duplicate()
+    window.editing.duplicate()
     states.append(snapshot(doc))
     window.inspector.show_subject(("node", "router"))
     name = window.inspector.findChild(QLineEdit, "name")

@@ -177,7 +177,7 @@ def test_every_action_of_every_menu_runs_without_an_error(
                 action = action.menu().actions()[0]
             if text == "Paste here" and not action.isEnabled():
                 window.scene.select(["a"])
-                window.copy()
+                window.editing.copy()
                 menu = right_click(window, kind, key)
                 (action,) = [a for a in menu.actions() if a.text() == text]
             assert action.isEnabled(), f"{kind} {key}: {text} is disabled with the lab running"

@@ -381,7 +381,7 @@ def test_open_live_system_greys_what_is_not_nstopos(qtbot, helper, tmp_path) -> 
     panel = window.live_panel
     assert not panel.deploy_button.isEnabled()  # a view of the system, not a design
     assert "holds objects nstopo did not make" in panel.status.text()
-    window.delete_selection()
+    window.editing.delete_selection()
     assert "stranger" in doc.topology  # not deleted
     doc.save(tmp_path / "start.yaml")  # a design to start from
     reopened = Document.open(tmp_path / "start.yaml")

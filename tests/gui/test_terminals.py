@@ -99,6 +99,8 @@ def test_every_key_typed_in_a_terminal_is_the_shells_not_a_shortcut(
         qtbot.keyClick(view, Qt.Key.Key_Return)
         qtbot.wait(300)
         qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)  # ends cat
+        qtbot.waitUntil(lambda: "^C" in view.text(), timeout=5000)
+        qtbot.waitUntil(lambda: view.text().rstrip().endswith(("#", "$")), timeout=5000)
         qtbot.keyClicks(view, "echo pfl-$((6*7))")
         qtbot.keyClick(view, Qt.Key.Key_Delete)
         qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # line start
