@@ -87,7 +87,7 @@ def main(out: Path) -> None:
     shoot(bridge, out / "editor-dark.png")
     app.setPalette(light)
     big = MainWindow(Document(hundred_nodes()))
-    big.layout_all()
+    big.editing.layout_all()
     big.scene.select([], [])
     shoot(big, out / "editor-100-nodes.png")
 
