@@ -86,6 +86,7 @@ class ProblemsPanel(QListWidget):
     def __init__(self, doc: Document) -> None:
         super().__init__()
         self.doc = doc
+        self.setWordWrap(True)  # a problem is a sentence; the dock is narrower than most
         doc.problemsChanged.connect(self.refresh)  # not per move: validating costs
         self.itemActivated.connect(self._activate)
         self.itemClicked.connect(self._activate)
