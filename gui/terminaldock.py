@@ -125,7 +125,7 @@ class RunOnNodesDialog(QDialog):
             output = self.outputs[node] = QPlainTextEdit(pane)
             output.setReadOnly(True)
             output.setObjectName(f"output-{node}")
-            output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))  # ip's columns
+            output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
             box.addWidget(output)
             panes.addWidget(pane)
         layout = QVBoxLayout(self)
