@@ -51,10 +51,17 @@ def median_rtt(output: str) -> float:
 
 
 def test_round_trip_times_are_within_2x_of_iputils(lab: RunningHelper) -> None:
-    theirs = median_rtt(iputils(lab, "-c", "30", "-i", "0.02", "10.10.0.2").stdout)
-    ours = median_rtt(nstopo(lab, "10.10.0.2", "-c", "30", "-i", "0.02").stdout)
-    print(f"median rtt: iputils {theirs:.3f} ms, nstopo {ours:.3f} ms")
-    assert theirs / 2 <= ours <= theirs * 2
+    """Round trips on a veth are 6-40 microseconds, where one busy moment of the machine
+    doubles a run's median: the two alternate for five rounds and each is judged by its
+    middle round, within 2x or, below that noise floor, within 25 us of iputils. The bug
+    this guards against read 0.4-0.7 ms against iputils' 0.05-0.1."""
+    theirs_runs, ours_runs = [], []
+    for _ in range(5):
+        theirs_runs.append(median_rtt(iputils(lab, "-c", "30", "-i", "0.02", "10.10.0.2").stdout))
+        ours_runs.append(median_rtt(nstopo(lab, "10.10.0.2", "-c", "30", "-i", "0.02").stdout))
+    theirs, ours = sorted(theirs_runs)[2], sorted(ours_runs)[2]
+    print(f"median rtt per round: iputils {theirs_runs} ms, nstopo {ours_runs} ms")
+    assert theirs / 2 <= ours <= max(theirs * 2, theirs + 0.025)
 
 
 def wait_for_link_local(helper: RunningHelper) -> None:
