@@ -51,6 +51,7 @@ class LiveSession(QObject):
         self.links: dict[InterfaceKey, dict[str, Any]] = {}
         self.addresses: dict[InterfaceKey, set[str]] = {}
         self.pending_steps: list[dict[str, Any]] = []
+        self._plans = 0  # plan requests made: only the last one's answer is shown
         self.pending_problem = ""  # why there is no plan (invalid document, ...)
         self.busy = ""  # "Deploying", "Applying", "Destroying" while a call runs
         self.startup: list[dict[str, Any]] = []  # the last apply's exec: results
@@ -181,23 +182,25 @@ class LiveSession(QObject):
         self._changes = None
         self._counting = None
         self.pending_steps = []
+        self._plans += 1
         self.changed.emit()
 
     # -- the plan: what Apply would do ---------------------------------------------------------
     def request_plan(self) -> None:
         if not self.running:
             return
-        lab = self.lab
+        self._plans += 1  # an answer to an older request (another lab state) is stale
+        asked = (self.lab, self._plans)
         self._call_with_topology(
             "lab.plan",
             to_document(self.doc.topology),
             {},
-            lambda result: self._planned(lab, result["steps"], ""),
-            lambda error: self._planned(lab, [], error.message),
+            lambda result: self._planned(asked, result["steps"], ""),
+            lambda error: self._planned(asked, [], error.message),
         )
 
-    def _planned(self, lab: str, steps: list[dict[str, Any]], problem: str) -> None:
-        if lab == self.lab:
+    def _planned(self, asked: tuple[str, int], steps: list[dict[str, Any]], problem: str) -> None:
+        if asked == (self.lab, self._plans) and self.running:
             self.pending_steps, self.pending_problem = steps, problem
             self.changed.emit()
 
@@ -276,6 +279,7 @@ class LiveSession(QObject):
         self._deployed_owners = None
         self._counting = None  # the helper ended the stream with the lab
         self.pending_steps = []
+        self._plans += 1
         self.links.clear()
         self.addresses.clear()
         self.changed.emit()

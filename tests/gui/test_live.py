@@ -179,6 +179,8 @@ def test_a_live_edit_is_pending_until_applied_and_changes_only_that_object(qtbot
 def test_an_apply_error_is_shown_next_to_the_item_and_nothing_changes(qtbot, helper) -> None:
     window = live_window(qtbot, helper, "veth-namespaces")
     helper.sandbox.run("ip", "netns", "add", "right")  # someone else's namespace
+    # A person clicks Deploy once it can be clicked (the editor first asks what runs).
+    qtbot.waitUntil(window.live_panel.deploy_button.isEnabled, timeout=5000)
     window.live_panel.deploy_button.click()
     qtbot.waitUntil(lambda: window.live.last_error is not None, timeout=10000)
     message, _ = window.live.last_error
