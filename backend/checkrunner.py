@@ -52,6 +52,13 @@ class Outcome:
     def title(self) -> str:
         return f"{self.scenario} / {self.name}" if self.scenario else self.name
 
+    def line(self, label: str) -> str:
+        """PASS or FAIL, `label`, and a failure's evidence indented below (what `nstopo
+        test` prints and the Checks panel lists)."""
+        if self.passed:
+            return f"PASS  {label}"
+        return f"FAIL  {label}\n      {self.evidence}"
+
 
 class StepFailed(Exception):
     """An action of a scenario the helper refused; the scenario stops there."""

@@ -72,11 +72,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def _said(outcome: Outcome, out: object) -> Outcome:
-    mark = "PASS" if outcome.passed else "FAIL"
-    line = f"{mark}  {outcome.title}"
-    if not outcome.passed:
-        line += f"\n      {outcome.evidence}"
-    print(line, file=out, flush=True)  # type: ignore[call-overload]
+    print(outcome.line(outcome.title), file=out, flush=True)  # type: ignore[call-overload]
     return outcome
 
 

@@ -301,11 +301,8 @@ class ChecksPanel(QWidget):
         result = self.results.get(key)
         if result is None or result.steps is None:
             return
-        if isinstance(step, Outcome):
-            mark = "PASS" if step.passed else "FAIL"
-            line = f"{mark}  {step.name}" + ("" if step.passed else f"\n      {step.evidence}")
-        else:
-            line = f"  -- {step}"
+        # A check of the scenario (named alone: the scenario is the row above), or an action.
+        line = step.line(step.name) if isinstance(step, Outcome) else f"  -- {step}"
         result.steps.append(line)
         item = self.item_of(key)
         if item is not None:

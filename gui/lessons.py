@@ -13,6 +13,7 @@ Progress (how many stages are done) is kept in QSettings, per lesson file.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -60,9 +61,11 @@ def set_stages_done(settings: QSettings, lesson: str, done: int) -> None:
         settings.sync()
 
 
+@functools.cache
 def available_lessons() -> list[Lesson]:
-    """The bundled lessons; a broken lesson file leaves them all out rather than the editor
-    (the lessons' own tests catch it)."""
+    """The bundled lessons, read once (the welcome page, Help and every start ask); a
+    broken lesson file leaves them all out rather than the editor (the lessons' own
+    tests catch it)."""
     try:
         return bundled_lessons()
     except TopologyFileError:
